@@ -1,0 +1,380 @@
+package io.spillway.engine;
+
+import io.spillway.engine.config.Compression;
+import io.spillway.engine.config.Durability;
+import io.spillway.segments.BlockLocation;
+import io.spillway.segments.Codec;
+import io.spillway.segments.GroupHeader;
+import io.spillway.segments.RecordFlags;
+import io.spillway.segments.RecordSource;
+import io.spillway.segments.SegmentLayout;
+import io.spillway.segments.SegmentPath;
+import io.spillway.segments.SegmentWriter;
+import io.spillway.segments.io.NativeIOException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One writer with its own active segment: writers append without any shared lock. A writer is
+ * two threads, an appender (this class's loop) and a {@link GroupSyncer}, forming a pipelined
+ * group commit:
+ * <ol>
+ *   <li>the appender takes the queued blocks, up to {@link GroupHeader#MAX_RECORDS} and the
+ *       staging buffer's size (one block under durability {@code always}), and claims each (a
+ *       block whose task timed out is skipped);
+ *   <li>compresses where configured and worth it;
+ *   <li>appends them as one group: copy into staging, release the callers' buffers, one write;
+ *   <li>hands the written group to the syncer and goes on with the next;
+ *   <li>the syncer fdatasyncs, publishes the index entries in one synced batch and completes the
+ *       blocks (see {@link GroupSyncer}).
+ * </ol>
+ * Data is durable before the index entry that points at it (design invariant 2), and a block is
+ * acknowledged only once its index entry is durable, so the index alone says what is visible:
+ * recovery never has to guess from segment contents (see {@code OpenSegmentRecovery}).
+ */
+final class AppendWorker implements Runnable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AppendWorker.class);
+
+    private final int ordinal;
+    private final Backend backend;
+    private final StoreContext ctx;
+    private final LinkedBlockingQueue<BlockWrite> queue = new LinkedBlockingQueue<>();
+    private final ArrayDeque<BlockWrite> carry = new ArrayDeque<>();
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment staging;
+    private final Lz4Codec lz4;
+    private final int maxGroupRecords;
+    private final GroupSyncer syncer;
+    private SegmentWriter segment;
+    private volatile boolean stopping;
+    /** Serialises both threads' index calls with {@link #abandon()}; see there. */
+    private final Object indexGuard = new Object();
+    private boolean abandoned; // guarded by indexGuard
+    private Thread appenderThread;
+    private Thread syncerThread;
+
+    AppendWorker(int ordinal, Backend backend, StoreContext ctx) {
+        this.ordinal = ordinal;
+        this.backend = backend;
+        this.ctx = ctx;
+        this.staging = arena.allocate(ctx.bufferSize(), ctx.alignment());
+        this.lz4 = ctx.config().compression() == Compression.LZ4 ? new Lz4Codec() : null;
+        this.maxGroupRecords = ctx.config().durability() == Durability.ALWAYS ? 1 : GroupHeader.MAX_RECORDS;
+        this.syncer = new GroupSyncer(this, ctx);
+    }
+
+    int ordinal() {
+        return ordinal;
+    }
+
+    void submit(BlockWrite w) {
+        queue.add(w);
+    }
+
+    int queued() {
+        return queue.size() + carry.size();
+    }
+
+    /** Starts the appender and syncer threads. */
+    List<Thread> start() {
+        syncerThread = Thread.ofPlatform().name("spillway-sync-" + ordinal).daemon(true).start(syncer);
+        appenderThread = Thread.ofPlatform().name("spillway-append-" + ordinal).daemon(true).start(this);
+        return List.of(appenderThread, syncerThread);
+    }
+
+    /** Asks the worker to finish what is queued, seal its segment and exit (both threads). */
+    void stop() {
+        stopping = true;
+    }
+
+    /**
+     * Called by {@code close()} for a writer still stuck in IO after its join timed out, before
+     * the index is closed. If the IO ever returns, the writer touches the index no more (a call
+     * into a closed RocksDB crashes the JVM), publishes nothing and leaves its segment
+     * {@code .open} for the next open's recovery. Waits for an index call in progress to end.
+     */
+    void abandon() {
+        synchronized (indexGuard) {
+            abandoned = true;
+        }
+    }
+
+    private boolean abandoned() {
+        synchronized (indexGuard) {
+            return abandoned;
+        }
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (true) {
+                List<BlockWrite> group = nextGroup();
+                if (group == null) {
+                    break;
+                }
+                if (!group.isEmpty()) {
+                    writeGroup(group);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            LOG.error("append worker {} died; its queued blocks fail", ordinal, e);
+            failQueued("append worker died: " + e);
+        } finally {
+            if (segment != null) {
+                syncer.hand(new WrittenGroup.Retire(segment));
+                segment = null;
+            }
+            syncer.hand(new WrittenGroup.Stop());
+        }
+    }
+
+    /** The next group's blocks (possibly empty), or null when stopped and drained. */
+    private List<BlockWrite> nextGroup() throws InterruptedException {
+        if (carry.isEmpty()) {
+            BlockWrite first = queue.poll(50, TimeUnit.MILLISECONDS);
+            if (first == null) {
+                return stopping ? null : List.of();
+            }
+            carry.add(first);
+            queue.drainTo(carry, GroupHeader.MAX_RECORDS);
+        }
+        List<BlockWrite> group = new ArrayList<>();
+        long payloads = 0; // padded payload bytes; with the header block, the group must fit staging
+        while (!carry.isEmpty() && group.size() < maxGroupRecords) {
+            BlockWrite w = carry.peek();
+            long padded = SegmentLayout.alignUp(w.rawLength(), ctx.alignment());
+            if (!group.isEmpty()
+                    && GroupHeader.headerBlockLength(group.size() + 1, ctx.alignment()) + payloads + padded > staging.byteSize()) {
+                break;
+            }
+            carry.poll();
+            if (!w.task().claim(w.block(), TaskImpl.PENDING)) {
+                ctx.publisher().unclaim(w.token());
+                continue;
+            }
+            group.add(w);
+            payloads += padded;
+        }
+        return group;
+    }
+
+    /** Steps 2 to 4 for one group of claimed blocks. */
+    private void writeGroup(List<BlockWrite> group) {
+        List<RecordSource> records = new ArrayList<>(group.size());
+        long now = System.currentTimeMillis();
+        int flags = ctx.config().autoCommit() ? RecordFlags.AUTO_COMMIT : 0;
+        for (BlockWrite w : group) {
+            byte[] packed = lz4 == null ? null : lz4.compressIfWorthIt(w.pieces(), w.rawLength());
+            records.add(packed == null
+                    ? new RecordSource(w.token().key, w.pieces(), Codec.NONE, w.rawLength(), flags, now)
+                    : new RecordSource(w.token().key, List.of(MemorySegment.ofArray(packed)), Codec.LZ4, w.rawLength(), flags, now));
+        }
+        int done = 0;
+        while (done < group.size()) {
+            int n;
+            List<BlockLocation> locations;
+            List<BlockWrite> part;
+            try {
+                ensureSegment(records.subList(done, done + 1));
+                n = fitting(records.subList(done, records.size()));
+                part = group.subList(done, done + n);
+                locations = segment.append(records.subList(done, done + n), () -> {
+                    for (BlockWrite w : part) {
+                        w.task().release(w.block());
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                failBlocks(group.subList(done, group.size()), e);
+                if (segment != null && segment.failed()) {
+                    LOG.error("segment {} failed ({}); leaving it to recovery and starting a new one", segment.segmentId(),
+                            e.getMessage());
+                    syncer.hand(new WrittenGroup.Retire(segment));
+                    segment = null;
+                }
+                return;
+            }
+            syncer.hand(new WrittenGroup.Group(segment, List.copyOf(part), locations));
+            done += n;
+        }
+    }
+
+    /** How many leading records fit the current segment (at least one: ensureSegment made room). */
+    private int fitting(List<RecordSource> records) {
+        int lo = 1;
+        int hi = records.size();
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (segment.fits(lengths(records.subList(0, mid)))) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    private static int[] lengths(List<RecordSource> records) {
+        int[] l = new int[records.size()];
+        for (int i = 0; i < l.length; i++) {
+            l[i] = records.get(i).storedLength();
+        }
+        return l;
+    }
+
+    /**
+     * Makes sure the active segment can take {@code first}: hands a full or failed one to the
+     * syncer to retire, creates the next.
+     */
+    private void ensureSegment(List<RecordSource> first) throws IOException {
+        if (segment != null && !segment.failed() && segment.fits(lengths(first))) {
+            return;
+        }
+        if (segment != null) {
+            syncer.hand(new WrittenGroup.Retire(segment));
+            segment = null;
+        }
+        long capacity = ctx.capacityBytes();
+        if (capacity != Long.MAX_VALUE && ctx.catalog().allocatedBytes() + ctx.segmentSize() > capacity) {
+            throw new StoreFullException("a new segment of " + ctx.segmentSize() + " bytes would exceed capacity "
+                    + capacity + " (" + ctx.catalog().allocatedBytes() + " bytes used)");
+        }
+        long id;
+        synchronized (indexGuard) { // the id is persisted in the index
+            if (abandoned) {
+                throw new IOException("the store was closed while this writer was stuck in IO");
+            }
+            id = ctx.segmentIds().next();
+        }
+        segment = SegmentWriter.create(backend.io(), backend.dir(), id, ctx.segmentSize(), ctx.alignment(), staging);
+        ctx.catalog().add(id, backend, SegmentPath.State.OPEN);
+        if (!segment.fits(lengths(first))) {
+            throw new IllegalArgumentException("a block of " + first.get(0).storedLength() + " bytes does not fit in a segment of "
+                    + ctx.segmentSize() + " bytes");
+        }
+    }
+
+    /**
+     * Syncer thread: the appender is done with {@code s}. Seals it (its footer marks records the
+     * index does not point at), deletes it if it holds nothing, or leaves a failed one, or any
+     * one after {@link #abandon()}, {@code .open} for recovery.
+     */
+    void retire(SegmentWriter s) {
+        long id = s.segmentId();
+        try {
+            if (s.failed() || abandoned()) {
+                ctx.catalog().markFailed(id);
+                s.close();
+                LOG.warn("segment {} is left open for recovery ({})", id, s.failed() ? "it failed" : "the store closed while its writer was stuck");
+                return;
+            }
+            if (s.recordCount() == 0) {
+                s.close();
+                backend.io().delete(s.file());
+                ctx.catalog().remove(id);
+                return;
+            }
+            boolean[] live;
+            synchronized (indexGuard) {
+                if (abandoned) {
+                    throw new IOException("the store was closed while this writer was stuck in IO");
+                }
+                live = ctx.index().pointsAt(s.entries());
+            }
+            s.seal(live);
+            ctx.catalog().sealed(id);
+            ctx.metrics().segmentsSealed.increment();
+            LOG.debug("sealed segment {} ({} records, {} bytes)", id, s.recordCount(), s.position());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("sealing segment {} failed ({}); recovery will seal it at the next open", id, e.getMessage());
+            ctx.catalog().markFailed(id);
+            try {
+                s.close();
+            } catch (IOException closeFailure) {
+                LOG.warn("closing segment {}: {}", id, closeFailure.getMessage());
+            }
+        }
+    }
+
+    /** Syncer thread: publishes synced blocks (all CLAIMED) and completes them. */
+    void publish(List<BlockWrite> blocks, List<BlockLocation> locations) {
+        if (blocks.isEmpty()) {
+            return;
+        }
+        List<InFlight> tokens = new ArrayList<>(blocks.size());
+        for (BlockWrite w : blocks) {
+            tokens.add(w.token());
+        }
+        List<Publisher.Fate> fates;
+        try {
+            synchronized (indexGuard) {
+                if (abandoned) {
+                    throw new IOException("the store was closed while this writer was stuck in IO");
+                }
+                fates = ctx.publisher().publish(tokens, locations);
+            }
+        } catch (IOException | RuntimeException e) {
+            ctx.metrics().ioErrors.increment(blocks.size());
+            for (BlockWrite w : blocks) {
+                ctx.publisher().unclaim(w.token());
+                w.task().finishClaimed(w.block(), Outcome.IO_ERROR, "index write failed: " + e.getMessage(), 0);
+            }
+            return;
+        }
+        boolean durable = ctx.config().durability() != Durability.NONE;
+        for (int i = 0; i < blocks.size(); i++) {
+            BlockWrite w = blocks.get(i);
+            if (fates.get(i) == Publisher.Fate.ABORTED) {
+                w.task().finishClaimed(w.block(), Outcome.ABORTED, "rolled back by commit(keys, false)", 0);
+                continue;
+            }
+            if (!durable) {
+                w.task().markNotDurable();
+            }
+            ctx.metrics().dumpBlocks.increment();
+            ctx.metrics().dumpBytes.increment(w.rawLength());
+            w.task().finishClaimed(w.block(), Outcome.OK, null, w.rawLength());
+        }
+    }
+
+    /** Fails blocks whose append or sync failed (either thread). */
+    void failBlocks(List<BlockWrite> blocks, Exception e) {
+        boolean full = e instanceof StoreFullException || e instanceof NativeIOException n && n.isNoSpace();
+        Outcome outcome = full ? Outcome.STORE_FULL : Outcome.IO_ERROR;
+        String detail = (full ? "store full: " : "write failed: ") + e.getMessage();
+        // Count and release the keys first: a caller woken by the task sees both.
+        (full ? ctx.metrics().storeFull : ctx.metrics().ioErrors).increment(blocks.size());
+        for (BlockWrite w : blocks) {
+            ctx.publisher().unclaim(w.token());
+            w.task().finishOwned(w.block(), outcome, detail);
+        }
+    }
+
+    private void failQueued(String detail) {
+        List<BlockWrite> rest = new ArrayList<>(carry);
+        carry.clear();
+        queue.drainTo(rest);
+        for (BlockWrite w : rest) {
+            ctx.publisher().unclaim(w.token());
+            w.task().tryFinish(w.block(), Outcome.IO_ERROR, detail);
+        }
+    }
+
+    /** Frees the staging buffer once both threads have ended (close). */
+    void releaseMemory() {
+        if (!appenderThread.isAlive() && !syncerThread.isAlive()) {
+            arena.close();
+        }
+    }
+}

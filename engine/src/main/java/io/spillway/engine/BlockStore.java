@@ -1,0 +1,609 @@
+package io.spillway.engine;
+
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.spillway.engine.config.StoreConfig;
+import io.spillway.index.BlockIndex;
+import io.spillway.index.IndexOptions;
+import io.spillway.index.SegmentStats;
+import io.spillway.recovery.OpenSegmentRecovery;
+import io.spillway.segments.BlockKey;
+import io.spillway.segments.BlockLocation;
+import io.spillway.segments.GroupHeader;
+import io.spillway.segments.RecordHeader;
+import io.spillway.segments.SegmentLayout;
+import io.spillway.segments.SegmentPath;
+import io.spillway.segments.SegmentWriter;
+import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.StoreLock;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The KV block store: the seeds' connector interface (dump, load, lookup, wait, commit) over
+ * aligned segment files and a RocksDB index.
+ *
+ * <p>Thread-safe. {@link #dump} and {@link #load} never block the caller: they queue a
+ * {@link Task} and return; the task completes with a per-block {@link Outcome} by its deadline.
+ * {@link #lookup}, {@link #lookupPrefix}, {@link #commit} and {@link #delete} are synchronous
+ * index operations (RocksDB on local disk).
+ *
+ * <p>Buffers are {@link MemorySegment}s (heap, direct or native; pinned GPU staging memory
+ * included). A dump's sources are read until its blocks are copied into staging; a load's
+ * destinations are written only with verified bytes. After a task completes, and after it times
+ * out, the store no longer touches its buffers.
+ */
+public final class BlockStore implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BlockStore.class);
+    private static final String META_ALIGNMENT = "alignment";
+    private static final String META_COUNTER_PREFIX = "counter.";
+    /** The smallest block accepted. */
+    public static final int MIN_BLOCK_BYTES = 4096;
+    /** The largest block accepted. */
+    public static final int MAX_BLOCK_BYTES = RecordHeader.MAX_PAYLOAD;
+
+    private final StoreConfig config;
+    private final List<Backend> backends;
+    private final StoreContext ctx;
+    private final TaskScheduler scheduler;
+    private final List<AppendWorker> writers = new ArrayList<>();
+    private final List<List<Thread>> writerThreads = new ArrayList<>();
+    private final LoadPath loadPath;
+    private final Map<String, Long> lifetimeBase;
+    private final Set<TaskImpl> outstanding = ConcurrentHashMap.newKeySet();
+    private final AtomicLong taskIds = new AtomicLong();
+    private final AtomicInteger nextWriter = new AtomicInteger();
+    private volatile boolean closed;
+
+    private BlockStore(StoreConfig config, List<Backend> backends, StoreContext ctx, Map<String, Long> lifetimeBase) {
+        this.config = config;
+        this.backends = backends;
+        this.ctx = ctx;
+        this.lifetimeBase = lifetimeBase;
+        this.scheduler = new TaskScheduler(config.waitingQueueDepth(), config.runningQueueDepth(), ctx.metrics());
+        for (int i = 0; i < config.streamNumber(); i++) {
+            AppendWorker w = new AppendWorker(i, backends.get(i % backends.size()), ctx);
+            writers.add(w);
+            writerThreads.add(w.start());
+        }
+        this.loadPath = new LoadPath(ctx, config.streamNumber());
+    }
+
+    /** Opens the store with a private metrics registry. */
+    public static BlockStore open(StoreConfig config) throws IOException {
+        return open(config, new SimpleMeterRegistry());
+    }
+
+    /**
+     * Opens (creating if needed) the store that {@code config} describes.
+     *
+     * <p>Steps: lock every backend directory (a second opener gets an error naming the holder's
+     * PID); probe each for O_DIRECT; open the index; check the store's alignment has not changed;
+     * recover every segment a crash left open ({@link OpenSegmentRecovery}); start the threads.
+     *
+     * @param registry where the store's meters go
+     */
+    public static BlockStore open(StoreConfig config, MeterRegistry registry) throws IOException {
+        return open(config, registry, IoFactory.PROBING);
+    }
+
+    /** Opens the store with a chosen IO implementation per backend (tests inject faults here). */
+    public static BlockStore open(StoreConfig config, MeterRegistry registry, IoFactory ioFactory) throws IOException {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(registry, "registry");
+        Objects.requireNonNull(ioFactory, "ioFactory");
+        int alignment = (int) config.alignment().bytes();
+        List<Backend> backends = new ArrayList<>();
+        BlockIndex index = null;
+        SegmentCatalog catalog = new SegmentCatalog();
+        try {
+            for (Path dir : config.storageBackends()) {
+                java.nio.file.Files.createDirectories(dir);
+                StoreLock lock = StoreLock.acquire(dir);
+                try {
+                    FileIO io = ioFactory.forDirectory(dir, config.ioDirect(), alignment);
+                    backends.add(new Backend(backends.size(), dir, io, lock));
+                } catch (RuntimeException e) {
+                    lock.close();
+                    throw e;
+                }
+            }
+            index = BlockIndex.open(config.indexPath(), new IndexOptions(config.indexCacheSize().bytes(), true));
+            long stored = index.getMeta(META_ALIGNMENT).orElse(0L);
+            if (stored != 0 && stored != alignment) {
+                throw new IOException("store at " + config.storageBackends() + " was created with alignment " + stored
+                        + "; config key 'alignment' = " + alignment + " cannot change it");
+            }
+            if (stored == 0) {
+                index.putMeta(META_ALIGNMENT, alignment);
+            }
+            for (Backend b : backends) {
+                openSegments(b, index, catalog);
+            }
+            SegmentIds ids = new SegmentIds(index, catalog.maxId());
+            boolean syncIndex = config.durability() != io.spillway.engine.config.Durability.NONE;
+            Publisher publisher = new Publisher(index, config.autoCommit(), syncIndex);
+            long capacity = config.capacity().resolve(java.nio.file.Files.getFileStore(backends.get(0).dir()).getTotalSpace());
+            StoreContext ctx = new StoreContext(config, index, catalog, ids, publisher, new StoreMetrics(registry), capacity);
+            Map<String, Long> base = new LinkedHashMap<>();
+            for (String name : ctx.metrics().counters().keySet()) {
+                base.put(name, index.getMeta(META_COUNTER_PREFIX + name).orElse(0L));
+            }
+            BlockStore store = new BlockStore(config, backends, ctx, base);
+            LOG.info("opened store {} ({} segments, direct IO {}, durability {}, {} writers)", config.storageBackends(),
+                    catalog.size(), store.directIo(), config.durability().configName(), config.streamNumber());
+            return store;
+        } catch (IOException | RuntimeException e) {
+            catalog.close();
+            if (index != null) {
+                index.close();
+            }
+            for (Backend b : backends) {
+                b.lock().close();
+            }
+            throw e;
+        }
+    }
+
+    /** Registers a backend's segments, recovering those a crash left open. Foreign files are left alone. */
+    private static void openSegments(Backend b, BlockIndex index, SegmentCatalog catalog) throws IOException {
+        for (String name : b.io().list(b.dir())) {
+            var parsed = SegmentPath.parse(name);
+            if (parsed.isEmpty()) {
+                continue;
+            }
+            SegmentPath p = parsed.get();
+            if (p.state() == SegmentPath.State.OPEN) {
+                if (b.io().exists(p.as(SegmentPath.State.SEALED).in(b.dir()))) {
+                    // Crash after the sealing rename's directory entry for .seg appeared but the .open
+                    // name also survived: the sealed file is complete, the open name is stale.
+                    b.io().delete(p.in(b.dir()));
+                    b.io().syncDirectory(b.dir());
+                    continue;
+                }
+                OpenSegmentRecovery.recover(b.io(), b.dir(), p.segmentId(), index);
+                p = p.as(SegmentPath.State.SEALED);
+            }
+            if (catalog.get(p.segmentId()) == null) {
+                catalog.add(p.segmentId(), b, p.state());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- lookups
+
+    /** Which of {@code keys} are stored and committed (one RocksDB multiGet). */
+    public BitSet lookup(List<BlockKey> keys) throws IOException {
+        checkKeys(keys);
+        ensureOpen();
+        long t0 = System.nanoTime();
+        BitSet hits = ctx.index().contains(keys);
+        countLookup(keys.size(), hits.cardinality(), t0);
+        return hits;
+    }
+
+    /** How many leading keys of a prefix chain are stored, stopping at the first miss. */
+    public int lookupPrefix(List<BlockKey> keys) throws IOException {
+        checkKeys(keys);
+        ensureOpen();
+        long t0 = System.nanoTime();
+        int hits = ctx.index().prefixHits(keys);
+        countLookup(Math.min(keys.size(), hits + 1), hits, t0);
+        return hits;
+    }
+
+    private void countLookup(int looked, int hits, long t0) {
+        StoreMetrics m = ctx.metrics();
+        m.lookupKeys.increment(looked);
+        m.lookupHits.increment(hits);
+        m.lookupMisses.increment(looked - hits);
+        m.lookupLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+    }
+
+    // ---------------------------------------------------------------- dump
+
+    /** Dumps one contiguous buffer per block. See {@link #dumpScattered}. */
+    public Task dump(List<BlockKey> keys, List<MemorySegment> sources) {
+        return dumpScattered(keys, singletons(sources, "sources"));
+    }
+
+    /**
+     * Dumps blocks, each given as pieces (one per layer, say) that are concatenated on disk.
+     *
+     * <p>A key already stored, or being dumped by another task, is not written again; its block
+     * ends {@link Outcome#OK} and counts in {@link TaskResult#deduplicated()}. Under auto-commit
+     * (the default) blocks become visible once written (and synced, unless durability is none);
+     * otherwise at {@link #commit}.
+     *
+     * @throws IllegalArgumentException for mismatched lists, null elements or a block outside
+     *     {@value #MIN_BLOCK_BYTES} bytes to 256 MiB or larger than a segment can hold
+     */
+    public Task dumpScattered(List<BlockKey> keys, List<List<MemorySegment>> sources) {
+        checkKeys(keys);
+        int[] sizes = checkBuffers(keys, sources, "sources");
+        checkReachable(sources, "sources");
+        for (int i = 0; i < sizes.length; i++) {
+            if (!SegmentWriter.fitsEmpty(new int[] {sizes[i]}, ctx.segmentSize(), ctx.alignment())) {
+                throw new IllegalArgumentException("block " + i + " of " + sizes[i] + " bytes does not fit in a segment of "
+                        + config.segmentSize() + "; raise segment_size");
+            }
+        }
+        List<BlockKey> k = List.copyOf(keys);
+        List<List<MemorySegment>> s = List.copyOf(sources.stream().map(List::copyOf).toList());
+        return submit(Task.Kind.D2S, keys.size(), task -> dispatchDump(task, k, s, sizes));
+    }
+
+    private void dispatchDump(TaskImpl task, List<BlockKey> keys, List<List<MemorySegment>> sources, int[] sizes) {
+        Publisher pub = ctx.publisher();
+        List<Integer> fresh = new ArrayList<>();
+        InFlight[] tokens = new InFlight[keys.size()];
+        for (int i = 0; i < keys.size(); i++) {
+            if (!task.isPending(i)) {
+                continue;
+            }
+            InFlight t = pub.claim(keys.get(i), task, i);
+            if (t == null) {
+                if (task.finishDeduplicated(i, false)) {
+                    ctx.metrics().dumpDeduplicated.increment();
+                }
+            } else {
+                tokens[i] = t;
+                fresh.add(i);
+            }
+        }
+        BitSet present;
+        try {
+            present = ctx.index().contains(fresh.stream().map(keys::get).toList());
+        } catch (IOException e) {
+            for (int i : fresh) {
+                pub.unclaim(tokens[i]);
+                task.tryFinish(i, Outcome.IO_ERROR, "index lookup failed: " + e.getMessage());
+            }
+            return;
+        }
+        boolean durable = config.durability() != io.spillway.engine.config.Durability.NONE;
+        List<Integer> toWrite = new ArrayList<>();
+        for (int j = 0; j < fresh.size(); j++) {
+            int i = fresh.get(j);
+            if (present.get(j)) {
+                pub.unclaim(tokens[i]);
+                if (task.finishDeduplicated(i, durable)) {
+                    ctx.metrics().dumpDeduplicated.increment();
+                }
+            } else {
+                toWrite.add(i);
+            }
+        }
+        // A task that fits one group goes to one writer, whole: one write and one sync for it. A
+        // larger one is cut into contiguous runs, one per writer, so its blocks stay together on
+        // disk and it still uses every writer.
+        long bytes = GroupHeader.headerBlockLength(Math.max(1, toWrite.size()), ctx.alignment());
+        for (int i : toWrite) {
+            bytes += SegmentLayout.alignUp(sizes[i], ctx.alignment());
+        }
+        int w = bytes <= ctx.bufferSize() ? 1 : writers.size();
+        int per = Math.max(1, (toWrite.size() + w - 1) / w);
+        int start = Math.floorMod(nextWriter.getAndIncrement(), w);
+        for (int j = 0; j < toWrite.size(); j++) {
+            int i = toWrite.get(j);
+            writers.get((start + j / per) % writers.size()).submit(new BlockWrite(task, i, tokens[i], sources.get(i), sizes[i]));
+        }
+    }
+
+    // ---------------------------------------------------------------- load
+
+    /** Loads each block into one contiguous buffer of exactly the block's size. See {@link #loadScattered}. */
+    public Task load(List<BlockKey> keys, List<MemorySegment> destinations) {
+        return loadScattered(keys, singletons(destinations, "destinations"));
+    }
+
+    /**
+     * Loads blocks into pieces whose sizes add up to each block's size. A block not stored ends
+     * {@link Outcome#MISSING}; one whose bytes fail their checksum ends {@link Outcome#CORRUPT}
+     * and its destination is left untouched.
+     */
+    public Task loadScattered(List<BlockKey> keys, List<List<MemorySegment>> destinations) {
+        checkKeys(keys);
+        int[] sizes = checkBuffers(keys, destinations, "destinations");
+        checkReachable(destinations, "destinations");
+        for (List<MemorySegment> d : destinations) {
+            for (MemorySegment p : d) {
+                if (p.isReadOnly()) {
+                    throw new IllegalArgumentException("a load destination is read-only");
+                }
+            }
+        }
+        List<BlockKey> k = List.copyOf(keys);
+        List<List<MemorySegment>> d = List.copyOf(destinations.stream().map(List::copyOf).toList());
+        return submit(Task.Kind.S2D, keys.size(), task -> dispatchLoad(task, k, d, sizes));
+    }
+
+    private void dispatchLoad(TaskImpl task, List<BlockKey> keys, List<List<MemorySegment>> destinations, int[] sizes) {
+        List<BlockLocation> locs;
+        try {
+            locs = ctx.index().getAll(keys);
+        } catch (IOException e) {
+            task.failAll(Outcome.IO_ERROR, "index lookup failed: " + e.getMessage());
+            return;
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            BlockLocation loc = locs.get(i);
+            if (loc == null) {
+                ctx.metrics().loadMissing.increment();
+                task.tryFinish(i, Outcome.MISSING, "not in the store");
+            } else if (loc.rawLength() != sizes[i]) {
+                task.tryFinish(i, Outcome.IO_ERROR, "destination is " + sizes[i] + " bytes but the block is " + loc.rawLength());
+            } else {
+                loadPath.submit(task, i, keys.get(i), loc, destinations.get(i));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- commit, delete
+
+    /**
+     * Makes manual-commit dumps visible ({@code success}) or rolls them back. Blocks still being
+     * written take the decision when they finish. A no-op under auto-commit.
+     *
+     * @return how many keys were awaiting a decision
+     */
+    public int commit(List<BlockKey> keys, boolean success) throws IOException {
+        checkKeys(keys);
+        ensureOpen();
+        return ctx.publisher().commit(keys, success);
+    }
+
+    /**
+     * Removes blocks. Their bytes become dead space in their segments.
+     *
+     * @return how many of the keys were stored, awaiting commit or being dumped
+     */
+    public int delete(List<BlockKey> keys) throws IOException {
+        checkKeys(keys);
+        ensureOpen();
+        return ctx.publisher().delete(keys);
+    }
+
+    // ---------------------------------------------------------------- stats
+
+    /** A snapshot of space, counts, counters and config. */
+    public StoreStats stats() throws IOException {
+        ensureOpen();
+        long live = 0;
+        for (SegmentStats s : ctx.index().segmentStats().values()) {
+            live += s.liveBytes();
+        }
+        Map<String, Long> counters = new LinkedHashMap<>();
+        ctx.metrics().counters().forEach((name, v) -> counters.put(name, v + lifetimeBase.getOrDefault(name, 0L)));
+        Map<String, Double> latency = new LinkedHashMap<>();
+        putLatency(latency, "dump", ctx.metrics().dumpLatency);
+        putLatency(latency, "load", ctx.metrics().loadLatency);
+        putLatency(latency, "lookup", ctx.metrics().lookupLatency);
+        return new StoreStats(ctx.index().estimatedKeys(), ctx.catalog().size(), ctx.catalog().allocatedBytes(), live, directIo(),
+                counters, latency, config.describe());
+    }
+
+    private static void putLatency(Map<String, Double> out, String name, io.micrometer.core.instrument.Timer t) {
+        double[] p = StoreMetrics.percentilesMillis(t);
+        out.put(name + ".p50", p[0]);
+        out.put(name + ".p99", p[1]);
+    }
+
+    /** The store's meters. */
+    public MeterRegistry metrics() {
+        return ctx.metrics().registry;
+    }
+
+    /** The configuration the store was opened with. */
+    public StoreConfig config() {
+        return config;
+    }
+
+    /** Whether every backend does O_DIRECT IO (false where a file system refused it). */
+    public boolean directIo() {
+        return backends.stream().allMatch(b -> b.io().directIo());
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    private interface Dispatch {
+        void run(TaskImpl task);
+    }
+
+    private Task submit(Task.Kind kind, int blocks, Dispatch dispatch) {
+        AtomicInteger phase = new AtomicInteger();
+        long id = taskIds.incrementAndGet();
+        TaskImpl task = new TaskImpl(id, kind, blocks, config.timeout(), t -> onComplete(t, phase));
+        if (blocks == 0) {
+            return task;
+        }
+        outstanding.add(task);
+        if (task.isDone()) {
+            outstanding.remove(task);
+        }
+        if (closed) {
+            task.failAll(Outcome.IO_ERROR, "the store is closed");
+            return task;
+        }
+        scheduler.submit(task, () -> dispatch.run(task), phase);
+        return task;
+    }
+
+    private void onComplete(TaskImpl task, AtomicInteger phase) {
+        if (scheduler != null) {
+            scheduler.finished(phase);
+        }
+        outstanding.remove(task);
+        TaskResult r = task.result();
+        if (r == null) {
+            return;
+        }
+        StoreMetrics m = ctx.metrics();
+        (task.kind() == Task.Kind.D2S ? m.dumpLatency : m.loadLatency).record(r.elapsed());
+        int timeouts = r.counts().getOrDefault(Outcome.TIMEOUT, 0);
+        if (timeouts > 0) {
+            m.timeouts.increment(timeouts);
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("Task({}, {}, {}, {}) finished, elapsed {} s", task.id(), task.kind(), task.size(), r.bytes(),
+                    String.format("%.6f", r.elapsed().toNanos() / 1e9));
+        }
+    }
+
+    private static List<List<MemorySegment>> singletons(List<MemorySegment> buffers, String what) {
+        Objects.requireNonNull(buffers, what);
+        List<List<MemorySegment>> out = new ArrayList<>(buffers.size());
+        for (int i = 0; i < buffers.size(); i++) {
+            MemorySegment b = buffers.get(i);
+            if (b == null) {
+                throw new IllegalArgumentException(what + "[" + i + "] is null");
+            }
+            out.add(List.of(b));
+        }
+        return out;
+    }
+
+    private static void checkKeys(List<BlockKey> keys) {
+        Objects.requireNonNull(keys, "keys");
+        for (int i = 0; i < keys.size(); i++) {
+            if (keys.get(i) == null) {
+                throw new IllegalArgumentException("keys[" + i + "] is null");
+            }
+        }
+    }
+
+    private static int[] checkBuffers(List<BlockKey> keys, List<List<MemorySegment>> buffers, String what) {
+        Objects.requireNonNull(buffers, what);
+        if (buffers.size() != keys.size()) {
+            throw new IllegalArgumentException(keys.size() + " keys but " + buffers.size() + " " + what);
+        }
+        int[] sizes = new int[keys.size()];
+        for (int i = 0; i < buffers.size(); i++) {
+            List<MemorySegment> pieces = buffers.get(i);
+            if (pieces == null || pieces.isEmpty()) {
+                throw new IllegalArgumentException(what + "[" + i + "] has no pieces");
+            }
+            long total = 0;
+            for (MemorySegment p : pieces) {
+                if (p == null) {
+                    throw new IllegalArgumentException(what + "[" + i + "] has a null piece");
+                }
+                total += p.byteSize();
+            }
+            if (total < MIN_BLOCK_BYTES || total > MAX_BLOCK_BYTES) {
+                throw new IllegalArgumentException(what + "[" + i + "] is " + total + " bytes; a block is "
+                        + MIN_BLOCK_BYTES + " bytes to 256 MiB");
+            }
+            sizes[i] = (int) total;
+        }
+        return sizes;
+    }
+
+    /**
+     * The store's IO threads, not the caller's, copy from sources and into destinations: memory
+     * confined to the caller's thread, or already freed, would fail there (a load could then never
+     * complete), so it is refused here.
+     */
+    private void checkReachable(List<List<MemorySegment>> buffers, String what) {
+        Thread ioThread = writerThreads.getFirst().getFirst();
+        for (int i = 0; i < buffers.size(); i++) {
+            for (MemorySegment p : buffers.get(i)) {
+                if (!p.scope().isAlive()) {
+                    throw new IllegalArgumentException(what + "[" + i + "] is freed (its arena is closed)");
+                }
+                if (!p.isAccessibleBy(ioThread)) {
+                    throw new IllegalArgumentException(what + "[" + i + "] is confined to one thread and the store's IO threads"
+                            + " cannot reach it; use a heap segment or memory from Arena.ofShared(), ofAuto() or global()");
+                }
+            }
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the store is closed");
+        }
+    }
+
+    /**
+     * Closes the store: stops admitting tasks, lets queued and running ones finish (each within
+     * its deadline), seals every active segment, persists lifetime counters, flushes the index
+     * and releases the directory locks. Idempotent.
+     */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        scheduler.stopAdmitting();
+        long waitUntil = System.nanoTime() + config.timeout().toNanos() + TimeUnit.SECONDS.toNanos(1);
+        for (TaskImpl t : List.copyOf(outstanding)) {
+            try {
+                t.await(Duration.ofNanos(Math.max(0, waitUntil - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        try {
+            scheduler.close();
+            writers.forEach(AppendWorker::stop);
+            for (int i = 0; i < writerThreads.size(); i++) {
+                for (Thread t : writerThreads.get(i)) {
+                    t.join(TimeUnit.NANOSECONDS.toMillis(Math.max(1_000_000_000L, waitUntil - System.nanoTime())));
+                    if (t.isAlive()) {
+                        LOG.error("{} did not stop (hung IO?); its segment is left for recovery", t.getName());
+                        writers.get(i).abandon();
+                    }
+                }
+                writers.get(i).releaseMemory();
+            }
+            loadPath.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        IOException failure = null;
+        try (BlockIndex.Batch b = ctx.index().batch()) {
+            for (Map.Entry<String, Long> e : ctx.metrics().counters().entrySet()) {
+                b.putMeta(META_COUNTER_PREFIX + e.getKey(), e.getValue() + lifetimeBase.getOrDefault(e.getKey(), 0L));
+            }
+            ctx.index().write(b, true);
+            ctx.index().flush();
+        } catch (IOException e) {
+            failure = e;
+        }
+        ctx.catalog().close();
+        ctx.index().close();
+        for (Backend b : backends) {
+            try {
+                b.lock().close();
+            } catch (IOException e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        LOG.info("closed store {}", config.storageBackends());
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+
+}

@@ -1,0 +1,26 @@
+package io.spillway.engine;
+
+import io.spillway.engine.config.StoreConfig;
+import io.spillway.index.BlockIndex;
+
+/**
+ * What the store's worker threads share.
+ *
+ * @param capacityBytes the resolved {@code capacity} ({@link Long#MAX_VALUE} when unlimited): no
+ *     new segment is started once the segments' allocated bytes plus one segment would exceed it
+ */
+record StoreContext(StoreConfig config, BlockIndex index, SegmentCatalog catalog, SegmentIds segmentIds, Publisher publisher,
+                    StoreMetrics metrics, long capacityBytes) {
+
+    int alignment() {
+        return (int) config.alignment().bytes();
+    }
+
+    long segmentSize() {
+        return config.segmentSize().bytes();
+    }
+
+    long bufferSize() {
+        return config.bufferSize().bytes();
+    }
+}

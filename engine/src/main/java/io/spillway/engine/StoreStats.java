@@ -1,0 +1,26 @@
+package io.spillway.engine;
+
+import java.util.Map;
+
+/**
+ * A snapshot of the store.
+ *
+ * @param blocks indexed blocks (RocksDB's estimate; exact after compaction)
+ * @param segments segment files
+ * @param allocatedBytes disk space the segments occupy (allocated blocks, not file lengths)
+ * @param liveBytes payload bytes the index points at
+ * @param directIo whether every backend uses O_DIRECT
+ * @param counters lifetime counters (this process plus earlier ones, persisted at close)
+ * @param latencyMillis p50 and p99 latencies of this process's dump, load and lookup calls
+ * @param config the effective configuration
+ */
+public record StoreStats(long blocks, int segments, long allocatedBytes, long liveBytes, boolean directIo,
+                         Map<String, Long> counters, Map<String, Double> latencyMillis, Map<String, String> config) {
+
+    /** Fraction of lookups that hit, over the store's lifetime; NaN before any lookup. */
+    public double hitRatio() {
+        long hits = counters.getOrDefault("lookup.hits", 0L);
+        long misses = counters.getOrDefault("lookup.misses", 0L);
+        return hits + misses == 0 ? Double.NaN : (double) hits / (hits + misses);
+    }
+}

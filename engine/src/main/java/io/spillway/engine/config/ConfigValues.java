@@ -1,0 +1,166 @@
+package io.spillway.engine.config;
+
+import java.math.BigInteger;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Converts a raw value, as SnakeYAML produced it (String, Integer, Long, BigInteger, Double,
+ * Boolean, List, Map, null) or as an environment variable holds it (String), into a typed value.
+ *
+ * <p>Each method throws {@link IllegalArgumentException} with only the problem ("must be a boolean:
+ * true/false/yes/no/1/0"); {@link ConfigKey} adds the key, the value and the source. Format is
+ * checked here; ranges are checked once, in {@link ConfigRules}, for every source alike.
+ */
+final class ConfigValues {
+
+    private ConfigValues() {
+    }
+
+    static ByteSize size(Object raw) {
+        return switch (raw) {
+            case Integer i -> ByteSize.ofBytes(i);
+            case Long l -> ByteSize.ofBytes(l);
+            case BigInteger b -> throw new IllegalArgumentException("a size must not exceed " + Long.MAX_VALUE + " bytes (8 EiB)");
+            case String s -> ByteSize.parse(s);
+            case null, default -> throw wrongType(raw, "a size such as 64KiB, 2MiB or 1048576");
+        };
+    }
+
+    /** An int; {@code range} only phrases the message when the text is not an int at all. */
+    static int integer(Object raw, IntRange range) {
+        long value = switch (raw) {
+            case Integer i -> i;
+            case Long l -> l;
+            case BigInteger b -> throw new IllegalArgumentException(range.requirement());
+            case String s -> parseLong(s.strip(), range);
+            case null, default -> throw wrongType(raw, "an integer");
+        };
+        if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(range.requirement());
+        }
+        return (int) value; // the range itself is checked at build(), after every source is applied
+    }
+
+    private static long parseLong(String s, IntRange range) {
+        try {
+            return Long.parseLong(s);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(range.requirement(), e);
+        }
+    }
+
+    /** YAML's own booleans, or true/false/yes/no/1/0 in any case. */
+    static boolean bool(Object raw) {
+        return switch (raw) {
+            case Boolean b -> b;
+            case Integer i when i == 0 || i == 1 -> i == 1;
+            case String s -> switch (s.strip().toLowerCase(Locale.ROOT)) {
+                case "true", "yes", "1" -> true;
+                case "false", "no", "0" -> false;
+                default -> throw new IllegalArgumentException("must be a boolean: true/false/yes/no/1/0");
+            };
+            case null, default -> throw wrongType(raw, "a boolean: true/false/yes/no/1/0");
+        };
+    }
+
+    static Path path(Object raw) {
+        if (!(raw instanceof String s)) {
+            throw wrongType(raw, "a directory path");
+        }
+        return toPath(s);
+    }
+
+    /**
+     * A YAML list of strings, or one string holding a comma-separated list (the environment's form,
+     * also accepted in YAML so a value can be copied between the two). A directory whose name holds a
+     * comma can only be given as a YAML list item.
+     */
+    static List<Path> pathList(Object raw) {
+        List<Path> paths = new ArrayList<>();
+        switch (raw) {
+            case String s -> {
+                for (String part : s.split(",", -1)) {
+                    paths.add(toPath(part));
+                }
+            }
+            case List<?> list -> {
+                for (Object item : list) {
+                    if (!(item instanceof String s)) {
+                        throw wrongType(item, "a list of directory paths, each a string");
+                    }
+                    paths.add(toPath(s));
+                }
+            }
+            case null, default -> throw wrongType(raw, "a list of directories, or one comma-separated string");
+        }
+        return List.copyOf(paths);
+    }
+
+    private static Path toPath(String text) {
+        String s = text.strip();
+        if (s.isEmpty()) {
+            throw new IllegalArgumentException("a directory path must not be empty");
+        }
+        try {
+            return Path.of(s);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("not a valid path: " + e.getReason(), e);
+        }
+    }
+
+    static Capacity capacity(Object raw) {
+        return switch (raw) {
+            case Integer i -> Capacity.of(ByteSize.ofBytes(i));
+            case Long l -> Capacity.of(ByteSize.ofBytes(l));
+            case String s -> Capacity.parse(s);
+            case null, default -> throw wrongType(raw, Capacity.FORMS);
+        };
+    }
+
+    static Durability durability(Object raw) {
+        return Durability.parse(string(raw, Durability.ALLOWED));
+    }
+
+    static Compression compression(Object raw) {
+        return Compression.parse(string(raw, Compression.ALLOWED));
+    }
+
+    private static String string(Object raw, String expected) {
+        if (raw instanceof String s) {
+            return s;
+        }
+        throw wrongType(raw, expected);
+    }
+
+    /** The value as the user wrote it, for messages: YAML scalars print as written, collections as [a, b]. */
+    static String show(Object raw) {
+        return switch (raw) {
+            case null -> "";
+            case Collection<?> c -> c.stream().map(ConfigValues::show).collect(Collectors.joining(", ", "[", "]"));
+            case Map<?, ?> m -> m.entrySet().stream().map(e -> show(e.getKey()) + ": " + show(e.getValue()))
+                    .collect(Collectors.joining(", ", "{", "}"));
+            default -> raw.toString();
+        };
+    }
+
+    private static IllegalArgumentException wrongType(Object raw, String expected) {
+        String got = switch (raw) {
+            case null -> "no value (remove the key to get the default)";
+            case List<?> l -> "a list";
+            case Map<?, ?> m -> "a mapping";
+            case Boolean b -> "a boolean";
+            case Double d -> "a fractional number";
+            case Number n -> "a number";
+            case String s -> "a string";
+            default -> "a " + raw.getClass().getSimpleName();
+        };
+        return new IllegalArgumentException("expected " + expected + ", got " + got);
+    }
+}

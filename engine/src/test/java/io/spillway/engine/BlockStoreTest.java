@@ -1,0 +1,44 @@
+package io.spillway.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.spillway.segments.BlockKey;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.BitSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BlockStoreTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void dumpLookupLoadRoundTrip() throws Exception {
+        try (BlockStore store = BlockStore.open(StoreFixture.config(dir).build()); Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("t", 10);
+            TaskResult dumped = store.dump(keys, StoreFixture.buffers(arena, keys, 64 << 10)).await(Duration.ofSeconds(30));
+            assertTrue(dumped.allOk(), dumped.toString());
+            assertTrue(dumped.durable());
+            assertEquals(10, store.lookupPrefix(keys));
+            List<MemorySegment> dst = StoreFixture.empty(arena, 10, 64 << 10);
+            TaskResult loaded = store.load(keys, dst).await(Duration.ofSeconds(30));
+            assertTrue(loaded.allOk(), loaded.toString());
+            for (int i = 0; i < 10; i++) {
+                assertTrue(StoreFixture.matches(dst.get(i), keys.get(i)), "block " + i);
+            }
+            List<BlockKey> other = StoreFixture.keys("other", 3);
+            BitSet hits = store.lookup(List.of(keys.get(0), other.get(0), keys.get(5)));
+            assertEquals("{0, 2}", hits.toString());
+            assertEquals(0, store.lookupPrefix(other));
+            TaskResult missing = store.load(other.subList(0, 1), StoreFixture.empty(arena, 1, 64 << 10)).await();
+            assertEquals(Outcome.MISSING, missing.outcome(0));
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package io.spillway.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.spillway.engine.config.Compression;
+import io.spillway.engine.config.StoreConfig;
+import io.spillway.segments.BlockKey;
+import io.spillway.segments.Codec;
+import io.spillway.segments.SegmentFooter;
+import io.spillway.segments.SegmentPath;
+import io.spillway.segments.SegmentReader;
+import io.spillway.segments.io.ChannelFileIO;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code compression: lz4} stores a payload compressed only when that saves space, and both
+ * kinds of block load back byte for byte.
+ */
+class CompressionTest {
+
+    private static final int BLOCK = 256 << 10;
+    private static final int BLOCKS = 16;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void compressibleBlocksRoundTripAndTakeLessSpace() throws Exception {
+        StoreConfig config = StoreFixture.config(dir).compression(Compression.LZ4).build();
+        List<BlockKey> keys = StoreFixture.keys("lz4-compressible", BLOCKS);
+        roundTrip(config, keys, CompressionTest::fillCompressible);
+
+        Map<BlockKey, Codec> codecs = storedCodecs(config.storageBackends().getFirst());
+        keys.forEach(k -> assertEquals(Codec.LZ4, codecs.get(k), "codec of " + k.shortHex()));
+        try (BlockStore store = BlockStore.open(config)) {
+            long raw = (long) BLOCKS * BLOCK;
+            long allocated = store.stats().allocatedBytes();
+            assertTrue(allocated < raw / 4, allocated + " bytes on disk for " + raw + " raw bytes");
+        }
+    }
+
+    @Test
+    void incompressibleBlocksRoundTripAndAreStoredRaw() throws Exception {
+        StoreConfig config = StoreFixture.config(dir).compression(Compression.LZ4).build();
+        List<BlockKey> keys = StoreFixture.keys("lz4-random", BLOCKS);
+        roundTrip(config, keys, StoreFixture::fill);
+
+        Map<BlockKey, Codec> codecs = storedCodecs(config.storageBackends().getFirst());
+        keys.forEach(k -> assertEquals(Codec.NONE, codecs.get(k), "random bytes are not worth compressing"));
+        try (BlockStore store = BlockStore.open(config)) {
+            assertTrue(store.stats().allocatedBytes() >= (long) BLOCKS * BLOCK);
+        }
+    }
+
+    /** Dumps with the given content, closes, reopens and checks every block's bytes. */
+    private static void roundTrip(StoreConfig config, List<BlockKey> keys, BiConsumer<MemorySegment, BlockKey> fill) throws Exception {
+        try (BlockStore store = BlockStore.open(config); Arena arena = Arena.ofShared()) {
+            List<MemorySegment> src = new ArrayList<>();
+            for (BlockKey k : keys) {
+                MemorySegment m = arena.allocate(BLOCK, 4096);
+                fill.accept(m, k);
+                src.add(m);
+            }
+            TaskResult r = StoreFixture.await(store.dump(keys, src));
+            assertTrue(r.allOk(), r.toString());
+            assertEquals((long) BLOCKS * BLOCK, r.bytes(), "task bytes count raw payload");
+        }
+        try (BlockStore store = BlockStore.open(config); Arena arena = Arena.ofShared()) {
+            List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
+            TaskResult r = StoreFixture.await(store.load(keys, dst));
+            assertTrue(r.allOk(), r.toString());
+            MemorySegment expected = arena.allocate(BLOCK);
+            for (int i = 0; i < keys.size(); i++) {
+                fill.accept(expected, keys.get(i));
+                assertEquals(-1, dst.get(i).mismatch(expected), "block " + i);
+            }
+        }
+    }
+
+    /** A key-specific 512-byte random run repeated: compresses well under LZ4. */
+    private static void fillCompressible(MemorySegment m, BlockKey key) {
+        MemorySegment run = MemorySegment.ofArray(new byte[512]);
+        StoreFixture.fill(run, key);
+        for (long off = 0; off < m.byteSize(); off += run.byteSize()) {
+            MemorySegment.copy(run, 0, m, off, Math.min(run.byteSize(), m.byteSize() - off));
+        }
+    }
+
+    /** Each record's codec, read from the sealed segments' footers. */
+    private static Map<BlockKey, Codec> storedCodecs(Path data) throws Exception {
+        Map<BlockKey, Codec> out = new HashMap<>();
+        ChannelFileIO io = new ChannelFileIO(4096);
+        for (Path file : StoreFixture.segmentFiles(data, SegmentPath.State.SEALED)) {
+            long id = SegmentPath.parse(file.getFileName().toString()).orElseThrow().segmentId();
+            try (SegmentReader reader = SegmentReader.open(io, file, id)) {
+                for (SegmentFooter.Entry e : reader.readFooter().entries()) {
+                    out.put(e.key(), e.location().codec());
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,144 @@
+package io.spillway.engine.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StoreConfigTest {
+
+    private static final Path A = Path.of("/data/a");
+    private static final Path B = Path.of("/data/b");
+
+    @Test
+    void defaults() {
+        StoreConfig c = StoreConfig.builder().storageBackend(A).build();
+        assertEquals(List.of(A), c.storageBackends());
+        assertEquals(A.resolve("index"), c.indexPath());
+        assertEquals(ByteSize.ofMiB(2), c.kvBlockSize());
+        assertEquals(ByteSize.ofBytes(4096), c.alignment());
+        assertTrue(c.ioDirect());
+        assertEquals(Math.min(4, Runtime.getRuntime().availableProcessors()), c.streamNumber());
+        assertEquals(1024, c.waitingQueueDepth());
+        assertEquals(64, c.runningQueueDepth());
+        assertEquals(Duration.ofSeconds(30), c.timeout());
+        assertEquals(ByteSize.ofMiB(16), c.bufferSize());
+        assertTrue(c.capacity().isUnlimited());
+        assertEquals(ByteSize.ofGiB(1), c.segmentSize());
+        assertEquals(Durability.BATCH, c.durability());
+        assertEquals(Compression.NONE, c.compression());
+        assertTrue(c.autoCommit());
+        assertEquals(ByteSize.ofMiB(256), c.indexCacheSize());
+    }
+
+    @Test
+    void describeListsEveryKeyInOrderWithParseableValues() {
+        StoreConfig c = StoreConfig.builder().storageBackends(List.of(A, B)).streamNumber(2).build();
+        Map<String, String> d = c.describe();
+        assertEquals(List.of("storage_backends", "index_path", "kv_block_size", "alignment", "io_direct",
+                "stream_number", "waiting_queue_depth", "running_queue_depth", "timeout_ms", "buffer_size",
+                "capacity", "segment_size", "durability", "compression", "auto_commit", "index_cache_size"),
+                List.copyOf(d.keySet()));
+        assertEquals("/data/a,/data/b", d.get("storage_backends"));
+        assertEquals("/data/a/index", d.get("index_path"));
+        assertEquals("2 MiB", d.get("kv_block_size"));
+        assertEquals("4096", d.get("alignment"));
+        assertEquals("true", d.get("io_direct"));
+        assertEquals("2", d.get("stream_number"));
+        assertEquals("30000", d.get("timeout_ms"));
+        assertEquals("unlimited", d.get("capacity"));
+        assertEquals("1 GiB", d.get("segment_size"));
+        assertEquals("batch", d.get("durability"));
+        assertEquals("none", d.get("compression"));
+        assertTrue(c.toString().contains("segment_size=1 GiB"), c.toString());
+    }
+
+    @Test
+    void everySetterIsApplied() {
+        StoreConfig c = StoreConfig.builder()
+                .storageBackends(List.of(A, B)).indexPath(Path.of("/ssd/idx"))
+                .kvBlockSize(ByteSize.ofKiB(64)).alignment(ByteSize.ofBytes(512)).ioDirect(false)
+                .streamNumber(8).waitingQueueDepth(10).runningQueueDepth(5).timeout(Duration.ofMillis(1500))
+                .bufferSize(ByteSize.ofMiB(4)).capacity(Capacity.percent(80)).segmentSize(ByteSize.ofMiB(256))
+                .durability(Durability.ALWAYS).compression(Compression.LZ4).autoCommit(false)
+                .indexCacheSize(ByteSize.ofMiB(8))
+                .build();
+        assertEquals(Map.ofEntries(
+                Map.entry("storage_backends", "/data/a,/data/b"), Map.entry("index_path", "/ssd/idx"),
+                Map.entry("kv_block_size", "64 KiB"), Map.entry("alignment", "512"), Map.entry("io_direct", "false"),
+                Map.entry("stream_number", "8"), Map.entry("waiting_queue_depth", "10"),
+                Map.entry("running_queue_depth", "5"), Map.entry("timeout_ms", "1500"),
+                Map.entry("buffer_size", "4 MiB"), Map.entry("capacity", "80%"), Map.entry("segment_size", "256 MiB"),
+                Map.entry("durability", "always"), Map.entry("compression", "lz4"), Map.entry("auto_commit", "false"),
+                Map.entry("index_cache_size", "8 MiB")), c.describe());
+    }
+
+    @Test
+    void storageBackendReplacesRatherThanAppends() {
+        StoreConfig c = StoreConfig.builder().storageBackends(List.of(A, B)).storageBackend(B).build();
+        assertEquals(List.of(B), c.storageBackends());
+    }
+
+    @Test
+    void toBuilderKeepsValuesAndKeepsDerivingTheIndexPath() {
+        StoreConfig c = StoreConfig.builder().storageBackend(A).segmentSize(ByteSize.ofMiB(8)).build();
+        assertEquals(c, c.toBuilder().build());
+        assertEquals(c.hashCode(), c.toBuilder().build().hashCode());
+        StoreConfig moved = c.toBuilder().storageBackend(B).build();
+        assertEquals(B.resolve("index"), moved.indexPath());
+        assertEquals(ByteSize.ofMiB(8), moved.segmentSize());
+        assertNotEquals(c, moved);
+    }
+
+    @Test
+    void codeValuesAreShownTypedInMessages() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> StoreConfig.builder().storageBackend(A).segmentSize(ByteSize.ofBytes(3)).build());
+        assertEquals("config key 'segment_size' = '3 B' is invalid: "
+                + "must be a multiple of alignment (4096) between 1 MiB and 64 GiB", e.getMessage());
+        assertEquals("segment_size", e.key());
+        assertEquals("3 B", e.value());
+    }
+
+    @Test
+    void segmentMustHoldTwoAlignmentUnits() {
+        ConfigException e = assertThrows(ConfigException.class, () -> StoreConfig.builder().storageBackend(A)
+                .alignment(ByteSize.ofMiB(1)).segmentSize(ByteSize.ofMiB(1)).build());
+        assertTrue(e.getMessage().contains("at least 2 x alignment (2 MiB)"), e.getMessage());
+        StoreConfig.builder().storageBackend(A).alignment(ByteSize.ofMiB(1)).segmentSize(ByteSize.ofMiB(2)).build();
+    }
+
+    @Test
+    void backendsAreRequiredAndDistinct() {
+        ConfigException none = assertThrows(ConfigException.class, () -> StoreConfig.builder().build());
+        assertTrue(none.getMessage().startsWith("config key 'storage_backends' = '' is invalid: at least one directory"),
+                none.getMessage());
+        ConfigException twice = assertThrows(ConfigException.class,
+                () -> StoreConfig.builder().storageBackends(List.of(A, Path.of("/data/./a"))).build());
+        assertTrue(twice.getMessage().contains("twice"), twice.getMessage());
+    }
+
+    @Test
+    void timeoutMustBeWholePositiveMillisecondsUpToADay() {
+        StoreConfig.Builder b = StoreConfig.builder().storageBackend(A);
+        assertEquals(Duration.ofDays(1), b.timeout(Duration.ofDays(1)).build().timeout());
+        for (Duration bad : List.of(Duration.ZERO, Duration.ofMillis(-1), Duration.ofNanos(1_500_000),
+                Duration.ofDays(1).plusMillis(1))) {
+            ConfigException e = assertThrows(ConfigException.class, () -> b.timeout(bad).build(), bad::toString);
+            assertTrue(e.getMessage().contains("'timeout_ms'"), e.getMessage());
+        }
+    }
+
+    @Test
+    void nullSettersNameTheKey() {
+        NullPointerException e = assertThrows(NullPointerException.class,
+                () -> StoreConfig.builder().segmentSize(null));
+        assertEquals("segment_size", e.getMessage());
+    }
+}

@@ -1,0 +1,286 @@
+package io.spillway.segments.io;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A file opened by {@link PosixFileIO}: positional pread/pwrite loops over a {@link NativeFd}.
+ *
+ * <p>Heap segments (buffered mode only) are copied through a native bounce buffer of at most
+ * {@value #BOUNCE_CHUNK} bytes. Why not pass them straight to libc: that needs
+ * {@code Linker.Option.critical(true)}, which pins the heap and blocks the garbage collector for
+ * the whole syscall, and a syscall on a hung mount would then stall every thread of the JVM.
+ * The engine passes native buffers, so the copy is off its hot path.
+ *
+ * <p>A failed {@code fdatasync} poisons the file: later writes and syncs fail with the same
+ * error instead of letting a retry "succeed" after the kernel dropped the dirty pages (the
+ * PostgreSQL fsync lesson). Reads stay allowed so the good prefix can still be sealed.
+ */
+final class PosixStoreFile implements StoreFile {
+
+    static final long BOUNCE_CHUNK = 1L << 20;
+
+    private final PosixFileIO io;
+    private final Path path;
+    private final NativeFd fd;
+    private volatile IOException syncFailure;
+
+    PosixStoreFile(PosixFileIO io, Path path, NativeFd fd) {
+        this.io = io;
+        this.path = path;
+        this.fd = fd;
+    }
+
+    @Override
+    public void write(MemorySegment src, long offset) throws IOException {
+        checkArguments(src, offset);
+        failIfPoisoned();
+        int f = fd.acquire();
+        try {
+            if (src.isNative()) {
+                writeFully(f, src, offset);
+                return;
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment bounce = arena.allocate(Math.min(BOUNCE_CHUNK, src.byteSize()));
+                for (long done = 0; done < src.byteSize(); ) {
+                    long n = Math.min(bounce.byteSize(), src.byteSize() - done);
+                    MemorySegment.copy(src, done, bounce, 0, n);
+                    writeFully(f, bounce.asSlice(0, n), offset + done);
+                    done += n;
+                }
+            }
+        } finally {
+            fd.release();
+        }
+    }
+
+    /**
+     * Gathers the pieces into pwritev(2) calls of up to {@link LinuxSyscalls#IOV_MAX} pieces. A
+     * short write (rare: a full disk, a signal) finishes piece by piece from the last aligned
+     * point, like {@link #write(MemorySegment, long)}.
+     */
+    @Override
+    public void write(List<MemorySegment> srcs, long offset) throws IOException {
+        for (MemorySegment s : srcs) {
+            checkArguments(s, offset);
+            if (!s.isNative()) {
+                StoreFile.super.write(srcs, offset); // heap pieces go through the bounce path
+                return;
+            }
+        }
+        failIfPoisoned();
+        int f = fd.acquire();
+        try {
+            long at = offset;
+            for (int from = 0; from < srcs.size(); from += LinuxSyscalls.IOV_MAX) {
+                List<MemorySegment> run = srcs.subList(from, Math.min(srcs.size(), from + LinuxSyscalls.IOV_MAX));
+                long want = 0;
+                for (MemorySegment s : run) {
+                    want += s.byteSize();
+                }
+                long n = LinuxSyscalls.pwritev(f, run, at, path);
+                if (n < want) {
+                    long done = io.directIo() ? n & ~(io.alignment() - 1L) : n;
+                    long pos = 0;
+                    for (MemorySegment s : run) {
+                        long end = pos + s.byteSize();
+                        if (end > done) {
+                            long skip = Math.max(0, done - pos);
+                            writeFully(f, s.asSlice(skip), at + pos + skip);
+                        }
+                        pos = end;
+                    }
+                }
+                at += want;
+            }
+        } finally {
+            fd.release();
+        }
+    }
+
+    /**
+     * Loops until all bytes are written. With O_DIRECT a short write may end off the alignment,
+     * so the loop resumes from the last aligned point; rewriting those bytes is harmless.
+     */
+    private void writeFully(int f, MemorySegment src, long offset) throws IOException {
+        boolean direct = io.directIo();
+        long mask = io.alignment() - 1L;
+        long done = 0;
+        while (done < src.byteSize()) {
+            long n = LinuxSyscalls.pwrite(f, src.asSlice(done), offset + done, path);
+            long next = direct ? (done + n) & ~mask : done + n;
+            if (next <= done) {
+                throw new IOException(path + ": pwrite made no progress (" + n + " of " + (src.byteSize() - done)
+                        + " bytes at offset " + (offset + done) + ")");
+            }
+            done = next;
+        }
+    }
+
+    @Override
+    public long read(MemorySegment dst, long offset) throws IOException {
+        checkArguments(dst, offset);
+        if (dst.isReadOnly()) {
+            throw new IllegalArgumentException("cannot read into a read-only segment: " + dst);
+        }
+        int f = fd.acquire();
+        try {
+            if (dst.isNative()) {
+                return readFully(f, dst, offset);
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment bounce = arena.allocate(Math.min(BOUNCE_CHUNK, dst.byteSize()));
+                long done = 0;
+                while (done < dst.byteSize()) {
+                    long want = Math.min(bounce.byteSize(), dst.byteSize() - done);
+                    long n = readFully(f, bounce.asSlice(0, want), offset + done);
+                    MemorySegment.copy(bounce, 0, dst, done, n);
+                    done += n;
+                    if (n < want) {
+                        break;
+                    }
+                }
+                return done;
+            }
+        } finally {
+            fd.release();
+        }
+    }
+
+    /**
+     * Loops until the buffer is full or end of file. A regular file reads short only at end of
+     * file, so with O_DIRECT an unaligned count means the end was reached (asking again at an
+     * unaligned offset would only earn EINVAL).
+     */
+    private long readFully(int f, MemorySegment dst, long offset) throws IOException {
+        boolean direct = io.directIo();
+        long mask = io.alignment() - 1L;
+        long done = 0;
+        while (done < dst.byteSize()) {
+            long n = LinuxSyscalls.pread(f, dst.asSlice(done), offset + done, path);
+            if (n == 0) {
+                break;
+            }
+            done += n;
+            if (direct && (n & mask) != 0) {
+                break;
+            }
+        }
+        return done;
+    }
+
+    @Override
+    public void sync() throws IOException {
+        failIfPoisoned();
+        int f = fd.acquire();
+        try {
+            LinuxSyscalls.fdatasync(f, path);
+        } catch (IOException e) {
+            syncFailure = e;
+            throw e;
+        } finally {
+            fd.release();
+        }
+    }
+
+    @Override
+    public boolean preallocate(long offset, long length) throws IOException {
+        if (offset < 0 || length <= 0) {
+            throw new IllegalArgumentException("preallocate needs offset >= 0 and length > 0, got offset "
+                    + offset + ", length " + length);
+        }
+        if (!io.fallocateEnabled()) {
+            return false;
+        }
+        int f = fd.acquire();
+        try {
+            LinuxSyscalls.fallocate(f, LinuxSyscalls.FALLOC_FL_KEEP_SIZE, offset, length, path);
+            return true;
+        } catch (NativeIOException e) {
+            if (e.errno() == Errno.EOPNOTSUPP || e.errno() == Errno.ENOSYS) {
+                io.disableFallocate(path, e);
+                return false;
+            }
+            throw e;
+        } finally {
+            fd.release();
+        }
+    }
+
+    @Override
+    public void truncate(long size) throws IOException {
+        if (size < 0) {
+            throw new IllegalArgumentException("size must be >= 0, got " + size);
+        }
+        int f = fd.acquire();
+        try {
+            LinuxSyscalls.ftruncate(f, size, path);
+        } finally {
+            fd.release();
+        }
+    }
+
+    @Override
+    public long size() throws IOException {
+        int f = fd.acquire();
+        try {
+            return LinuxSyscalls.size(f, path);
+        } finally {
+            fd.release();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        fd.close();
+    }
+
+    private void checkArguments(MemorySegment buf, long offset) {
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must be >= 0, got " + offset);
+        }
+        if (!io.directIo()) {
+            return;
+        }
+        int a = io.alignment();
+        if (!buf.isNative()) {
+            throw new IllegalArgumentException("O_DIRECT needs a native MemorySegment, got a heap segment of "
+                    + buf.byteSize() + " bytes (" + path + ")");
+        }
+        if ((buf.address() & (a - 1L)) != 0) {
+            throw new IllegalArgumentException("O_DIRECT buffer address 0x" + Long.toHexString(buf.address())
+                    + " is not a multiple of the alignment " + a + " (" + path + ")");
+        }
+        if ((offset & (a - 1L)) != 0) {
+            throw new IllegalArgumentException("O_DIRECT offset " + offset + " is not a multiple of the alignment "
+                    + a + " (" + path + ")");
+        }
+        if ((buf.byteSize() & (a - 1L)) != 0) {
+            throw new IllegalArgumentException("O_DIRECT length " + buf.byteSize()
+                    + " is not a multiple of the alignment " + a + " (" + path + ")");
+        }
+    }
+
+    private void failIfPoisoned() throws IOException {
+        IOException earlier = syncFailure;
+        if (earlier == null) {
+            return;
+        }
+        String msg = path + ": an earlier fdatasync failed (" + earlier.getMessage()
+                + "); the file must not be written or synced again, the kernel may have dropped its dirty pages";
+        IOException e = earlier instanceof NativeIOException n
+                ? new NativeIOException("fdatasync", path, n.errno(), msg)
+                : new IOException(msg);
+        e.initCause(earlier);
+        throw e;
+    }
+
+    @Override
+    public String toString() {
+        return "PosixStoreFile[" + path + (io.directIo() ? ", O_DIRECT" : ", buffered") + "]";
+    }
+}
