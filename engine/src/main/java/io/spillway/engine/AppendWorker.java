@@ -54,6 +54,7 @@ final class AppendWorker implements Runnable {
     private final Lz4Codec lz4;
     private final int maxGroupRecords;
     private final GroupSyncer syncer;
+    private final GarbageCollector gc;
     private SegmentWriter segment;
     private volatile boolean stopping;
     /** Serialises both threads' index calls with {@link #abandon()}; see there. */
@@ -62,7 +63,8 @@ final class AppendWorker implements Runnable {
     private Thread appenderThread;
     private Thread syncerThread;
 
-    AppendWorker(int ordinal, Backend backend, StoreContext ctx) {
+    AppendWorker(int ordinal, Backend backend, StoreContext ctx, GarbageCollector gc) {
+        this.gc = gc;
         this.ordinal = ordinal;
         this.backend = backend;
         this.ctx = ctx;
@@ -246,10 +248,27 @@ final class AppendWorker implements Runnable {
             segment = null;
         }
         long capacity = ctx.capacityBytes();
-        if (capacity != Long.MAX_VALUE && ctx.catalog().allocatedBytes() + ctx.segmentSize() > capacity) {
+        if (capacity != Long.MAX_VALUE && ctx.catalog().allocatedBytes() + ctx.segmentSize() > capacity
+                && !makeRoom()) {
             throw new StoreFullException("a new segment of " + ctx.segmentSize() + " bytes would exceed capacity "
-                    + capacity + " (" + ctx.catalog().allocatedBytes() + " bytes used)");
+                    + capacity + " (" + ctx.catalog().allocatedBytes() + " bytes used) and nothing more can be evicted");
         }
+        try {
+            segment = createSegment();
+        } catch (NativeIOException e) {
+            if (!e.isNoSpace() || !makeRoom()) {
+                throw e;
+            }
+            segment = createSegment(); // once more after an emergency eviction; a second ENOSPC fails the dump
+        }
+        if (!segment.fits(lengths(first))) {
+            throw new IllegalArgumentException("a block of " + first.get(0).storedLength() + " bytes does not fit in a segment of "
+                    + ctx.segmentSize() + " bytes");
+        }
+    }
+
+    /** A new active segment; on failure its half-created file is removed again. */
+    private SegmentWriter createSegment() throws IOException {
         long id;
         synchronized (indexGuard) { // the id is persisted in the index
             if (abandoned) {
@@ -257,11 +276,24 @@ final class AppendWorker implements Runnable {
             }
             id = ctx.segmentIds().next();
         }
-        segment = SegmentWriter.create(backend.io(), backend.dir(), id, ctx.segmentSize(), ctx.alignment(), staging);
+        SegmentWriter created;
+        try {
+            created = SegmentWriter.create(backend.io(), backend.dir(), id, ctx.segmentSize(), ctx.alignment(), staging);
+        } catch (IOException | RuntimeException e) {
+            backend.io().delete(new SegmentPath(id, SegmentPath.State.OPEN).in(backend.dir()));
+            throw e;
+        }
         ctx.catalog().add(id, backend, SegmentPath.State.OPEN);
-        if (!segment.fits(lengths(first))) {
-            throw new IllegalArgumentException("a block of " + first.get(0).storedLength() + " bytes does not fit in a segment of "
-                    + ctx.segmentSize() + " bytes");
+        return created;
+    }
+
+    /** Emergency eviction (capacity reached, or ENOSPC) on this writer thread; true if a segment now fits. */
+    private boolean makeRoom() throws IOException {
+        try {
+            return gc.makeRoom(ctx.segmentSize());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
@@ -274,15 +306,11 @@ final class AppendWorker implements Runnable {
         long id = s.segmentId();
         try {
             if (s.failed() || abandoned()) {
-                ctx.catalog().markFailed(id);
-                s.close();
-                LOG.warn("segment {} is left open for recovery ({})", id, s.failed() ? "it failed" : "the store closed while its writer was stuck");
+                Retirement.leaveToRecovery(ctx, s, s.failed() ? "it failed" : "the store closed while its writer was stuck");
                 return;
             }
             if (s.recordCount() == 0) {
-                s.close();
-                backend.io().delete(s.file());
-                ctx.catalog().remove(id);
+                Retirement.discardEmpty(ctx, backend, s);
                 return;
             }
             boolean[] live;
@@ -292,18 +320,9 @@ final class AppendWorker implements Runnable {
                 }
                 live = ctx.index().pointsAt(s.entries());
             }
-            s.seal(live);
-            ctx.catalog().sealed(id);
-            ctx.metrics().segmentsSealed.increment();
-            LOG.debug("sealed segment {} ({} records, {} bytes)", id, s.recordCount(), s.position());
+            Retirement.seal(ctx, s, live);
         } catch (IOException | RuntimeException e) {
-            LOG.error("sealing segment {} failed ({}); recovery will seal it at the next open", id, e.getMessage());
-            ctx.catalog().markFailed(id);
-            try {
-                s.close();
-            } catch (IOException closeFailure) {
-                LOG.warn("closing segment {}: {}", id, closeFailure.getMessage());
-            }
+            Retirement.leaveToRecovery(ctx, s, "sealing failed: " + e.getMessage());
         }
     }
 

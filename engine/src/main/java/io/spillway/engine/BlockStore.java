@@ -66,6 +66,7 @@ public final class BlockStore implements AutoCloseable {
     private final List<AppendWorker> writers = new ArrayList<>();
     private final List<List<Thread>> writerThreads = new ArrayList<>();
     private final LoadPath loadPath;
+    private final GarbageCollector gc;
     private final Map<String, Long> lifetimeBase;
     private final Set<TaskImpl> outstanding = ConcurrentHashMap.newKeySet();
     private final AtomicLong taskIds = new AtomicLong();
@@ -78,12 +79,14 @@ public final class BlockStore implements AutoCloseable {
         this.ctx = ctx;
         this.lifetimeBase = lifetimeBase;
         this.scheduler = new TaskScheduler(config.waitingQueueDepth(), config.runningQueueDepth(), ctx.metrics());
+        this.gc = new GarbageCollector(ctx, backends);
         for (int i = 0; i < config.streamNumber(); i++) {
-            AppendWorker w = new AppendWorker(i, backends.get(i % backends.size()), ctx);
+            AppendWorker w = new AppendWorker(i, backends.get(i % backends.size()), ctx, gc);
             writers.add(w);
             writerThreads.add(w.start());
         }
         this.loadPath = new LoadPath(ctx, config.streamNumber());
+        gc.start();
     }
 
     /** Opens the store with a private metrics registry. */
@@ -142,6 +145,7 @@ public final class BlockStore implements AutoCloseable {
             Publisher publisher = new Publisher(index, config.autoCommit(), syncIndex);
             long capacity = config.capacity().resolve(java.nio.file.Files.getFileStore(backends.get(0).dir()).getTotalSpace());
             StoreContext ctx = new StoreContext(config, index, catalog, ids, publisher, new StoreMetrics(registry), capacity);
+            GarbageCollector.finishInterruptedEvictions(ctx);
             Map<String, Long> base = new LinkedHashMap<>();
             for (String name : ctx.metrics().counters().keySet()) {
                 base.put(name, index.getMeta(META_COUNTER_PREFIX + name).orElse(0L));
@@ -162,7 +166,11 @@ public final class BlockStore implements AutoCloseable {
         }
     }
 
-    /** Registers a backend's segments, recovering those a crash left open. Foreign files are left alone. */
+    /**
+     * Registers a backend's segments, recovering those a crash left open; segments a crash left
+     * half-evicted ({@code .deleted}) are registered as such and finished once the store's
+     * context exists. Foreign files are left alone.
+     */
     private static void openSegments(Backend b, BlockIndex index, SegmentCatalog catalog) throws IOException {
         for (String name : b.io().list(b.dir())) {
             var parsed = SegmentPath.parse(name);
@@ -381,6 +389,25 @@ public final class BlockStore implements AutoCloseable {
         return ctx.publisher().delete(keys);
     }
 
+    // ---------------------------------------------------------------- gc
+
+    /**
+     * Runs a GC pass now, on the calling thread: expired and sparse segments first, then, if the
+     * store is over its high watermark, eviction down to the low one.
+     *
+     * @param untilBytes evict (oldest or coldest first) until the segments occupy at most this
+     *     many bytes, whatever the watermarks say; -1 to follow the watermarks
+     */
+    public GcReport gc(long untilBytes) throws IOException {
+        ensureOpen();
+        try {
+            return gc.runPass(untilBytes);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("GC pass interrupted");
+        }
+    }
+
     // ---------------------------------------------------------------- stats
 
     /** A snapshot of space, counts, counters and config. */
@@ -404,6 +431,11 @@ public final class BlockStore implements AutoCloseable {
         double[] p = StoreMetrics.percentilesMillis(t);
         out.put(name + ".p50", p[0]);
         out.put(name + ".p99", p[1]);
+    }
+
+    /** The shared internals, for white-box tests in this package. */
+    StoreContext context() {
+        return ctx;
     }
 
     /** The store's meters. */
@@ -565,6 +597,13 @@ public final class BlockStore implements AutoCloseable {
         }
         try {
             scheduler.close();
+            gc.close();
+        } catch (IOException e) {
+            LOG.error("closing the GC failed: {}", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
             writers.forEach(AppendWorker::stop);
             for (int i = 0; i < writerThreads.size(); i++) {
                 for (Thread t : writerThreads.get(i)) {

@@ -92,13 +92,20 @@ final class LoadPath implements AutoCloseable {
             return; // the deadline took it while queued
         }
         MemorySegment stored;
+        long ttlMillis = ctx.config().ttl().toMillis();
+        if (ttlMillis > 0 && loc.writeTimeMillis() < System.currentTimeMillis() - ttlMillis) {
+            finish(task, i, Outcome.MISSING, "expired (older than ttl " + ctx.config().ttl() + ")");
+            ctx.metrics().loadMissing.increment();
+            return;
+        }
+        SegmentCatalog.Entry entry = ctx.catalog().get(loc.segmentId());
+        if (entry == null || !entry.acquire()) {
+            // Evicted by the GC between the index lookup and now: a miss, never an error.
+            finish(task, i, Outcome.MISSING, "segment " + loc.segmentId() + " was evicted");
+            ctx.metrics().loadMissing.increment();
+            return;
+        }
         try {
-            var entry = ctx.catalog().get(loc.segmentId());
-            if (entry == null) {
-                finish(task, i, Outcome.MISSING, "segment " + loc.segmentId() + " is gone");
-                ctx.metrics().loadMissing.increment();
-                return;
-            }
             SegmentReader reader = entry.reader();
             long need = SegmentLayout.alignUp(loc.storedLength(), ctx.alignment());
             MemorySegment bounce = ((ReaderThread) Thread.currentThread()).bounce(need);
@@ -107,6 +114,7 @@ final class LoadPath implements AutoCloseable {
             if (loc.codec() == Codec.LZ4) {
                 stored = MemorySegment.ofArray(new Lz4Codec().decompress(stored, loc.rawLength()));
             }
+            ctx.catalog().recordHit(entry, loc.payloadOffset());
         } catch (CorruptRecordException e) {
             corrupt(task, i, key, loc, e);
             return;
@@ -114,6 +122,8 @@ final class LoadPath implements AutoCloseable {
             finish(task, i, Outcome.IO_ERROR, "read of segment " + loc.segmentId() + " failed: " + e.getMessage());
             ctx.metrics().ioErrors.increment();
             return;
+        } finally {
+            entry.release();
         }
         if (!task.claim(i, TaskImpl.PENDING)) {
             return;

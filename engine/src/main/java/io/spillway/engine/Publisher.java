@@ -206,6 +206,59 @@ final class Publisher {
         }
     }
 
+    /**
+     * The GC's conditional index update: points each key at its new location only if the index
+     * still points at the old one, so a concurrent delete or re-dump is never undone. Runs under
+     * the write lock, so no publish, commit or delete interleaves between the compare and the set.
+     *
+     * @return for each key, whether it moved
+     */
+    boolean[] relocate(List<BlockKey> keys, List<BlockLocation> from, List<BlockLocation> to) throws IOException {
+        boolean[] moved = new boolean[keys.size()];
+        lock.writeLock().lock();
+        try (BlockIndex.Batch batch = index.batch()) {
+            List<BlockLocation> current = index.getAll(keys);
+            for (int i = 0; i < keys.size(); i++) {
+                if (from.get(i).equals(current.get(i))) {
+                    batch.remove(keys.get(i), from.get(i));
+                    batch.put(keys.get(i), to.get(i));
+                    moved[i] = true;
+                }
+            }
+            index.write(batch, syncIndex);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        return moved;
+    }
+
+    /**
+     * Removes the entries of {@code keys} that still point into segment {@code segmentId} (an
+     * evicted segment); entries that moved elsewhere meanwhile stay.
+     *
+     * @return how many entries were removed, and their payload bytes
+     */
+    long[] removeIn(List<BlockKey> keys, long segmentId) throws IOException {
+        long removed = 0;
+        long bytes = 0;
+        lock.writeLock().lock();
+        try (BlockIndex.Batch batch = index.batch()) {
+            List<BlockLocation> current = index.getAll(keys);
+            for (int i = 0; i < keys.size(); i++) {
+                BlockLocation c = current.get(i);
+                if (c != null && c.segmentId() == segmentId) {
+                    batch.remove(keys.get(i), c);
+                    removed++;
+                    bytes += c.rawLength();
+                }
+            }
+            index.write(batch, syncIndex);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        return new long[] {removed, bytes};
+    }
+
     /** Keys dumped under manual commit and not yet committed or rolled back. */
     int uncommittedCount() {
         return uncommitted.size();

@@ -8,31 +8,52 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every segment of the store: which backend holds it, in which state, and a shared reader.
+ * Every segment of the store: which backend holds it, in which state, a shared reader, and the
+ * in-memory figures the GC decides with (reader references, access heat, per-block hits).
  *
- * <p>Readers are opened on first use and shared by all load threads (positional reads). A
- * reader opened on an {@code .open} file stays valid after the writer renames it to {@code .seg}:
- * rename does not affect open descriptors.
+ * <p>Readers are opened on first use and shared by all load threads (positional reads). A reader
+ * opened on an {@code .open} file stays valid after the writer renames it to {@code .seg}, and a
+ * reader of a {@code .seg} stays valid after the GC renames it to {@code .deleted}: rename does
+ * not affect open descriptors.
+ *
+ * <p>Access figures are kept in memory only (design: no RocksDB write per read): a logical clock
+ * tick per load for segment heat (LRU eviction), and a hit count per payload offset for hot-block
+ * reinsertion. They start from zero after a restart.
  */
 final class SegmentCatalog implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SegmentCatalog.class);
 
-    /** A segment's place and state. */
+    /** A segment's place, state and access figures. */
     static final class Entry {
         final long id;
         final Backend backend;
         volatile SegmentPath.State state;
         private volatile SegmentReader reader;
+        /** Loads in flight on this segment; the sign bit is set once retired (no new loads). */
+        private final AtomicInteger refs = new AtomicInteger();
+        /** The catalog clock at the last load: larger is more recent. */
+        volatile long lastAccess;
+        /** Hits per payload offset since the record was written (only offsets read at least once). */
+        private final Map<Long, AtomicInteger> hits = new ConcurrentHashMap<>();
+        /** Disk space, cached once the segment is sealed (a sealed file never changes). */
+        private volatile long sealedAllocated = -1;
 
-        Entry(long id, Backend backend, SegmentPath.State state) {
+        Entry(long id, Backend backend, SegmentPath.State state, long clock) {
             this.id = id;
             this.backend = backend;
             this.state = state;
+            this.lastAccess = clock;
+        }
+
+        java.nio.file.Path path() {
+            return new SegmentPath(id, state).in(backend.dir());
         }
 
         SegmentReader reader() throws IOException {
@@ -42,10 +63,48 @@ final class SegmentCatalog implements AutoCloseable {
             }
             synchronized (this) {
                 if (reader == null) {
-                    reader = SegmentReader.open(backend.io(), new SegmentPath(id, state).in(backend.dir()), id);
+                    reader = SegmentReader.open(backend.io(), path(), id);
                 }
                 return reader;
             }
+        }
+
+        /** Takes a reference for one load; false once the GC retired the segment (the load reports missing). */
+        boolean acquire() {
+            while (true) {
+                int r = refs.get();
+                if (r < 0) {
+                    return false;
+                }
+                if (refs.compareAndSet(r, r + 1)) {
+                    return true;
+                }
+            }
+        }
+
+        void release() {
+            refs.decrementAndGet();
+        }
+
+        /** Refuses new loads; the ones in flight go on. */
+        void retire() {
+            refs.getAndUpdate(r -> r | Integer.MIN_VALUE);
+        }
+
+        /** Whether a retired segment has no load in flight. */
+        boolean drained() {
+            return refs.get() == Integer.MIN_VALUE;
+        }
+
+        void recordHit(long payloadOffset, long clock) {
+            lastAccess = clock;
+            hits.computeIfAbsent(payloadOffset, o -> new AtomicInteger()).incrementAndGet();
+        }
+
+        /** Hits of the record at {@code payloadOffset} since it was written. */
+        int hitsAt(long payloadOffset) {
+            AtomicInteger h = hits.get(payloadOffset);
+            return h == null ? 0 : h.get();
         }
 
         synchronized void closeReader() {
@@ -58,13 +117,26 @@ final class SegmentCatalog implements AutoCloseable {
                 reader = null;
             }
         }
+
+        long allocatedBytes() throws IOException {
+            long cached = sealedAllocated;
+            if (cached >= 0) {
+                return cached;
+            }
+            long now = backend.io().allocatedBytes(path());
+            if (state == SegmentPath.State.SEALED) {
+                sealedAllocated = now;
+            }
+            return now;
+        }
     }
 
     private final Map<Long, Entry> segments = new ConcurrentSkipListMap<>();
     private final Map<Long, Boolean> failed = new ConcurrentHashMap<>();
+    private final AtomicLong clock = new AtomicLong();
 
     void add(long id, Backend backend, SegmentPath.State state) {
-        Entry prev = segments.putIfAbsent(id, new Entry(id, backend, state));
+        Entry prev = segments.putIfAbsent(id, new Entry(id, backend, state, clock.incrementAndGet()));
         if (prev != null) {
             throw new IllegalStateException("segment " + id + " found twice: in " + prev.backend.dir() + " and " + backend.dir());
         }
@@ -77,9 +149,10 @@ final class SegmentCatalog implements AutoCloseable {
         }
     }
 
-    /** Forgets a segment whose file is gone (an empty one discarded at close). */
+    /** Forgets a segment whose file is gone (evicted, or an empty one discarded at close). */
     void remove(long id) {
         Entry e = segments.remove(id);
+        failed.remove(id);
         if (e != null) {
             e.closeReader();
         }
@@ -88,6 +161,15 @@ final class SegmentCatalog implements AutoCloseable {
     /** A segment whose sync failed: still readable for what was synced, sealed by the next recovery. */
     void markFailed(long id) {
         failed.put(id, Boolean.TRUE);
+    }
+
+    boolean isFailed(long id) {
+        return failed.containsKey(id);
+    }
+
+    /** Ticks the access clock and records a hit on the record at {@code payloadOffset}. */
+    void recordHit(Entry e, long payloadOffset) {
+        e.recordHit(payloadOffset, clock.incrementAndGet());
     }
 
     /** The reader of segment {@code id}; throws if the segment is unknown. */
@@ -115,14 +197,14 @@ final class SegmentCatalog implements AutoCloseable {
         return new ArrayList<>(segments.values());
     }
 
-    /** Bytes allocated on disk to all segments (st_blocks, not file length). */
+    /** Bytes allocated on disk to all segments (st_blocks, not file length: preallocation counts). */
     long allocatedBytes() {
         long total = 0;
         for (Entry e : segments.values()) {
             try {
-                total += e.backend.io().allocatedBytes(new SegmentPath(e.id, e.state).in(e.backend.dir()));
+                total += e.allocatedBytes();
             } catch (IOException ex) {
-                // a segment renamed between reading its state and the stat: counted next time
+                // renamed or deleted between reading its state and the stat: counted next time
             }
         }
         return total;

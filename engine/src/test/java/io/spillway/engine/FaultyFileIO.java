@@ -77,6 +77,8 @@ final class FaultyFileIO implements FileIO {
     }
 
     private final Map<Op, Gate> gates = new ConcurrentHashMap<>();
+    /** While set, creating files and writing data fail as on a full disk (ENOSPC). */
+    private volatile boolean diskFull;
     private final Map<Op, AtomicInteger> failures = new ConcurrentHashMap<>();
     private volatile FileIO real;
 
@@ -101,6 +103,17 @@ final class FaultyFileIO implements FileIO {
     /** Makes the next {@code times} {@code op}s fail with an IOException. */
     void fail(Op op, int times) {
         failures.put(op, new AtomicInteger(times));
+    }
+
+    /** Makes creates and data writes fail with ENOSPC until called with false. */
+    void diskFull(boolean full) {
+        diskFull = full;
+    }
+
+    private void failIfFull(String syscall, Path file) throws IOException {
+        if (diskFull) {
+            throw new io.spillway.segments.io.NativeIOException(syscall, file, 28, "No space left on device (injected)");
+        }
     }
 
     /** Removes every fault (gates already holding operations stay closed until opened). */
@@ -133,6 +146,7 @@ final class FaultyFileIO implements FileIO {
         return new StoreFile() {
             @Override
             public void write(MemorySegment src, long offset) throws IOException {
+                failIfFull("pwrite", path);
                 Gate g = gates.get(Op.WRITE);
                 inject(Op.WRITE, offset, path);
                 f.write(src, offset);
@@ -195,6 +209,7 @@ final class FaultyFileIO implements FileIO {
 
     @Override
     public StoreFile create(Path file) throws IOException {
+        failIfFull("open", file);
         return wrap(file, real.create(file));
     }
 

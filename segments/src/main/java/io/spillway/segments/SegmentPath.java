@@ -13,6 +13,9 @@ import java.util.regex.Pattern;
  *   <li>{@code seg-<id>.open}: being appended by its writer; only that writer reads it raw.
  *       After a crash, recovery scans it and seals it.
  *   <li>{@code seg-<id>.seg}: sealed by rename; immutable until deleted whole.
+ *   <li>{@code seg-<id>.deleted}: being evicted by the GC. The rename is the durable decision to
+ *       delete; the index entries pointing into it are removed next, then the file once its
+ *       readers drain. Recovery finishes any it finds (see the GC's eviction protocol).
  * </ul>
  * {@code <id>} is 16 lowercase hex digits, so names sort in id order. Any other name in a store
  * directory is foreign: never parsed as a segment, never deleted.
@@ -22,7 +25,8 @@ public record SegmentPath(long segmentId, State state) {
     /** The lifecycle state a file name encodes. */
     public enum State {
         OPEN(".open"),
-        SEALED(".seg");
+        SEALED(".seg"),
+        DELETING(".deleted");
 
         private final String suffix;
 
@@ -35,7 +39,7 @@ public record SegmentPath(long segmentId, State state) {
         }
     }
 
-    private static final Pattern NAME = Pattern.compile("seg-([0-9a-f]{16})(\\.open|\\.seg)");
+    private static final Pattern NAME = Pattern.compile("seg-([0-9a-f]{16})(\\.open|\\.seg|\\.deleted)");
 
     public SegmentPath {
         if (segmentId < 0) {
@@ -68,7 +72,11 @@ public record SegmentPath(long segmentId, State state) {
         if (id < 0) {
             return Optional.empty();
         }
-        State state = m.group(2).equals(State.OPEN.suffix()) ? State.OPEN : State.SEALED;
+        State state = switch (m.group(2)) {
+            case ".open" -> State.OPEN;
+            case ".seg" -> State.SEALED;
+            default -> State.DELETING;
+        };
         return Optional.of(new SegmentPath(id, state));
     }
 }

@@ -20,7 +20,7 @@ class SegmentPathTest {
             for (SegmentPath.State state : SegmentPath.State.values()) {
                 SegmentPath p = new SegmentPath(id, state);
                 String name = p.fileName();
-                assertTrue(name.matches("seg-[0-9a-f]{16}\\.(open|seg)"), name);
+                assertTrue(name.matches("seg-[0-9a-f]{16}\\.(open|seg|deleted)"), name);
                 assertEquals(Optional.of(p), SegmentPath.parse(name), name);
             }
         }

@@ -20,7 +20,8 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = SpillwayCli.Version.class,
         description = "Spillway: an embeddable KV-cache offload store.",
-        subcommands = {DemoCommand.class, StatsCommand.class, ThroughputCommand.class, LookupCommand.class,
+        subcommands = {DemoCommand.class, StatsCommand.class, ThroughputCommand.class, LookupCommand.class, GcCommand.class,
+                ReplayCommand.class,
                 CommandLine.HelpCommand.class})
 public final class SpillwayCli implements Runnable {
 

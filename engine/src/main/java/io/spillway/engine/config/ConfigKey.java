@@ -42,7 +42,15 @@ enum ConfigKey {
     DURABILITY("durability", bind(ConfigValues::durability, Builder::durability), c -> c.durability().configName()),
     COMPRESSION("compression", bind(ConfigValues::compression, Builder::compression), c -> c.compression().configName()),
     AUTO_COMMIT("auto_commit", bind(ConfigValues::bool, Builder::autoCommit), c -> Boolean.toString(c.autoCommit())),
-    INDEX_CACHE_SIZE("index_cache_size", bind(ConfigValues::size, Builder::indexCacheSize), c -> c.indexCacheSize().toString());
+    INDEX_CACHE_SIZE("index_cache_size", bind(ConfigValues::size, Builder::indexCacheSize), c -> c.indexCacheSize().toString()),
+    GC_HIGH_WATERMARK("gc_high_watermark", bind(ConfigValues::fraction, Builder::gcHighWatermark), c -> Double.toString(c.gcHighWatermark())),
+    GC_LOW_WATERMARK("gc_low_watermark", bind(ConfigValues::fraction, Builder::gcLowWatermark), c -> Double.toString(c.gcLowWatermark())),
+    EVICTION_POLICY("eviction_policy", bind(ConfigValues::evictionPolicy, Builder::evictionPolicy), c -> c.evictionPolicy().configName()),
+    REINSERT_HITS("reinsert_hits", bind(raw -> ConfigValues.integer(raw, ConfigRules.REINSERT_HITS), Builder::reinsertHits), c -> Integer.toString(c.reinsertHits())),
+    REINSERT_BUDGET_PERCENT("reinsert_budget_percent", bind(raw -> ConfigValues.integer(raw, ConfigRules.REINSERT_BUDGET_PERCENT), Builder::reinsertBudgetPercent), c -> Integer.toString(c.reinsertBudgetPercent())),
+    COMPACTION_THRESHOLD("compaction_threshold", bind(ConfigValues::fraction, Builder::compactionThreshold), c -> Double.toString(c.compactionThreshold())),
+    GC_MAX_BYTES_PER_SEC("gc_max_bytes_per_sec", bind(ConfigValues::size, Builder::gcMaxBytesPerSec), c -> c.gcMaxBytesPerSec().toString()),
+    TTL("ttl", bind(ConfigValues::duration, Builder::ttl), c -> ConfigValues.showDuration(c.ttl()));
 
     /** Prefix of the environment variables that override keys: {@code SPILLWAY_SEGMENT_SIZE}. */
     static final String ENV_PREFIX = "SPILLWAY_";

@@ -28,6 +28,18 @@ final class ConfigRules {
     static final Compression DEFAULT_COMPRESSION = Compression.NONE;
     static final boolean DEFAULT_AUTO_COMMIT = true;
     static final ByteSize DEFAULT_INDEX_CACHE_SIZE = ByteSize.ofMiB(256);
+    static final double DEFAULT_GC_HIGH_WATERMARK = 0.9;
+    static final double DEFAULT_GC_LOW_WATERMARK = 0.8;
+    static final EvictionPolicy DEFAULT_EVICTION_POLICY = EvictionPolicy.FIFO;
+    /** Twice: once is every block a prefix hit touched; twice is a block that keeps being reused. */
+    static final int DEFAULT_REINSERT_HITS = 2;
+    static final int DEFAULT_REINSERT_BUDGET_PERCENT = 10;
+    static final double DEFAULT_COMPACTION_THRESHOLD = 0.3;
+    static final ByteSize DEFAULT_GC_MAX_BYTES_PER_SEC = ByteSize.ofMiB(512);
+    static final Duration DEFAULT_TTL = Duration.ZERO;
+    static final IntRange REINSERT_HITS = new IntRange(0, 1_000_000);
+    static final IntRange REINSERT_BUDGET_PERCENT = new IntRange(0, 100);
+    static final ByteSize MIN_GC_BYTES_PER_SEC = ByteSize.ofMiB(1);
     /** The index lives on the first backend unless told otherwise: that disk is always there. */
     static final String DEFAULT_INDEX_DIR_NAME = "index";
 
@@ -83,6 +95,19 @@ final class ConfigRules {
                 "must be at least 2 x alignment (" + ByteSize.ofBytes(2 * alignment) + ")");
         k.require(ConfigKey.INDEX_CACHE_SIZE, within(c.indexCacheSize(), MIN_INDEX_CACHE_SIZE, MAX_INDEX_CACHE_SIZE),
                 "must be between " + MIN_INDEX_CACHE_SIZE + " and " + MAX_INDEX_CACHE_SIZE);
+        k.require(ConfigKey.GC_HIGH_WATERMARK, c.gcHighWatermark() > 0 && c.gcHighWatermark() <= 1,
+                "must be a fraction of capacity above 0 and at most 1");
+        k.require(ConfigKey.GC_LOW_WATERMARK, c.gcLowWatermark() > 0 && c.gcLowWatermark() < c.gcHighWatermark(),
+                "must be a fraction of capacity above 0 and below gc_high_watermark (" + c.gcHighWatermark() + ")");
+        k.require(ConfigKey.REINSERT_HITS, REINSERT_HITS.contains(c.reinsertHits()), REINSERT_HITS.requirement());
+        k.require(ConfigKey.REINSERT_BUDGET_PERCENT, REINSERT_BUDGET_PERCENT.contains(c.reinsertBudgetPercent()),
+                REINSERT_BUDGET_PERCENT.requirement());
+        k.require(ConfigKey.COMPACTION_THRESHOLD, c.compactionThreshold() >= 0 && c.compactionThreshold() < 1,
+                "must be a fraction at least 0 and below 1");
+        k.require(ConfigKey.GC_MAX_BYTES_PER_SEC, c.gcMaxBytesPerSec().compareTo(MIN_GC_BYTES_PER_SEC) >= 0,
+                "must be at least " + MIN_GC_BYTES_PER_SEC);
+        k.require(ConfigKey.TTL, !c.ttl().isNegative() && c.ttl().toNanosPart() % 1_000_000 == 0,
+                "must be 0 (no TTL) or a positive whole number of milliseconds, e.g. 3600s, 90m, 24h");
     }
 
     /**

@@ -3,6 +3,7 @@ package io.spillway.engine.config;
 import java.math.BigInteger;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -122,6 +123,61 @@ final class ConfigValues {
             case String s -> Capacity.parse(s);
             case null, default -> throw wrongType(raw, Capacity.FORMS);
         };
+    }
+
+    /** A number such as 0.9 (YAML float), or its text. */
+    static double fraction(Object raw) {
+        return switch (raw) {
+            case Double d -> d;
+            case Integer i -> i;
+            case Long l -> l;
+            case String s -> {
+                try {
+                    yield Double.parseDouble(s.strip());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("must be a number such as 0.9", e);
+                }
+            }
+            case null, default -> throw wrongType(raw, "a number such as 0.9");
+        };
+    }
+
+    static EvictionPolicy evictionPolicy(Object raw) {
+        return EvictionPolicy.parse(string(raw, EvictionPolicy.ALLOWED));
+    }
+
+    /** Milliseconds as a number, or a number with a unit: ms, s, m, h, d ("90s", "24h"); "0" or "off" is zero. */
+    static Duration duration(Object raw) {
+        String text = switch (raw) {
+            case Integer i -> i + "ms";
+            case Long l -> l + "ms";
+            case String s -> s.strip().toLowerCase(java.util.Locale.ROOT);
+            case null, default -> throw wrongType(raw, "a duration such as 0, 90s, 30m or 24h");
+        };
+        if (text.equals("off") || text.equals("0")) {
+            return Duration.ZERO;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?").matcher(text);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("must be a duration such as 0, 90s, 30m or 24h");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "ms" : m.group(2);
+        return switch (unit) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
+    }
+
+    /** Prints a duration so that {@link #duration} reads it back: "0", or whole seconds, or milliseconds. */
+    static String showDuration(Duration d) {
+        if (d.isZero()) {
+            return "0";
+        }
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     static Durability durability(Object raw) {

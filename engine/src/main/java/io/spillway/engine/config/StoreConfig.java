@@ -39,6 +39,14 @@ public final class StoreConfig {
     private final Compression compression;
     private final boolean autoCommit;
     private final ByteSize indexCacheSize;
+    private final double gcHighWatermark;
+    private final double gcLowWatermark;
+    private final EvictionPolicy evictionPolicy;
+    private final int reinsertHits;
+    private final int reinsertBudgetPercent;
+    private final double compactionThreshold;
+    private final ByteSize gcMaxBytesPerSec;
+    private final Duration ttl;
 
     private StoreConfig(Builder b) {
         storageBackends = b.storageBackends;
@@ -60,6 +68,14 @@ public final class StoreConfig {
         compression = b.compression;
         autoCommit = b.autoCommit;
         indexCacheSize = b.indexCacheSize;
+        gcHighWatermark = b.gcHighWatermark;
+        gcLowWatermark = b.gcLowWatermark;
+        evictionPolicy = b.evictionPolicy;
+        reinsertHits = b.reinsertHits;
+        reinsertBudgetPercent = b.reinsertBudgetPercent;
+        compactionThreshold = b.compactionThreshold;
+        gcMaxBytesPerSec = b.gcMaxBytesPerSec;
+        ttl = b.ttl;
     }
 
     /** A builder holding the defaults; {@code storage_backends} has none and must be set. */
@@ -86,6 +102,14 @@ public final class StoreConfig {
         b.compression = compression;
         b.autoCommit = autoCommit;
         b.indexCacheSize = indexCacheSize;
+        b.gcHighWatermark = gcHighWatermark;
+        b.gcLowWatermark = gcLowWatermark;
+        b.evictionPolicy = evictionPolicy;
+        b.reinsertHits = reinsertHits;
+        b.reinsertBudgetPercent = reinsertBudgetPercent;
+        b.compactionThreshold = compactionThreshold;
+        b.gcMaxBytesPerSec = gcMaxBytesPerSec;
+        b.ttl = ttl;
         return b;
     }
 
@@ -164,6 +188,46 @@ public final class StoreConfig {
         return autoCommit;
     }
 
+    /** {@code gc_high_watermark}: when space used passes this fraction of capacity, the GC evicts. */
+    public double gcHighWatermark() {
+        return gcHighWatermark;
+    }
+
+    /** {@code gc_low_watermark}: the GC evicts until space used is below this fraction of capacity. */
+    public double gcLowWatermark() {
+        return gcLowWatermark;
+    }
+
+    /** {@code eviction_policy}: which sealed segment goes first. */
+    public EvictionPolicy evictionPolicy() {
+        return evictionPolicy;
+    }
+
+    /** {@code reinsert_hits}: a block read at least this often since written is copied forward before its segment is evicted (0: never). */
+    public int reinsertHits() {
+        return reinsertHits;
+    }
+
+    /** {@code reinsert_budget_percent}: reinsertion may write at most this percent of the bytes users wrote. */
+    public int reinsertBudgetPercent() {
+        return reinsertBudgetPercent;
+    }
+
+    /** {@code compaction_threshold}: a sealed segment whose live fraction falls below this is compacted. */
+    public double compactionThreshold() {
+        return compactionThreshold;
+    }
+
+    /** {@code gc_max_bytes_per_sec}: GC copy throughput (read plus write), per second. */
+    public ByteSize gcMaxBytesPerSec() {
+        return gcMaxBytesPerSec;
+    }
+
+    /** {@code ttl}: blocks older than this are dead (0: no TTL). */
+    public Duration ttl() {
+        return ttl;
+    }
+
     /** {@code index_cache_size}: the RocksDB block cache. */
     public ByteSize indexCacheSize() {
         return indexCacheSize;
@@ -219,6 +283,14 @@ public final class StoreConfig {
         private Compression compression = ConfigRules.DEFAULT_COMPRESSION;
         private boolean autoCommit = ConfigRules.DEFAULT_AUTO_COMMIT;
         private ByteSize indexCacheSize = ConfigRules.DEFAULT_INDEX_CACHE_SIZE;
+        private double gcHighWatermark = ConfigRules.DEFAULT_GC_HIGH_WATERMARK;
+        private double gcLowWatermark = ConfigRules.DEFAULT_GC_LOW_WATERMARK;
+        private EvictionPolicy evictionPolicy = ConfigRules.DEFAULT_EVICTION_POLICY;
+        private int reinsertHits = ConfigRules.DEFAULT_REINSERT_HITS;
+        private int reinsertBudgetPercent = ConfigRules.DEFAULT_REINSERT_BUDGET_PERCENT;
+        private double compactionThreshold = ConfigRules.DEFAULT_COMPACTION_THRESHOLD;
+        private ByteSize gcMaxBytesPerSec = ConfigRules.DEFAULT_GC_MAX_BYTES_PER_SEC;
+        private Duration ttl = ConfigRules.DEFAULT_TTL;
         /** The text and source of values loaded from YAML or the environment, for messages. */
         private final Map<ConfigKey, ConfigKey.Origin> origins = new EnumMap<>(ConfigKey.class);
 
@@ -310,6 +382,46 @@ public final class StoreConfig {
         public Builder indexCacheSize(ByteSize size) {
             indexCacheSize = Objects.requireNonNull(size, "index_cache_size");
             return set(ConfigKey.INDEX_CACHE_SIZE);
+        }
+
+        public Builder gcHighWatermark(double value) {
+            gcHighWatermark = value;
+            return set(ConfigKey.GC_HIGH_WATERMARK);
+        }
+
+        public Builder gcLowWatermark(double value) {
+            gcLowWatermark = value;
+            return set(ConfigKey.GC_LOW_WATERMARK);
+        }
+
+        public Builder evictionPolicy(EvictionPolicy value) {
+            evictionPolicy = Objects.requireNonNull(value, "eviction_policy");
+            return set(ConfigKey.EVICTION_POLICY);
+        }
+
+        public Builder reinsertHits(int value) {
+            reinsertHits = value;
+            return set(ConfigKey.REINSERT_HITS);
+        }
+
+        public Builder reinsertBudgetPercent(int value) {
+            reinsertBudgetPercent = value;
+            return set(ConfigKey.REINSERT_BUDGET_PERCENT);
+        }
+
+        public Builder compactionThreshold(double value) {
+            compactionThreshold = value;
+            return set(ConfigKey.COMPACTION_THRESHOLD);
+        }
+
+        public Builder gcMaxBytesPerSec(ByteSize value) {
+            gcMaxBytesPerSec = Objects.requireNonNull(value, "gc_max_bytes_per_sec");
+            return set(ConfigKey.GC_MAX_BYTES_PER_SEC);
+        }
+
+        public Builder ttl(Duration value) {
+            ttl = Objects.requireNonNull(value, "ttl");
+            return set(ConfigKey.TTL);
         }
 
         /**

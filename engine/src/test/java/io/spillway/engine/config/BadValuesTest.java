@@ -75,6 +75,20 @@ class BadValuesTest {
             index_cache_size    | 1MiB
             index_cache_size    | 65GiB
             index_cache_size    | x
+            gc_high_watermark   | 0
+            gc_high_watermark   | 1.5
+            gc_high_watermark   | high
+            gc_low_watermark    | 0.95
+            gc_low_watermark    | 0
+            eviction_policy     | random
+            reinsert_hits       | -1
+            reinsert_budget_percent | 101
+            compaction_threshold | 1
+            compaction_threshold | -0.1
+            gc_max_bytes_per_sec | 512KiB
+            ttl                 | -5s
+            ttl                 | soon
+            ttl                 | 1.5h
             """)
     void refusedFromTheEnvironment(String key, String value) {
         Map<String, String> env = key.equals("storage_backends")

@@ -43,7 +43,9 @@ class StoreConfigTest {
         Map<String, String> d = c.describe();
         assertEquals(List.of("storage_backends", "index_path", "kv_block_size", "alignment", "io_direct",
                 "stream_number", "waiting_queue_depth", "running_queue_depth", "timeout_ms", "buffer_size",
-                "capacity", "segment_size", "durability", "compression", "auto_commit", "index_cache_size"),
+                "capacity", "segment_size", "durability", "compression", "auto_commit", "index_cache_size",
+                "gc_high_watermark", "gc_low_watermark", "eviction_policy", "reinsert_hits", "reinsert_budget_percent",
+                "compaction_threshold", "gc_max_bytes_per_sec", "ttl"),
                 List.copyOf(d.keySet()));
         assertEquals("/data/a,/data/b", d.get("storage_backends"));
         assertEquals("/data/a/index", d.get("index_path"));
@@ -56,6 +58,9 @@ class StoreConfigTest {
         assertEquals("1 GiB", d.get("segment_size"));
         assertEquals("batch", d.get("durability"));
         assertEquals("none", d.get("compression"));
+        assertEquals("0.9", d.get("gc_high_watermark"));
+        assertEquals("fifo", d.get("eviction_policy"));
+        assertEquals("0", d.get("ttl"));
         assertTrue(c.toString().contains("segment_size=1 GiB"), c.toString());
     }
 
@@ -68,6 +73,9 @@ class StoreConfigTest {
                 .bufferSize(ByteSize.ofMiB(4)).capacity(Capacity.percent(80)).segmentSize(ByteSize.ofMiB(256))
                 .durability(Durability.ALWAYS).compression(Compression.LZ4).autoCommit(false)
                 .indexCacheSize(ByteSize.ofMiB(8))
+                .gcHighWatermark(0.95).gcLowWatermark(0.5).evictionPolicy(EvictionPolicy.LRU).reinsertHits(3)
+                .reinsertBudgetPercent(20).compactionThreshold(0.25).gcMaxBytesPerSec(ByteSize.ofMiB(64))
+                .ttl(Duration.ofHours(2))
                 .build();
         assertEquals(Map.ofEntries(
                 Map.entry("storage_backends", "/data/a,/data/b"), Map.entry("index_path", "/ssd/idx"),
@@ -76,7 +84,10 @@ class StoreConfigTest {
                 Map.entry("running_queue_depth", "5"), Map.entry("timeout_ms", "1500"),
                 Map.entry("buffer_size", "4 MiB"), Map.entry("capacity", "80%"), Map.entry("segment_size", "256 MiB"),
                 Map.entry("durability", "always"), Map.entry("compression", "lz4"), Map.entry("auto_commit", "false"),
-                Map.entry("index_cache_size", "8 MiB")), c.describe());
+                Map.entry("index_cache_size", "8 MiB"), Map.entry("gc_high_watermark", "0.95"),
+                Map.entry("gc_low_watermark", "0.5"), Map.entry("eviction_policy", "lru"), Map.entry("reinsert_hits", "3"),
+                Map.entry("reinsert_budget_percent", "20"), Map.entry("compaction_threshold", "0.25"),
+                Map.entry("gc_max_bytes_per_sec", "64 MiB"), Map.entry("ttl", "7200s")), c.describe());
     }
 
     @Test

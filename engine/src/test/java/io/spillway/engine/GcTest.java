@@ -1,0 +1,274 @@
+package io.spillway.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.spillway.engine.config.ByteSize;
+import io.spillway.engine.config.Capacity;
+import io.spillway.engine.config.StoreConfig;
+import io.spillway.segments.BlockKey;
+import io.spillway.segments.BlockLocation;
+import io.spillway.segments.SegmentPath;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The GC: capacity, eviction under load, conditional relocation, reinsertion, full disk, TTL. */
+class GcTest {
+
+    private static final int BLOCK = 256 << 10;
+    private static final long SEGMENT = 4L << 20;
+
+    @TempDir
+    Path dir;
+
+    private StoreConfig.Builder config() {
+        return StoreFixture.config(dir).segmentSize(ByteSize.ofBytes(SEGMENT)).streamNumber(1).bufferSize(ByteSize.ofMiB(1));
+    }
+
+    private static void dumpAll(BlockStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
+        for (int i = 0; i < keys.size(); i += 4) {
+            List<BlockKey> batch = keys.subList(i, Math.min(keys.size(), i + 4));
+            TaskResult r = StoreFixture.await(store.dump(batch, StoreFixture.buffers(arena, batch, BLOCK)));
+            assertTrue(r.allOk(), r.toString());
+        }
+    }
+
+    @Test
+    void spaceStaysWithinCapacityPlusOneSegmentPerWriterAndOldBlocksGo() throws Exception {
+        long capacity = 6 * SEGMENT;
+        try (BlockStore store = BlockStore.open(config().capacity(Capacity.of(ByteSize.ofBytes(capacity))).build());
+             Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("cap", 200); // 50 MiB through a 24 MiB store
+            long peak = 0;
+            for (int i = 0; i < keys.size(); i += 4) {
+                List<BlockKey> batch = keys.subList(i, i + 4);
+                TaskResult r = StoreFixture.await(store.dump(batch, StoreFixture.buffers(arena, batch, BLOCK)));
+                assertTrue(r.allOk(), r.toString());
+                peak = Math.max(peak, store.stats().allocatedBytes());
+            }
+            // one writer plus the GC's own writer
+            assertTrue(peak <= capacity + 2 * SEGMENT, "peak " + peak + " > capacity " + capacity + " + 2 segments");
+            assertTrue(StoreFixture.counter(store, "spillway.gc.evicted.segments") > 0);
+            assertEquals(0, store.lookupPrefix(keys), "the oldest blocks were evicted first");
+            assertTrue(store.lookup(keys.subList(190, 200)).cardinality() == 10, "the newest blocks are kept");
+            List<MemorySegment> dst = StoreFixture.empty(arena, 10, BLOCK);
+            TaskResult loaded = StoreFixture.await(store.load(keys.subList(190, 200), dst));
+            assertTrue(loaded.allOk(), loaded.toString());
+            for (int i = 0; i < 10; i++) {
+                assertTrue(StoreFixture.matches(dst.get(i), keys.get(190 + i)));
+            }
+        }
+    }
+
+    @Test
+    void watermarkPassEvictsDownToTheLowWatermark() throws Exception {
+        long capacity = 10 * SEGMENT;
+        try (BlockStore store = BlockStore.open(config().capacity(Capacity.of(ByteSize.ofBytes(capacity)))
+                .gcHighWatermark(0.5).gcLowWatermark(0.3).build()); Arena arena = Arena.ofShared()) {
+            dumpAll(store, arena, StoreFixture.keys("wm", 120)); // ~ 8 segments
+            GcReport report = store.gc(-1);
+            assertTrue(report.usedAfter() <= capacity * 0.3 + SEGMENT, report.toString());
+            assertTrue(report.evictedSegments() > 0, report.toString());
+        }
+    }
+
+    @Test
+    void loadsDuringForcedEvictionSucceedOrMissButNeverFailOrLie() throws Exception {
+        try (BlockStore store = BlockStore.open(config().streamNumber(2).build()); Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("race", 96);
+            dumpAll(store, arena, keys);
+            AtomicBoolean stop = new AtomicBoolean();
+            Map<Outcome, Integer> seen = new ConcurrentHashMap<>();
+            List<Throwable> errors = new ArrayList<>();
+            List<Thread> loaders = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                int seed = t;
+                loaders.add(Thread.ofPlatform().start(() -> {
+                    SplittableRandom r = new SplittableRandom(seed);
+                    try (Arena local = Arena.ofShared()) {
+                        List<MemorySegment> dst = StoreFixture.empty(local, 4, BLOCK);
+                        while (!stop.get()) {
+                            List<BlockKey> batch = new ArrayList<>();
+                            for (int i = 0; i < 4; i++) {
+                                batch.add(keys.get(r.nextInt(keys.size())));
+                            }
+                            TaskResult res = StoreFixture.await(store.load(batch, dst));
+                            for (int i = 0; i < 4; i++) {
+                                Outcome o = res.outcome(i);
+                                seen.merge(o, 1, Integer::sum);
+                                if (o == Outcome.OK && !StoreFixture.matches(dst.get(i), batch.get(i))) {
+                                    throw new AssertionError("wrong bytes for " + batch.get(i));
+                                }
+                            }
+                        }
+                    } catch (Throwable e) {
+                        synchronized (errors) {
+                            errors.add(e);
+                        }
+                    }
+                }));
+            }
+            long used = store.stats().allocatedBytes();
+            while (used > SEGMENT) {
+                used = Math.max(SEGMENT, used - 2 * SEGMENT);
+                store.gc(used);
+                Thread.sleep(20);
+            }
+            stop.set(true);
+            for (Thread t : loaders) {
+                t.join();
+            }
+            assertEquals(List.of(), errors);
+            assertTrue(seen.keySet().stream().allMatch(o -> o == Outcome.OK || o == Outcome.MISSING), seen.toString());
+            assertTrue(seen.getOrDefault(Outcome.OK, 0) > 0, seen.toString());
+            assertTrue(seen.getOrDefault(Outcome.MISSING, 0) > 0, seen.toString());
+        }
+    }
+
+    @Test
+    void conditionalRelocationLosesToADeleteAndToARedump() throws Exception {
+        try (BlockStore store = BlockStore.open(config().build()); Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("cas", 2);
+            dumpAll(store, arena, keys);
+            StoreContext ctx = store.context();
+            BlockLocation a = ctx.index().get(keys.get(0)).orElseThrow();
+            BlockLocation b = ctx.index().get(keys.get(1)).orElseThrow();
+            BlockLocation elsewhere = new BlockLocation(a.segmentId(), a.payloadOffset() + 1_000_000, a.storedLength(),
+                    a.rawLength(), a.payloadCrc(), a.codec(), a.flags(), a.writeTimeMillis());
+            // Key 0 is deleted, key 1 deleted and dumped again, before the GC's compare-and-set.
+            store.delete(keys);
+            dumpAll(store, arena, keys.subList(1, 2));
+            BlockLocation redumped = ctx.index().get(keys.get(1)).orElseThrow();
+            boolean[] moved = ctx.publisher().relocate(keys, List.of(a, b), List.of(elsewhere, elsewhere));
+            assertFalse(moved[0], "a deleted key is not brought back");
+            assertFalse(moved[1], "a re-dumped key keeps its new location");
+            assertTrue(ctx.index().get(keys.get(0)).isEmpty());
+            assertEquals(redumped, ctx.index().get(keys.get(1)).orElseThrow());
+            // And the winning case: the location still matches.
+            BlockLocation target = new BlockLocation(redumped.segmentId(), redumped.payloadOffset(), redumped.storedLength(),
+                    redumped.rawLength(), redumped.payloadCrc(), redumped.codec(), redumped.flags(), redumped.writeTimeMillis());
+            assertTrue(ctx.publisher().relocate(keys.subList(1, 2), List.of(redumped), List.of(target))[0]);
+        }
+    }
+
+    @Test
+    void hotBlocksAreReinsertedWithTheirBytesAndColdOnesEvicted() throws Exception {
+        try (BlockStore store = BlockStore.open(config().reinsertHits(2).reinsertBudgetPercent(100).build());
+             Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("hot", 24); // 6 MiB: the first 4 MiB segment is sealed
+            dumpAll(store, arena, keys);
+            List<BlockKey> hot = List.of(keys.get(1), keys.get(5));
+            for (int round = 0; round < 3; round++) {
+                assertTrue(StoreFixture.await(store.load(hot, StoreFixture.empty(arena, 2, BLOCK))).allOk());
+            }
+            GcReport report = store.gc(0); // evict everything sealed
+            assertTrue(report.reinsertedBlocks() >= 2, report.toString());
+            List<MemorySegment> dst = StoreFixture.empty(arena, 2, BLOCK);
+            TaskResult r = StoreFixture.await(store.load(hot, dst));
+            assertTrue(r.allOk(), r.toString());
+            assertTrue(StoreFixture.matches(dst.get(0), hot.get(0)) && StoreFixture.matches(dst.get(1), hot.get(1)));
+            assertFalse(store.lookup(List.of(keys.get(0))).get(0), "a cold block of an evicted segment is gone");
+            assertTrue(StoreFixture.counter(store, "spillway.gc.bytes.written") >= 2L * BLOCK);
+        }
+    }
+
+    @Test
+    void sparseSegmentsAreCompacted() throws Exception {
+        try (BlockStore store = BlockStore.open(config().compactionThreshold(0.5).build()); Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("sparse", 30);
+            dumpAll(store, arena, keys);
+            List<BlockKey> dead = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                if (i % 4 != 0) {
+                    dead.add(keys.get(i));
+                }
+            }
+            store.delete(dead);
+            GcReport report = store.gc(-1);
+            assertTrue(report.compactedSegments() > 0, report.toString());
+            List<BlockKey> live = new ArrayList<>(keys);
+            live.removeAll(dead);
+            List<MemorySegment> dst = StoreFixture.empty(arena, live.size(), BLOCK);
+            TaskResult r = StoreFixture.await(store.load(live, dst));
+            assertTrue(r.allOk(), r.toString());
+            for (int i = 0; i < live.size(); i++) {
+                assertTrue(StoreFixture.matches(dst.get(i), live.get(i)));
+            }
+        }
+    }
+
+    @Test
+    void fullDiskFailsDumpsFastKeepsLoadsAndLosesNothingCommitted() throws Exception {
+        FaultyFileIO faulty = new FaultyFileIO();
+        StoreConfig cfg = config().build();
+        try (BlockStore store = BlockStore.open(cfg, new SimpleMeterRegistry(), faulty.factory()); Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("enospc", 8);
+            dumpAll(store, arena, keys);
+            faulty.diskFull(true);
+            List<BlockKey> more = StoreFixture.keys("enospc-more", 40);
+            int full = 0;
+            for (int i = 0; i < more.size(); i += 4) {
+                List<BlockKey> batch = more.subList(i, i + 4);
+                TaskResult r = StoreFixture.await(store.dump(batch, StoreFixture.buffers(arena, batch, BLOCK)));
+                full += r.counts().getOrDefault(Outcome.STORE_FULL, 0);
+                assertTrue(r.outcomes().stream().allMatch(o -> o == Outcome.OK || o == Outcome.STORE_FULL), r.toString());
+            }
+            assertTrue(full > 0, "a full disk must show as STORE_FULL");
+            List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
+            TaskResult loaded = StoreFixture.await(store.load(keys, dst));
+            assertTrue(loaded.allOk(), "loads keep working on a full disk: " + loaded);
+            faulty.diskFull(false);
+        }
+        try (BlockStore store = BlockStore.open(cfg, new SimpleMeterRegistry(), faulty.factory()); Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("enospc", 8);
+            List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
+            TaskResult loaded = StoreFixture.await(store.load(keys, dst));
+            assertTrue(loaded.allOk(), "nothing committed was lost: " + loaded);
+            assertEquals(List.of(), StoreFixture.segmentFiles(cfg.storageBackends().getFirst(), SegmentPath.State.DELETING));
+        }
+    }
+
+    @Test
+    void expiredBlocksAreDeadToLoadsAndEvicted() throws Exception {
+        try (BlockStore store = BlockStore.open(config().ttl(Duration.ofMillis(300)).build()); Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("ttl", 20);
+            dumpAll(store, arena, keys);
+            Thread.sleep(400);
+            TaskResult r = StoreFixture.await(store.load(keys.subList(0, 1), StoreFixture.empty(arena, 1, BLOCK)));
+            assertEquals(Outcome.MISSING, r.outcome(0));
+            GcReport report = store.gc(-1);
+            assertTrue(report.expiredBlocks() > 0, report.toString());
+        }
+    }
+
+    @Test
+    void anInterruptedEvictionIsFinishedAtOpen() throws Exception {
+        StoreConfig cfg = config().build();
+        List<BlockKey> keys = StoreFixture.keys("interrupted", 24);
+        try (BlockStore store = BlockStore.open(cfg); Arena arena = Arena.ofShared()) {
+            dumpAll(store, arena, keys);
+        }
+        // A crash right after eviction step 2: the first sealed segment renamed to .deleted.
+        Path data = cfg.storageBackends().getFirst();
+        Path first = StoreFixture.segmentFiles(data, SegmentPath.State.SEALED).getFirst();
+        SegmentPath p = SegmentPath.parse(first.getFileName().toString()).orElseThrow();
+        java.nio.file.Files.move(first, p.as(SegmentPath.State.DELETING).in(data));
+        try (BlockStore store = BlockStore.open(cfg)) {
+            assertEquals(List.of(), StoreFixture.segmentFiles(data, SegmentPath.State.DELETING));
+            assertEquals(0, store.lookupPrefix(keys), "the evicted segment's blocks are gone from the index");
+            assertTrue(store.lookup(keys).cardinality() > 0, "later segments are untouched");
+        }
+    }
+}
