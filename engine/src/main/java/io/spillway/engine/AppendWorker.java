@@ -207,6 +207,7 @@ final class AppendWorker implements Runnable {
                 }
                 return;
             }
+            ctx.catalog().written(segment.segmentId(), segment.position());
             syncer.hand(new WrittenGroup.Group(segment, List.copyOf(part), locations));
             done += n;
         }
@@ -248,10 +249,9 @@ final class AppendWorker implements Runnable {
             segment = null;
         }
         long capacity = ctx.capacityBytes();
-        if (capacity != Long.MAX_VALUE && ctx.catalog().allocatedBytes() + ctx.segmentSize() > capacity
-                && !makeRoom()) {
+        if (capacity != Long.MAX_VALUE && ctx.catalog().dataBytes() + ctx.segmentSize() > capacity && !makeRoom()) {
             throw new StoreFullException("a new segment of " + ctx.segmentSize() + " bytes would exceed capacity "
-                    + capacity + " (" + ctx.catalog().allocatedBytes() + " bytes used) and nothing more can be evicted");
+                    + capacity + " (" + ctx.catalog().dataBytes() + " bytes of data) and nothing more can be evicted");
         }
         try {
             segment = createSegment();

@@ -109,7 +109,7 @@ final class GarbageCollector implements AutoCloseable {
      */
     boolean makeRoom(long bytes) throws IOException, InterruptedException {
         long target = capacity() - bytes;
-        if (ctx.catalog().allocatedBytes() <= target) {
+        if (ctx.catalog().dataBytes() <= target) {
             return true;
         }
         LOG.info("store at capacity: evicting until {} bytes are free", bytes);
@@ -120,8 +120,8 @@ final class GarbageCollector implements AutoCloseable {
             synchronized (passLock) {
                 evictUntil(target, "capacity");
             }
-            if (ctx.catalog().allocatedBytes() <= target || System.nanoTime() > giveUp) {
-                return ctx.catalog().allocatedBytes() <= target;
+            if (ctx.catalog().dataBytes() <= target || System.nanoTime() > giveUp) {
+                return ctx.catalog().dataBytes() <= target;
             }
             Thread.sleep(10);
         }
@@ -145,7 +145,7 @@ final class GarbageCollector implements AutoCloseable {
             long cap = capacity();
             if (untilBytes >= 0) {
                 evictUntil(untilBytes, "requested");
-            } else if (cap != Long.MAX_VALUE && ctx.catalog().allocatedBytes() > (long) (cap * config.gcHighWatermark())) {
+            } else if (cap != Long.MAX_VALUE && ctx.catalog().dataBytes() > (long) (cap * config.gcHighWatermark())) {
                 evictUntil((long) (cap * config.gcLowWatermark()), "watermark");
             }
             return metrics.report(before, usedBefore, ctx.catalog().allocatedBytes(), Duration.ofNanos(System.nanoTime() - t0));
@@ -169,11 +169,12 @@ final class GarbageCollector implements AutoCloseable {
         return out;
     }
 
+    /** Evicts until the store's data ({@link SegmentCatalog#dataBytes}) is at most {@code target}. */
     private void evictUntil(long target, String why) throws IOException, InterruptedException {
-        while (ctx.catalog().allocatedBytes() > target) {
+        while (ctx.catalog().dataBytes() > target) {
             List<SegmentCatalog.Entry> c = candidates();
             if (c.isEmpty()) {
-                LOG.debug("{}: nothing left to evict ({} bytes used, target {})", why, ctx.catalog().allocatedBytes(), target);
+                LOG.debug("{}: nothing left to evict ({} bytes of data, target {})", why, ctx.catalog().dataBytes(), target);
                 return;
             }
             SegmentCatalog.Entry victim = config.evictionPolicy() == EvictionPolicy.LRU
@@ -224,6 +225,8 @@ final class GarbageCollector implements AutoCloseable {
         List<BlockKey> keys = footer.entries().stream().map(SegmentFooter.Entry::key).toList();
         List<BlockLocation> current = ctx.index().getAll(keys);
         List<GcWriter.Move> moves = new ArrayList<>();
+        List<GcWriter.Move> hot = new ArrayList<>();
+        List<Integer> hotHits = new ArrayList<>();
         long live = 0;
         for (int i = 0; i < keys.size(); i++) {
             BlockLocation c = current.get(i);
@@ -232,18 +235,30 @@ final class GarbageCollector implements AutoCloseable {
                 continue;
             }
             live++;
-            boolean copy = switch (keep) {
-                case NOTHING -> false;
-                case ALL_LIVE -> true;
-                case HOT -> config.reinsertHits() > 0 && victim.hitsAt(c.payloadOffset()) >= config.reinsertHits()
-                        && withinReinsertBudget(c.storedLength());
-            };
-            if (copy) {
+            if (keep == Keep.ALL_LIVE) {
                 moves.add(new GcWriter.Move(keys.get(i), c));
-                if (keep == Keep.HOT) {
-                    reinsertedBytes += c.storedLength();
-                }
+            } else if (keep == Keep.HOT && config.reinsertHits() > 0 && victim.hitsAt(c.payloadOffset()) >= config.reinsertHits()) {
+                hot.add(new GcWriter.Move(keys.get(i), c));
+                hotHits.add(victim.hitsAt(c.payloadOffset()));
             }
+        }
+        // Hottest first while the budget lasts, then in file order (a prefix chain stays together).
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < hot.size(); i++) {
+            order.add(i);
+        }
+        order.sort(Comparator.comparingInt((Integer i) -> -hotHits.get(i)).thenComparingInt(i -> i));
+        List<Integer> chosen = new ArrayList<>();
+        for (int i : order) {
+            long bytes = hot.get(i).from().storedLength();
+            if (withinReinsertBudget(bytes)) {
+                reinsertedBytes += bytes;
+                chosen.add(i);
+            }
+        }
+        chosen.sort(null);
+        for (int i : chosen) {
+            moves.add(hot.get(i));
         }
         // Step 1: copy forward.
         long[] moved = moves.isEmpty() ? new long[2] : writer.move(moves, throttle);

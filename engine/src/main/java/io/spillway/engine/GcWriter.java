@@ -133,6 +133,7 @@ final class GcWriter implements AutoCloseable {
         }
         ensureSegment(lengths);
         List<BlockLocation> to = segment.append(records, () -> { });
+        ctx.catalog().written(segment.segmentId(), segment.position());
         if (ctx.config().durability() != Durability.NONE) {
             segment.sync();
             ctx.metrics().syncs.increment();

@@ -44,6 +44,8 @@ final class SegmentCatalog implements AutoCloseable {
         private final Map<Long, AtomicInteger> hits = new ConcurrentHashMap<>();
         /** Disk space, cached once the segment is sealed (a sealed file never changes). */
         private volatile long sealedAllocated = -1;
+        /** For an open segment: the bytes its writer has appended so far (set by the writer). */
+        volatile long written;
 
         Entry(long id, Backend backend, SegmentPath.State state, long clock) {
             this.id = id;
@@ -208,6 +210,32 @@ final class SegmentCatalog implements AutoCloseable {
             }
         }
         return total;
+    }
+
+    /**
+     * The space the store's data takes: sealed (and half-evicted) segments as allocated on disk,
+     * open ones by what their writers appended. The GC's watermarks and the capacity check use
+     * this; the open segments' preallocated remainder is the "one segment per active writer"
+     * the capacity may be exceeded by, so the data itself can use the whole capacity.
+     */
+    long dataBytes() {
+        long total = 0;
+        for (Entry e : segments.values()) {
+            try {
+                total += e.state == SegmentPath.State.OPEN ? Math.min(e.written, e.allocatedBytes()) : e.allocatedBytes();
+            } catch (IOException ex) {
+                // renamed or deleted between reading its state and the stat: counted next time
+            }
+        }
+        return total;
+    }
+
+    /** Records how far the writer of open segment {@code id} has appended. */
+    void written(long id, long position) {
+        Entry e = segments.get(id);
+        if (e != null) {
+            e.written = position;
+        }
     }
 
     @Override

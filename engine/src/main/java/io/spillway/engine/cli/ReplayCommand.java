@@ -42,7 +42,8 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--prefixes", paramLabel = "N", defaultValue = "320", description = "Distinct shared prefixes (default: ${DEFAULT-VALUE}).")
     int prefixes;
 
-    @Option(names = "--policy", paramLabel = "P", defaultValue = "fifo", description = "Eviction policy: fifo or lru (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--policy", paramLabel = "P", defaultValue = "lru",
+            description = "Eviction policy of the replayed store: lru or fifo (default: ${DEFAULT-VALUE}; the store itself defaults to fifo).")
     String policy;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Trace seed (default: ${DEFAULT-VALUE}).")
