@@ -49,6 +49,10 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Trace seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--latency", description = "Instead of the replay, measure single-block load p50/p99 with the store "
+            + "idle and during a throttled compaction pass (gc_max_bytes_per_sec).")
+    boolean latency;
+
     @Mixin
     ConfigOption config;
 
@@ -63,6 +67,22 @@ final class ReplayCommand implements Callable<Integer> {
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("spillway-replay");
         Path work = Files.createTempDirectory(root, "replay-");
         PrintWriter out = spec.commandLine().getOut();
+        if (latency) {
+            try {
+                var r = io.spillway.engine.bench.GcLatencyBenchmark.run(work, config.load().segmentSize(segmentSize), 1536, 2 << 20);
+                out.printf(Locale.ROOT, "load latency idle: p50 %.2f ms, p99 %.2f ms%n", r.p50Idle(), r.p99Idle());
+                out.printf(Locale.ROOT, "load latency during GC: p50 %.2f ms, p99 %.2f ms over %d loads (p99 ratio %.2f)%n",
+                        r.p50Gc(), r.p99Gc(), r.loadsDuringGc(), r.p99Gc() / r.p99Idle());
+                out.printf(Locale.ROOT, "the GC pass: %s%n", r.gc());
+                out.flush();
+                return 0;
+            } finally {
+                Files2.deleteRecursively(work);
+                if (dir == null) {
+                    Files2.deleteRecursively(root);
+                }
+            }
+        }
         try {
             ReplayBenchmark.Result r;
             long total = writeFactor * capacity.bytes();

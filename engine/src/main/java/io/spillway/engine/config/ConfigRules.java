@@ -35,7 +35,7 @@ final class ConfigRules {
     static final int DEFAULT_REINSERT_HITS = 2;
     static final int DEFAULT_REINSERT_BUDGET_PERCENT = 10;
     static final double DEFAULT_COMPACTION_THRESHOLD = 0.3;
-    static final ByteSize DEFAULT_GC_MAX_BYTES_PER_SEC = ByteSize.ofMiB(512);
+    static final ByteSize DEFAULT_GC_MAX_BYTES_PER_SEC = ByteSize.ofMiB(128);
     static final Duration DEFAULT_TTL = Duration.ZERO;
     static final IntRange REINSERT_HITS = new IntRange(0, 1_000_000);
     static final IntRange REINSERT_BUDGET_PERCENT = new IntRange(0, 100);
