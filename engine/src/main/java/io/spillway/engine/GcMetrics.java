@@ -7,7 +7,7 @@ import java.time.Duration;
 
 /**
  * The GC's meters: {@code spillway.gc.*} counters, plus gauges of space used and write
- * amplification (GC payload bytes written over user payload bytes written).
+ * amplification (payload bytes written by users and the GC, over those written by users).
  */
 final class GcMetrics {
 
@@ -33,8 +33,9 @@ final class GcMetrics {
         Gauge.builder("spillway.space.used", ctx.catalog(), SegmentCatalog::allocatedBytes).baseUnit("bytes")
                 .description("disk space allocated to segments").register(r);
         Counter userBytes = ctx.metrics().dumpBytes;
-        Gauge.builder("spillway.gc.write.amplification", () -> userBytes.count() == 0 ? 0 : bytesWritten.count() / userBytes.count())
-                .description("GC payload bytes written / user payload bytes written").register(r);
+        Gauge.builder("spillway.write.amplification",
+                        () -> userBytes.count() == 0 ? 1 : (userBytes.count() + bytesWritten.count()) / userBytes.count())
+                .description("payload bytes written (users plus GC) / user payload bytes written").register(r);
     }
 
     /** Counter values at a point in time, to report one pass. */

@@ -23,4 +23,14 @@ public record StoreStats(long blocks, int segments, long allocatedBytes, long li
         long misses = counters.getOrDefault("lookup.misses", 0L);
         return hits + misses == 0 ? Double.NaN : (double) hits / (hits + misses);
     }
+
+    /**
+     * Bytes written to segments over bytes users dumped, over the store's lifetime: 1 plus what
+     * the GC copied (reinsertion, compaction) per user byte. NaN before any dump.
+     */
+    public double writeAmplification() {
+        long user = counters.getOrDefault("dump.bytes", 0L);
+        long gc = counters.getOrDefault("gc.bytes.written", 0L);
+        return user == 0 ? Double.NaN : (double) (user + gc) / user;
+    }
 }

@@ -68,6 +68,7 @@ final class StatsCommand implements Callable<Integer> {
         m.put("live_bytes", s.liveBytes());
         m.put("direct_io", s.directIo());
         m.put("hit_ratio", s.hitRatio());
+        m.put("write_amplification", s.writeAmplification());
         m.put("counters", new TreeMap<>(s.counters()));
         m.put("latency_ms", s.latencyMillis() == null ? Map.of() : new TreeMap<>(s.latencyMillis()));
         m.put("config", s.config());
@@ -87,6 +88,9 @@ final class StatsCommand implements Callable<Integer> {
         t.row("direct IO", s.directIo() ? "yes" : "no (buffered)");
         double hr = s.hitRatio();
         t.row("hit ratio", Double.isNaN(hr) ? "n/a (no lookups yet)" : String.format(Locale.ROOT, "%.3f", hr));
+        double wa = s.writeAmplification();
+        t.row("write amplification", Double.isNaN(wa) ? "n/a (nothing dumped yet)"
+                : String.format(Locale.ROOT, "%.3f (bytes written by users and the GC / bytes users dumped)", wa));
         t.section("counters");
         new TreeMap<>(s.counters()).forEach((k, v) -> t.row(k, String.valueOf(v)));
         // Latencies cover this process only: all zero right after open, so shown only when measured.
