@@ -202,8 +202,11 @@ final class GarbageCollector implements AutoCloseable {
     private void expire() throws IOException, InterruptedException {
         long cutoff = System.currentTimeMillis() - config.ttl().toMillis();
         for (SegmentCatalog.Entry e : candidates()) {
-            SegmentFooter footer = e.reader().readFooter();
-            long newest = footer.entries().stream().mapToLong(x -> x.location().writeTimeMillis()).max().orElse(0);
+            long newest = e.newestWriteMillis;
+            if (newest < 0) {
+                newest = e.reader().readFooter().entries().stream().mapToLong(x -> x.location().writeTimeMillis()).max().orElse(0);
+                e.newestWriteMillis = newest;
+            }
             if (newest < cutoff) {
                 long live = evict(e, Keep.NOTHING);
                 metrics.expiredBlocks.increment(live);

@@ -46,6 +46,8 @@ final class SegmentCatalog implements AutoCloseable {
         private volatile long sealedAllocated = -1;
         /** For an open segment: the bytes its writer has appended so far (set by the writer). */
         volatile long written;
+        /** Newest write time of a sealed segment's records, read once from its footer (TTL); -1 until then. */
+        volatile long newestWriteMillis = -1;
 
         Entry(long id, Backend backend, SegmentPath.State state, long clock) {
             this.id = id;
