@@ -125,7 +125,14 @@ final class AppendWorker implements Runnable {
                     break;
                 }
                 if (!group.isEmpty()) {
-                    writeGroup(group);
+                    try {
+                        writeGroup(group);
+                    } catch (Error e) {
+                        // Its blocks are CLAIMED, which a deadline never takes: finish them here,
+                        // or their tasks would never complete.
+                        failBlocks(group, new IOException("append worker failed: " + e, e));
+                        throw e;
+                    }
                 }
             }
         } catch (InterruptedException e) {
