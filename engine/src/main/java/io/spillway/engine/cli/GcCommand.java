@@ -6,8 +6,6 @@ import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -41,13 +39,7 @@ final class GcCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!Files.isDirectory(dir)) {
-            throw new NoSuchFileException(dir.toString(), null, "no store directory");
-        }
-        StoreConfig storeConfig = config.load().storageBackend(dir).build();
-        if (!Files.isDirectory(storeConfig.indexPath())) {
-            throw new IOException("no Spillway store in " + dir + " (its index " + storeConfig.indexPath() + " does not exist)");
-        }
+        StoreConfig storeConfig = config.existingStore(dir);
         GcReport r;
         try (BlockStore store = BlockStore.open(storeConfig)) {
             r = store.gc(untilBytes == null ? -1 : untilBytes.bytes());

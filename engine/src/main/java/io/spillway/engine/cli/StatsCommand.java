@@ -5,8 +5,6 @@ import io.spillway.engine.StoreStats;
 import io.spillway.engine.config.StoreConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -42,13 +40,7 @@ final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!Files.isDirectory(dir)) {
-            throw new NoSuchFileException(dir.toString(), null, "no store directory");
-        }
-        StoreConfig storeConfig = config.load().storageBackend(dir).build();
-        if (!Files.isDirectory(storeConfig.indexPath())) {
-            throw new IOException("no Spillway store in " + dir + " (its index " + storeConfig.indexPath() + " does not exist)");
-        }
+        StoreConfig storeConfig = config.existingStore(dir);
         StoreStats stats;
         try (BlockStore store = BlockStore.open(storeConfig)) {
             stats = store.stats();
