@@ -29,11 +29,18 @@ case "${1:-}" in
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
     (cd "$root" && mvn -q -B -o install -DskipTests -pl segments,index,recovery,engine,gpu)
+    # The module's JUnit tests, to run where the GPU is (CI only ever skips the GPU ones).
+    (cd "$root" && mvn -q -B -o test-compile -pl gpu)
+    (cd "$root" && mvn -q -B -o dependency:copy-dependencies -pl gpu -DincludeScope=test \
+        -DincludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
+        -DoutputDirectory="$work/testlib")
+    (cd "$root/gpu/target/test-classes" && zip -q -r "$work/testlib/spillway-gpu-tests.jar" .)
     (cd "$root" && mvn -q -B -o dependency:copy-dependencies -pl gpu -DincludeScope=runtime \
         -DoutputDirectory="$work/lib")
     cp "$root/gpu/target/spillway-gpu-"*.jar "$work/lib/"
     cp "$m2/org/slf4j/slf4j-simple/2.0.17/slf4j-simple-2.0.17.jar" "$work/lib/"
-    # RocksDB: only the x86-64 glibc library, outside the jar (ROCKSDB_SHAREDLIB_DIR finds it).
+    # RocksDB: only the x86-64 glibc library, outside the jar. Its NativeLibraryLoader tries
+    # System.loadLibrary("rocksdbjni-linux64") before the jar, so java.library.path finds it.
     rjar="$(ls "$work"/lib/rocksdbjni-*.jar)"
     (cd "$work" && unzip -q -o "$rjar" librocksdbjni-linux64.so)
     zip -q -d "$rjar" '*.so' '*.jnilib' '*.dll' >/dev/null
@@ -43,7 +50,7 @@ case "${1:-}" in
     rm -f "$work"/lib/jline-*.jar
     "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,java.naming,jdk.management \
         --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$work/jre"
-    tar -C "$work" -czf "$dest/payload.tar.gz" jre lib librocksdbjni-linux64.so
+    tar -C "$work" -czf "$dest/payload.tar.gz" jre lib testlib librocksdbjni-linux64.so
     cp "$here/device-test.sh" "$dest/device-test.sh"
     cp "$root/gpu/src/test/python/ipc_exporter.py" "$dest/ipc_exporter.py"
     du -sh "$dest"
@@ -59,14 +66,16 @@ case "${1:-}" in
         | tee "$out/gpu.txt" || true
     ls -l /dev/nvidia-fs* 2>&1 | tee -a "$out/gpu.txt" || true
     df -h /tmp | tee -a "$out/gpu.txt"
-    export ROCKSDB_SHAREDLIB_DIR="$run"
     # cuFile's own log goes to $OUT too (it writes cufile.log into its working directory).
     cd "$out"
     set -o pipefail
     "$run/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx8g \
-        -Dorg.slf4j.simpleLogger.showDateTime=true \
+        -Dorg.slf4j.simpleLogger.showDateTime=true -Djava.library.path="$run" \
         -cp "$run/lib/*" io.spillway.gpu.check.GpuDeviceCheck /tmp/spillway-gpu-store "${BLOCKS:-2048}" \
         "$dir/ipc_exporter.py" 2>&1 | tee "$out/check.log"
+    echo "== JUnit tests of the gpu module, on this GPU"
+    "$run/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx4g -Djava.library.path="$run" \
+        -cp "$run/lib/*:$run/testlib/*" io.spillway.gpu.GpuTestMain 2>&1 | tee "$out/junit.log" | grep -v ' INFO '
     ;;
 *)
     echo "usage: $0 --ptx | --bundle DIR | --run DIR" >&2

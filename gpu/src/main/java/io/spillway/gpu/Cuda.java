@@ -50,7 +50,11 @@ public final class Cuda {
             cuDeviceGetCount(count);
             return count[0] > 0 ? Optional.empty() : Optional.of("the CUDA driver reports no devices");
         } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-            return Optional.of("CUDA driver library not loadable (libcuda.so.1 missing?): " + e.getMessage());
+            // JCuda's message carries both nested stack traces; its first line says enough.
+            String m = String.valueOf(e.getMessage());
+            int nl = m.indexOf('\n');
+            return Optional.of("CUDA driver library not loadable (libcuda.so.1 missing?): "
+                    + (nl < 0 ? m : m.substring(0, nl)) + (m.contains("libcuda.so.1") ? " (libcuda.so.1: cannot open)" : ""));
         } catch (CudaException e) {
             return Optional.of("CUDA initialisation failed: " + e.getMessage());
         }

@@ -19,7 +19,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +41,7 @@ import org.slf4j.LoggerFactory;
  * check: a GPU CRC32C is future work), then copies device to device into the destination.
  */
 public final class DeviceFileReader implements AutoCloseable {
+    // Not thread-safe: one reader per IO thread (each holds its own bounce buffer).
 
     private static final Logger LOG = LoggerFactory.getLogger(DeviceFileReader.class);
     private static final int O_RDONLY_DIRECT = 0x4000; // O_RDONLY | O_DIRECT on x86-64
@@ -49,6 +52,11 @@ public final class DeviceFileReader implements AutoCloseable {
     private final CuFile cufile; // null: POSIX only
     private final DeviceBuffer bounce; // cuFile's destination before verification
     private final String mode;
+    private final Map<Path, CufileOpen> cufileFiles = new HashMap<>();
+    private final Map<Path, StoreFile> posixFiles = new HashMap<>();
+    private long cufileReads;
+    private long posixReads;
+    private String lastFallback;
 
     private DeviceFileReader(GpuDevice device, PinnedStagingPool pool, CuFile cufile, String mode) {
         this.device = device;
@@ -81,9 +89,24 @@ public final class DeviceFileReader implements AutoCloseable {
         }
     }
 
-    /** "cufile", or "posix (why)". */
+    /** "cufile" (driver open; files may still fall back, see {@link #posixReads()}), or "posix (why)". */
     public String mode() {
         return mode;
+    }
+
+    /** Payloads read by cuFileRead. */
+    public long cufileReads() {
+        return cufileReads;
+    }
+
+    /** Payloads read by the POSIX path (forced, driver fallback, or per-file fallback). */
+    public long posixReads() {
+        return posixReads;
+    }
+
+    /** The last per-file fallback's reason (a failed cuFileHandleRegister), or null. */
+    public String lastFallback() {
+        return lastFallback;
     }
 
     /**
@@ -102,12 +125,14 @@ public final class DeviceFileReader implements AutoCloseable {
         try (PinnedStagingPool.PinnedBuffer buf = pool.acquire(Duration.ofSeconds(30))) {
             MemorySegment host = buf.segment().asSlice(0, padded);
             if (cufile != null && readCufile(segmentFile, loc, padded)) {
+                cufileReads++;
                 cuMemcpyDtoH(JCudaAccess.hostPtr(buf.address()), bounce.ptr(), loc.storedLength());
                 SegmentReader.verify(loc, host.asSlice(0, loc.storedLength()));
                 cuMemcpyDtoD(JCudaAccess.devicePtr(devAddr), bounce.ptr(), loc.storedLength());
                 return;
             }
             readPosix(segmentFile, loc, host);
+            posixReads++;
             SegmentReader.verify(loc, host.asSlice(0, loc.storedLength()));
             cuMemcpyHtoD(JCudaAccess.devicePtr(devAddr), JCudaAccess.hostPtr(buf.address()), loc.storedLength());
         }
@@ -115,49 +140,78 @@ public final class DeviceFileReader implements AutoCloseable {
 
     /** True when cuFile read the payload into the bounce buffer; false to fall back for this file. */
     private boolean readCufile(Path file, BlockLocation loc, long padded) throws IOException {
-        int fd = Libc.open(file, O_RDONLY_DIRECT);
-        try {
+        CufileOpen f = cufileFiles.get(file);
+        if (f == null) {
+            int fd;
+            try {
+                fd = Libc.open(file, O_RDONLY_DIRECT);
+            } catch (IOException e) {
+                // tmpfs and some FUSE mounts refuse O_DIRECT; cuFile's compatibility mode takes
+                // a buffered descriptor.
+                fd = Libc.open(file, 0);
+            }
             MemorySegment fh;
             try {
                 fh = cufile.registerFile(fd);
             } catch (IOException e) {
                 LOG.warn("cuFileHandleRegister failed for {}, reading it through POSIX: {}", file, e.getMessage());
-                return false;
+                lastFallback = e.getMessage();
+                fh = null;
             }
+            f = new CufileOpen(fd, fh);
+            cufileFiles.put(file, f);
+        }
+        if (f.handle == null) {
+            return false;
+        }
+        long n = cufile.read(f.handle, bounce.address(), padded, loc.payloadOffset(), 0);
+        if (n < loc.storedLength()) {
+            throw new CorruptRecordException(loc.payloadOffset(), "segment " + loc.segmentId()
+                    + " ends inside the payload (" + n + " of " + loc.storedLength() + " bytes)");
+        }
+        return true;
+    }
+
+    private void readPosix(Path file, BlockLocation loc, MemorySegment host) throws IOException {
+        StoreFile f = posixFiles.get(file);
+        if (f == null) {
             try {
-                long n = cufile.read(fh, bounce.address(), padded, loc.payloadOffset(), 0);
-                if (n < loc.storedLength()) {
-                    throw new CorruptRecordException(loc.payloadOffset(), "segment " + loc.segmentId()
-                            + " ends inside the payload (" + n + " of " + loc.storedLength() + " bytes)");
-                }
-                return true;
-            } finally {
-                cufile.deregisterFile(fh);
+                f = new PosixFileIO(true, ALIGN).openRead(file);
+            } catch (IOException e) {
+                // O_DIRECT refused by this file system: buffered reads are as correct, only slower.
+                f = new PosixFileIO(false, ALIGN).openRead(file);
             }
-        } finally {
-            Libc.close(fd);
+            posixFiles.put(file, f);
+        }
+        long n = f.read(host, loc.payloadOffset());
+        if (n < loc.storedLength()) {
+            throw new CorruptRecordException(loc.payloadOffset(), "segment " + loc.segmentId()
+                    + " ends inside the payload (" + n + " of " + loc.storedLength() + " bytes)");
         }
     }
 
-    private static void readPosix(Path file, BlockLocation loc, MemorySegment host) throws IOException {
-        StoreFile f;
-        try {
-            f = new PosixFileIO(true, ALIGN).openRead(file);
-        } catch (IOException e) {
-            // O_DIRECT refused by this file system: buffered reads are as correct, only slower.
-            f = new PosixFileIO(false, ALIGN).openRead(file);
-        }
-        try (StoreFile sf = f) {
-            long n = sf.read(host, loc.payloadOffset());
-            if (n < loc.storedLength()) {
-                throw new CorruptRecordException(loc.payloadOffset(), "segment " + loc.segmentId()
-                        + " ends inside the payload (" + n + " of " + loc.storedLength() + " bytes)");
+    /** A file open for cuFile: its descriptor, and its handle (null when registration failed). */
+    private record CufileOpen(int fd, MemorySegment handle) {
+    }
+
+    /** Closes the files this reader keeps open (segments are immutable once sealed). */
+    public void closeFiles() throws IOException {
+        for (CufileOpen f : cufileFiles.values()) {
+            if (f.handle != null) {
+                cufile.deregisterFile(f.handle);
             }
+            Libc.close(f.fd);
         }
+        cufileFiles.clear();
+        for (StoreFile f : posixFiles.values()) {
+            f.close();
+        }
+        posixFiles.clear();
     }
 
     @Override
-    public void close() {
+    public void close() throws IOException {
+        closeFiles();
         if (cufile != null) {
             device.bind();
             cufile.deregisterBuffer(bounce.address());
