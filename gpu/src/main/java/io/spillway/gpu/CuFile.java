@@ -30,9 +30,10 @@ import java.util.Optional;
  * CUfileError_t cuFileBufRegister(const void *devPtr_base, size_t length, int flags);
  * CUfileError_t cuFileBufDeregister(const void *devPtr_base);
  * ssize_t       cuFileRead(CUfileHandle_t fh, void *devPtr_base, size_t size, off_t file_offset, off_t devPtr_offset);
- * ssize_t       cuFileWrite(CUfileHandle_t fh, const void *devPtr_base, size_t size, off_t file_offset, off_t devPtr_offset);
  * </pre>
- * A negative {@code cuFileRead}/{@code cuFileWrite} result is -errno (-1 with errno set) or
+ * Dumps do not use cuFileWrite: a segment append writes a whole group (headers and payloads)
+ * with one pwritev from pinned staging, which the GPU fills by DMA anyway.
+ * A negative {@code cuFileRead} result is -errno (-1 with errno set) or
  * -CUfileOpError. Without {@code /dev/nvidia-fs} the library either runs in compatibility mode
  * (POSIX IO inside libcufile) or fails to open; {@link DeviceFileReader} falls back to its own
  * POSIX path in the second case.
@@ -50,7 +51,6 @@ final class CuFile implements AutoCloseable {
     private final MethodHandle bufRegister;
     private final MethodHandle bufDeregister;
     private final MethodHandle read;
-    private final MethodHandle write;
     private final MethodHandle driverClose;
 
     private CuFile(SymbolLookup lib) {
@@ -60,8 +60,6 @@ final class CuFile implements AutoCloseable {
         bufRegister = linker.downcallHandle(find(lib, "cuFileBufRegister"), FunctionDescriptor.of(ERROR, JAVA_LONG, JAVA_LONG, JAVA_INT));
         bufDeregister = linker.downcallHandle(find(lib, "cuFileBufDeregister"), FunctionDescriptor.of(ERROR, JAVA_LONG));
         read = linker.downcallHandle(find(lib, "cuFileRead"),
-                FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-        write = linker.downcallHandle(find(lib, "cuFileWrite"),
                 FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
         // cufile.h maps cuFileDriverClose to cuFileDriverClose_v2 since CUDA 12.
         MemorySegment close = lib.find("cuFileDriverClose_v2").or(() -> lib.find("cuFileDriverClose")).orElseThrow();
@@ -160,19 +158,6 @@ final class CuFile implements AutoCloseable {
         }
         if (n < 0) {
             throw new IOException("cuFileRead returned " + n + " (negative errno or CUfileOpError) at offset " + fileOffset);
-        }
-        return n;
-    }
-
-    long write(MemorySegment fh, long devBase, long size, long fileOffset, long devOffset) throws IOException {
-        long n;
-        try {
-            n = (long) write.invokeExact(fh, devBase, size, fileOffset, devOffset);
-        } catch (Throwable t) {
-            throw new IOException("cuFileWrite failed: " + t, t);
-        }
-        if (n < 0) {
-            throw new IOException("cuFileWrite returned " + n + " (negative errno or CUfileOpError) at offset " + fileOffset);
         }
         return n;
     }

@@ -126,6 +126,76 @@ public final class GpuBlockStore implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Layer-wise load: reads the blocks (at most one staging buffer's worth) from the store into
+     * pinned staging, then scatters them into the KV cache layer by layer, each layer followed by
+     * a CUDA event, so that the model can run layer {@code i} while layer {@code i+1} copies.
+     * Only blocks whose outcome is {@link Outcome#OK} are scattered. Closing the result waits
+     * for the last layer and returns the staging buffer.
+     */
+    public LayerwiseResult loadLayerwise(List<BlockKey> keys, int[] blockIds, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        check(keys, blockIds);
+        if (blockIds.length > blocksPerBuffer) {
+            throw new IllegalArgumentException(blockIds.length + " blocks exceed one staging buffer (" + blocksPerBuffer
+                    + " blocks); split the load");
+        }
+        Batch b = submitLoad(keys, blockIds, 0, timeout);
+        try {
+            TaskResult r = b.task.await();
+            Outcome[] out = r.outcomes().toArray(new Outcome[0]);
+            List<Integer> good = new ArrayList<>();
+            for (int i = 0; i < out.length; i++) {
+                if (out[i] == Outcome.OK) {
+                    good.add(i);
+                }
+            }
+            long[] addrs = new long[good.size()];
+            int[] ids = new int[good.size()];
+            for (int k = 0; k < good.size(); k++) {
+                addrs[k] = b.buffer.address() + good.get(k) * layout.blockBytes();
+                ids[k] = blockIds[good.get(k)];
+            }
+            BlockCopier.LayerwiseLoad layers = copier.scatterLayerwise(addrs, ids,
+                    config.useKernelCopyRead() ? BlockCopier.Method.KERNEL : BlockCopier.Method.DMA);
+            return new LayerwiseResult(out, layers, b.buffer);
+        } catch (RuntimeException | InterruptedException e) {
+            b.buffer.close();
+            throw e;
+        }
+    }
+
+    /** A layer-wise load in progress: outcomes now, layers as their events complete. */
+    public static final class LayerwiseResult implements AutoCloseable {
+        private final Outcome[] outcomes;
+        private final BlockCopier.LayerwiseLoad layers;
+        private final PinnedStagingPool.PinnedBuffer buffer;
+
+        LayerwiseResult(Outcome[] outcomes, BlockCopier.LayerwiseLoad layers, PinnedStagingPool.PinnedBuffer buffer) {
+            this.outcomes = outcomes;
+            this.layers = layers;
+            this.buffer = buffer;
+        }
+
+        public Outcome[] outcomes() {
+            return outcomes.clone();
+        }
+
+        /** Per-layer events: {@code awaitLayer(i)}, or {@code waitOn(computeStream, i)}. */
+        public BlockCopier.LayerwiseLoad layers() {
+            return layers;
+        }
+
+        @Override
+        public void close() {
+            try {
+                layers.close();
+            } finally {
+                buffer.close();
+            }
+        }
+    }
+
     private Batch submitLoad(List<BlockKey> keys, int[] blockIds, int from, Duration timeout) throws InterruptedException, TimeoutException {
         int to = Math.min(blockIds.length, from + blocksPerBuffer);
         Batch b = new Batch(from, to, pool.acquire(timeout));

@@ -138,6 +138,29 @@ class GpuDataPathTest {
                 }
             }
         }
+        // Layer-wise: a load whose layers become usable one event at a time.
+        try (BlockStore store = BlockStore.open(cfg);
+                GpuBlockStore gs = new GpuBlockStore(store, dev, gcfg, layout)) {
+            int[] from = java.util.Arrays.copyOfRange(src, 0, 8);
+            int[] into = {48, 49, 50, 51, 52, 53, 54, 55};
+            List<BlockKey> lk = new ArrayList<>();
+            BlockKey p = BlockKey.ROOT;
+            for (int i = 0; i < 8; i++) {
+                p = BlockKey.chain(p, new int[] {i}, "gpu-test-layerwise");
+                lk.add(p);
+            }
+            Outcome[] d = gs.dump(lk, from, T);
+            assertTrue(java.util.Arrays.stream(d).allMatch(o -> o == Outcome.OK), java.util.Arrays.toString(d));
+            gs.copier().deviceToDevice(java.util.Arrays.copyOfRange(src, 8, 16), into); // differ from the dumped blocks
+            assertTrue(gs.copier().countMismatches(from, into, counter) > 0);
+            try (GpuBlockStore.LayerwiseResult r = gs.loadLayerwise(lk, into, T)) {
+                assertTrue(java.util.Arrays.stream(r.outcomes()).allMatch(o -> o == Outcome.OK));
+                for (int l = 0; l < LAYERS; l++) {
+                    r.layers().awaitLayer(l);
+                }
+            }
+            assertEquals(0, gs.copier().countMismatches(from, into, counter), "layer-wise load from the store");
+        }
         // Sealed on close: read one payload straight to the GPU, with cuFile tried and forced off.
         Path seg;
         try (Stream<Path> s = Files.list(dir)) {
