@@ -28,16 +28,19 @@ case "${1:-}" in
     m2="${HOME}/.m2/repository"
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
-    (cd "$root" && mvn -q -B -o install -DskipTests -pl segments,index,recovery,engine,gpu)
+    # One reactor build of this checkout, and its own module jars from target/: never the
+    # SNAPSHOTs in ~/.m2, which other checkouts on this machine install too.
+    mods=segments,index,recovery,engine,gpu
+    (cd "$root" && mvn -q -B -o package dependency:copy-dependencies -DskipTests -pl "$mods" \
+        -DincludeScope=runtime -DexcludeGroupIds=io.spillway -DoutputDirectory="$work/lib")
+    for m in ${mods//,/ }; do
+        cp "$root/$m/target/spillway-$m-"*-SNAPSHOT.jar "$work/lib/"
+    done
     # The module's JUnit tests, to run where the GPU is (CI only ever skips the GPU ones).
-    (cd "$root" && mvn -q -B -o test-compile -pl gpu)
     (cd "$root" && mvn -q -B -o dependency:copy-dependencies -pl gpu -DincludeScope=test \
         -DincludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
         -DoutputDirectory="$work/testlib")
     (cd "$root/gpu/target/test-classes" && zip -q -r "$work/testlib/spillway-gpu-tests.jar" .)
-    (cd "$root" && mvn -q -B -o dependency:copy-dependencies -pl gpu -DincludeScope=runtime \
-        -DoutputDirectory="$work/lib")
-    cp "$root/gpu/target/spillway-gpu-"*.jar "$work/lib/"
     cp "$m2/org/slf4j/slf4j-simple/2.0.17/slf4j-simple-2.0.17.jar" "$work/lib/"
     # RocksDB: only the x86-64 glibc library, outside the jar. Its NativeLibraryLoader tries
     # System.loadLibrary("rocksdbjni-linux64") before the jar, so java.library.path finds it.
