@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The GPU module's device check: correctness on the GPU, then one bandwidth table.
+#
+#   gpu/device-test.sh --ptx            regenerate the committed PTX from src/main/cuda (needs nvcc)
+#   gpu/device-test.sh --bundle DIR     build here and pack what the GPU machine needs into DIR:
+#                                       a jlink runtime (Temurin 25), the module jars, slim JCuda
+#                                       and RocksDB jars, librocksdbjni-linux64.so, this script and
+#                                       the IPC exporter (about 45 MB)
+#   bash DIR/device-test.sh --run DIR   on the GPU machine: unpack, run GpuDeviceCheck, log to $OUT
+#
+# The GPU machine has no JDK and no network, so everything travels in DIR. With the device tool:
+#   echo '/.gpu-bundle/' >> .git/info/exclude; gpu/device-test.sh --bundle .gpu-bundle
+#   run: bash .gpu-bundle/device-test.sh --run .gpu-bundle     (carry: .gpu-bundle)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+case "${1:-}" in
+--ptx)
+    root="$(cd "$here/.." && pwd)"
+    nvcc -ptx -arch=compute_90 -O3 -o "$root/gpu/src/main/resources/io/spillway/gpu/spillway_kernels.ptx" \
+        "$root/gpu/src/main/cuda/spillway_kernels.cu"
+    ;;
+--bundle)
+    dest="$(mkdir -p "$2" && cd "$2" && pwd)"
+    root="$(cd "$here/.." && pwd)"
+    jdk="${SPILLWAY_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+    m2="${HOME}/.m2/repository"
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+    # One reactor build of this checkout, and its own module jars from target/: never the
+    # SNAPSHOTs in ~/.m2, which other checkouts on this machine install too.
+    mods=segments,index,recovery,engine,gpu
+    (cd "$root" && mvn -q -B -o package dependency:copy-dependencies -DskipTests -pl "$mods" \
+        -DincludeScope=runtime -DexcludeGroupIds=io.spillway -DoutputDirectory="$work/lib")
+    for m in ${mods//,/ }; do
+        cp "$root/$m/target/spillway-$m-"*-SNAPSHOT.jar "$work/lib/"
+    done
+    # The module's JUnit tests, to run where the GPU is (CI only ever skips the GPU ones).
+    (cd "$root" && mvn -q -B -o dependency:copy-dependencies -pl gpu -DincludeScope=test \
+        -DincludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
+        -DoutputDirectory="$work/testlib")
+    (cd "$root/gpu/target/test-classes" && zip -q -r "$work/testlib/spillway-gpu-tests.jar" .)
+    cp "$m2/org/slf4j/slf4j-simple/2.0.17/slf4j-simple-2.0.17.jar" "$work/lib/"
+    # RocksDB: only the x86-64 glibc library, outside the jar. Its NativeLibraryLoader tries
+    # System.loadLibrary("rocksdbjni-linux64") before the jar, so java.library.path finds it.
+    rjar="$(ls "$work"/lib/rocksdbjni-*.jar)"
+    (cd "$work" && unzip -q -o "$rjar" librocksdbjni-linux64.so)
+    zip -q -d "$rjar" '*.so' '*.jnilib' '*.dll' >/dev/null
+    # JCuda: only the driver API's native library (the module uses nothing else).
+    njar="$(ls "$work"/lib/jcuda-natives-*.jar)"
+    zip -q -d "$njar" 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*' 'lib/libJCudaRuntime*' >/dev/null
+    rm -f "$work"/lib/jline-*.jar
+    "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,java.naming,jdk.management \
+        --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$work/jre"
+    tar -C "$work" -czf "$dest/payload.tar.gz" jre lib testlib librocksdbjni-linux64.so
+    cp "$here/device-test.sh" "$dest/device-test.sh"
+    cp "$root/gpu/src/test/python/ipc_exporter.py" "$dest/ipc_exporter.py"
+    du -sh "$dest"
+    ;;
+--run)
+    dir="$(cd "$2" && pwd)"
+    out="${OUT:-/tmp/spillway-gpu-out}"
+    mkdir -p "$out"
+    run="/tmp/spillway-gpu-run"
+    rm -rf "$run" && mkdir -p "$run"
+    tar -C "$run" -xzf "$dir/payload.tar.gz"
+    nvidia-smi --query-gpu=name,driver_version,pcie.link.gen.current,pcie.link.width.current --format=csv \
+        | tee "$out/gpu.txt" || true
+    ls -l /dev/nvidia-fs* 2>&1 | tee -a "$out/gpu.txt" || true
+    df -h /tmp | tee -a "$out/gpu.txt"
+    # cuFile's own log goes to $OUT too (it writes cufile.log into its working directory).
+    cd "$out"
+    set -o pipefail
+    "$run/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx8g \
+        -Dorg.slf4j.simpleLogger.showDateTime=true -Djava.library.path="$run" \
+        -cp "$run/lib/*" io.spillway.gpu.check.GpuDeviceCheck /tmp/spillway-gpu-store "${BLOCKS:-2048}" \
+        "$dir/ipc_exporter.py" 2>&1 | tee "$out/check.log"
+    echo "== JUnit tests of the gpu module, on this GPU"
+    "$run/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx4g -Djava.library.path="$run" \
+        -cp "$run/lib/*:$run/testlib/*" io.spillway.gpu.GpuTestMain 2>&1 | tee "$out/junit.log" | grep -v ' INFO '
+    ;;
+*)
+    echo "usage: $0 --ptx | --bundle DIR | --run DIR" >&2
+    exit 2
+    ;;
+esac
