@@ -17,6 +17,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -290,6 +291,9 @@ final class AppendWorker implements Runnable {
                 if (abandoned) {
                     throw new IOException("the store was closed while this writer was stuck in IO");
                 }
+                // Marked before the liveness is read: a delete after this point is not undone by
+                // a recovery that would otherwise re-add the footer's live entries.
+                ctx.index().markSealed(s.segmentId());
                 live = ctx.index().pointsAt(s.entries());
             }
             s.seal(live);
@@ -307,9 +311,13 @@ final class AppendWorker implements Runnable {
         }
     }
 
-    /** Syncer thread: publishes synced blocks (all CLAIMED) and completes them. */
-    void publish(List<BlockWrite> blocks, List<BlockLocation> locations) {
-        if (blocks.isEmpty()) {
+    /**
+     * Syncer thread: publishes synced blocks (all CLAIMED) with the segments' new watermarks in
+     * one index batch, and completes the blocks. Writes the watermarks even with no block to
+     * publish (every block of the groups timed out, or their sync failed).
+     */
+    void publish(List<BlockWrite> blocks, List<BlockLocation> locations, Map<Long, Long> watermarks) {
+        if (blocks.isEmpty() && watermarks.isEmpty()) {
             return;
         }
         List<InFlight> tokens = new ArrayList<>(blocks.size());
@@ -322,7 +330,7 @@ final class AppendWorker implements Runnable {
                 if (abandoned) {
                     throw new IOException("the store was closed while this writer was stuck in IO");
                 }
-                fates = ctx.publisher().publish(tokens, locations);
+                fates = ctx.publisher().publish(tokens, locations, watermarks);
             }
         } catch (IOException | RuntimeException e) {
             ctx.metrics().ioErrors.increment(blocks.size());

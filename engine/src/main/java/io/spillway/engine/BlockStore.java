@@ -5,9 +5,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.index.BlockIndex;
-import io.spillway.index.IndexOptions;
 import io.spillway.index.SegmentStats;
-import io.spillway.recovery.OpenSegmentRecovery;
+import io.spillway.recovery.GcRecovery;
+import io.spillway.recovery.IndexOpener;
+import io.spillway.recovery.StoreRecovery;
 import io.spillway.segments.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.GroupHeader;
@@ -95,8 +96,11 @@ public final class BlockStore implements AutoCloseable {
      * Opens (creating if needed) the store that {@code config} describes.
      *
      * <p>Steps: lock every backend directory (a second opener gets an error naming the holder's
-     * PID); probe each for O_DIRECT; open the index; check the store's alignment has not changed;
-     * recover every segment a crash left open ({@link OpenSegmentRecovery}); start the threads.
+     * PID; a lock left by a dead process is taken over); probe each for O_DIRECT; open the index,
+     * replacing one that cannot be opened ({@link IndexOpener}); run startup recovery
+     * ({@link StoreRecovery}: a fast path after a clean close, otherwise open segments are
+     * scanned, truncated, reconciled and sealed); check the store's alignment has not changed;
+     * start the threads.
      *
      * @param registry where the store's meters go
      */
@@ -125,7 +129,8 @@ public final class BlockStore implements AutoCloseable {
                     throw e;
                 }
             }
-            index = BlockIndex.open(config.indexPath(), new IndexOptions(config.indexCacheSize().bytes(), true));
+            IndexOpener.Opened opened = IndexOpener.open(config.indexPath(), config.indexCacheSize().bytes());
+            index = opened.index();
             long stored = index.getMeta(META_ALIGNMENT).orElse(0L);
             if (stored != 0 && stored != alignment) {
                 throw new IOException("store at " + config.storageBackends() + " was created with alignment " + stored
@@ -134,8 +139,17 @@ public final class BlockStore implements AutoCloseable {
             if (stored == 0) {
                 index.putMeta(META_ALIGNMENT, alignment);
             }
+            List<StoreRecovery.Directory> dirs = backends.stream().map(b -> new StoreRecovery.Directory(b.dir(), b.io())).toList();
+            StoreRecovery.Report recovery = StoreRecovery.run(dirs, index, GcRecovery.NO_GC, StoreRecovery.Listener.NONE);
+            if (opened.replaced() != null) {
+                LOG.warn("index {} rebuilt because {}{}: {} segments reconciled from footers, {} scanned, {} open recovered,"
+                                + " {} entries, in {} ms", config.indexPath(), opened.replaced(),
+                        opened.movedTo() == null ? "" : " (the old one is kept at " + opened.movedTo() + ")",
+                        recovery.sealedReconciled(), recovery.sealedScanned(), recovery.openRecovered(), recovery.entriesAdded(),
+                        recovery.millis());
+            }
             for (Backend b : backends) {
-                openSegments(b, index, catalog);
+                registerSegments(b, catalog);
             }
             SegmentIds ids = new SegmentIds(index, catalog.maxId());
             boolean syncIndex = config.durability() != io.spillway.engine.config.Durability.NONE;
@@ -162,27 +176,12 @@ public final class BlockStore implements AutoCloseable {
         }
     }
 
-    /** Registers a backend's segments, recovering those a crash left open. Foreign files are left alone. */
-    private static void openSegments(Backend b, BlockIndex index, SegmentCatalog catalog) throws IOException {
+    /** Registers a backend's segments (all sealed once recovery ran). Foreign files are left alone. */
+    private static void registerSegments(Backend b, SegmentCatalog catalog) throws IOException {
         for (String name : b.io().list(b.dir())) {
             var parsed = SegmentPath.parse(name);
-            if (parsed.isEmpty()) {
-                continue;
-            }
-            SegmentPath p = parsed.get();
-            if (p.state() == SegmentPath.State.OPEN) {
-                if (b.io().exists(p.as(SegmentPath.State.SEALED).in(b.dir()))) {
-                    // Crash after the sealing rename's directory entry for .seg appeared but the .open
-                    // name also survived: the sealed file is complete, the open name is stale.
-                    b.io().delete(p.in(b.dir()));
-                    b.io().syncDirectory(b.dir());
-                    continue;
-                }
-                OpenSegmentRecovery.recover(b.io(), b.dir(), p.segmentId(), index);
-                p = p.as(SegmentPath.State.SEALED);
-            }
-            if (catalog.get(p.segmentId()) == null) {
-                catalog.add(p.segmentId(), b, p.state());
+            if (parsed.isPresent() && catalog.get(parsed.get().segmentId()) == null) {
+                catalog.add(parsed.get().segmentId(), b, parsed.get().state());
             }
         }
     }
@@ -544,8 +543,9 @@ public final class BlockStore implements AutoCloseable {
 
     /**
      * Closes the store: stops admitting tasks, lets queued and running ones finish (each within
-     * its deadline), seals every active segment, persists lifetime counters, flushes the index
-     * and releases the directory locks. Idempotent.
+     * its deadline), seals every active segment, persists lifetime counters, flushes the index,
+     * writes the clean-shutdown marker (unless a segment was left for recovery) and releases the
+     * directory locks. Idempotent.
      */
     @Override
     public void close() throws IOException {
@@ -563,6 +563,7 @@ public final class BlockStore implements AutoCloseable {
                 break;
             }
         }
+        boolean abandonedAny = false;
         try {
             scheduler.close();
             writers.forEach(AppendWorker::stop);
@@ -572,6 +573,7 @@ public final class BlockStore implements AutoCloseable {
                     if (t.isAlive()) {
                         LOG.error("{} did not stop (hung IO?); its segment is left for recovery", t.getName());
                         writers.get(i).abandon();
+                        abandonedAny = true;
                     }
                 }
                 writers.get(i).releaseMemory();
@@ -587,6 +589,10 @@ public final class BlockStore implements AutoCloseable {
             }
             ctx.index().write(b, true);
             ctx.index().flush();
+            // Last: the next open may skip recovery. Not when a segment is left open for it.
+            if (!abandonedAny && !ctx.catalog().anyFailed()) {
+                StoreRecovery.markClean(ctx.index());
+            }
         } catch (IOException e) {
             failure = e;
         }

@@ -73,14 +73,18 @@ final class Publisher {
     enum Fate { VISIBLE, AWAITING_COMMIT, ABORTED, DELETED }
 
     /**
-     * Publishes written, synced blocks in one index batch.
+     * Publishes written, synced blocks in one index batch, with the published watermarks of
+     * their segments (segment id to the end of the last group decided).
      *
      * @return each block's fate, in order
      */
-    List<Fate> publish(List<InFlight> tokens, List<BlockLocation> locations) throws IOException {
+    List<Fate> publish(List<InFlight> tokens, List<BlockLocation> locations, Map<Long, Long> watermarks) throws IOException {
         List<Fate> fates = new ArrayList<>(tokens.size());
         lock.readLock().lock();
         try (BlockIndex.Batch batch = index.batch()) {
+            for (Map.Entry<Long, Long> w : watermarks.entrySet()) {
+                batch.watermark(w.getKey(), w.getValue());
+            }
             for (int i = 0; i < tokens.size(); i++) {
                 InFlight t = tokens.get(i);
                 Fate fate;

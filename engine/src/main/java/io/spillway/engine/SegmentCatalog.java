@@ -90,6 +90,11 @@ final class SegmentCatalog implements AutoCloseable {
         failed.put(id, Boolean.TRUE);
     }
 
+    /** Whether a segment failed in this session (it is left {@code .open} for recovery). */
+    boolean anyFailed() {
+        return !failed.isEmpty();
+    }
+
     /** The reader of segment {@code id}; throws if the segment is unknown. */
     SegmentReader reader(long id) throws IOException {
         Entry e = segments.get(id);
