@@ -197,6 +197,11 @@ final class AppendWorker implements Runnable {
                     }
                 });
             } catch (IOException | RuntimeException e) {
+                if (segment != null && segment.failed()) {
+                    // Part of the group may be on disk and valid: fence the segment before the
+                    // callers hear of the failure, so recovery never re-indexes it.
+                    fence(segment.segmentId());
+                }
                 failBlocks(group.subList(done, group.size()), e);
                 if (segment != null && segment.failed()) {
                     LOG.error("segment {} failed ({}); leaving it to recovery and starting a new one", segment.segmentId(),
@@ -275,6 +280,9 @@ final class AppendWorker implements Runnable {
         long id = s.segmentId();
         try {
             if (s.failed() || abandoned()) {
+                if (!abandoned()) {
+                    fence(id); // the syncer reported every group of it; none may come back
+                }
                 ctx.catalog().markFailed(id);
                 s.close();
                 LOG.warn("segment {} is left open for recovery ({})", id, s.failed() ? "it failed" : "the store closed while its writer was stuck");

@@ -587,6 +587,13 @@ public final class BlockStore implements AutoCloseable {
             for (Map.Entry<String, Long> e : ctx.metrics().counters().entrySet()) {
                 b.putMeta(META_COUNTER_PREFIX + e.getKey(), e.getValue() + lifetimeBase.getOrDefault(e.getKey(), 0L));
             }
+            // Segments left open (a failed or stuck writer): every block in them has had its outcome
+            // reported by now, so none may be re-indexed by the next recovery.
+            for (SegmentCatalog.Entry e : ctx.catalog().entries()) {
+                if (e.state == SegmentPath.State.OPEN) {
+                    b.fence(e.id);
+                }
+            }
             ctx.index().write(b, true);
             ctx.index().flush();
             // Last: the next open may skip recovery. Not when a segment is left open for it.

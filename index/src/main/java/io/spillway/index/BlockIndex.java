@@ -77,6 +77,12 @@ public final class BlockIndex implements AutoCloseable {
      * stale one rolled back to before the seal) has its footer's live entries re-added.
      */
     private static final byte FIELD_SEALED = 's';
+    /**
+     * Set (to 1) when every block ever written to a segment has had its fate reported, while the
+     * process was alive: its writer failed, or the store closed with the segment left open. The
+     * watermark of a fenced segment is then its whole length: recovery re-indexes nothing of it.
+     */
+    private static final byte FIELD_FENCED = 'f';
 
     private final Path dir;
     private final RocksDB db;
@@ -339,6 +345,17 @@ public final class BlockIndex implements AutoCloseable {
             return this;
         }
 
+        /** Fences {@code segmentId}; see {@link #FIELD_FENCED}. */
+        public Batch fence(long segmentId) throws IndexException {
+            try {
+                wb.put(segments, segmentKey(segmentId, FIELD_FENCED), u64le(1));
+            } catch (RocksDBException e) {
+                throw new IndexException("index batch fence put failed", e);
+            }
+            ops++;
+            return this;
+        }
+
         /** Marks {@code segmentId} as sealed (or being sealed); see {@link #FIELD_SEALED}. */
         public Batch sealed(long segmentId) throws IndexException {
             try {
@@ -459,9 +476,12 @@ public final class BlockIndex implements AutoCloseable {
         }
     }
 
-    /** The published watermark of {@code segmentId} (0 when none was written). */
+    /**
+     * The published watermark of {@code segmentId}: 0 when none was written, and
+     * {@link Long#MAX_VALUE} for a fenced segment (every record's fate is decided).
+     */
     public long watermark(long segmentId) throws IndexException {
-        return segmentField(segmentId, FIELD_WATERMARK);
+        return segmentField(segmentId, FIELD_FENCED) != 0 ? Long.MAX_VALUE : segmentField(segmentId, FIELD_WATERMARK);
     }
 
     /** Marks {@code segmentId} sealed (or being sealed), synced. */
