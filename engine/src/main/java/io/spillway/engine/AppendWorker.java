@@ -320,6 +320,24 @@ final class AppendWorker implements Runnable {
     }
 
     /**
+     * Fences segment {@code id} in the index (see {@code BlockIndex.Batch#fence}). A failure is
+     * logged: the segment is then decided by its watermark alone.
+     */
+    void fence(long id) {
+        synchronized (indexGuard) {
+            if (abandoned) {
+                return;
+            }
+            try (var b = ctx.index().batch()) {
+                b.fence(id);
+                ctx.index().write(b, true);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("fencing failed segment {} in the index failed: {}", id, e.getMessage());
+            }
+        }
+    }
+
+    /**
      * Syncer thread: publishes synced blocks (all CLAIMED) with the segments' new watermarks in
      * one index batch, and completes the blocks. Writes the watermarks even with no block to
      * publish (every block of the groups timed out, or their sync failed).

@@ -72,6 +72,7 @@ public final class BlockStore implements AutoCloseable {
     private final AtomicLong taskIds = new AtomicLong();
     private final AtomicInteger nextWriter = new AtomicInteger();
     private volatile boolean closed;
+    private StoreRecovery.Report recovery;
 
     private BlockStore(StoreConfig config, List<Backend> backends, StoreContext ctx, Map<String, Long> lifetimeBase) {
         this.config = config;
@@ -161,6 +162,7 @@ public final class BlockStore implements AutoCloseable {
                 base.put(name, index.getMeta(META_COUNTER_PREFIX + name).orElse(0L));
             }
             BlockStore store = new BlockStore(config, backends, ctx, base);
+            store.recovery = recovery;
             LOG.info("opened store {} ({} segments, direct IO {}, durability {}, {} writers)", config.storageBackends(),
                     catalog.size(), store.directIo(), config.durability().configName(), config.streamNumber());
             return store;
@@ -403,6 +405,16 @@ public final class BlockStore implements AutoCloseable {
         double[] p = StoreMetrics.percentilesMillis(t);
         out.put(name + ".p50", p[0]);
         out.put(name + ".p99", p[1]);
+    }
+
+    /** The index, for tests in this package (crash images take a checkpoint of it). */
+    io.spillway.index.BlockIndex indexForTests() {
+        return ctx.index();
+    }
+
+    /** What startup recovery did when this store was opened. */
+    public StoreRecovery.Report recoveryReport() {
+        return recovery;
     }
 
     /** The store's meters. */

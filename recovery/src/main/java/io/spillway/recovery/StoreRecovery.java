@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  *       Segments go newest first, so the newest copy of a key wins.
  *   <li>Entries that point into a segment that is gone, past a truncation or at a record that
  *       failed its check are dropped. Finding them costs a pass over the index, so it runs only
- *       when the per-segment live-record accounting shows such entries exist.
+ *       when the per-segment live-record accounting shows such entries exist. The next segment
+ *       id is raised past every id on disk.
  * </ol>
  * Durability of the steps' own writes: every index change is one synced batch per segment,
  * written before the segment file changes (see {@link OpenSegmentRecovery}).
@@ -216,6 +217,10 @@ public final class StoreRecovery {
             }
         }
         long dropped = sweep.isEmpty() ? 0 : sweep(index, sweep, validOffsets, sealed.keySet());
+        if (maxId >= nextId) {
+            // A rebuilt or stale index learns every id on disk, so the next fast-path check holds.
+            index.putMeta(META_NEXT_SEGMENT_ID, maxId + 1);
+        }
         Report r = new Report(clean, false, openDone, reconciled, scanned, added, dropped, truncated, unsealed, temps, foreign,
                 (System.nanoTime() - t0) / 1_000_000);
         LOG.info("crash recovery: {} open segment(s) recovered ({} MiB scanned, {} torn bytes dropped), {} sealed segment(s)"
