@@ -136,7 +136,8 @@ public final class StoreRecovery {
                         temps++;
                         LOG.info("removed leftover temporary file {}", d.dir().resolve(name));
                     }
-                } else if (!name.equals(io.spillway.segments.io.StoreLock.FILE_NAME)) {
+                } else if (!name.equals(io.spillway.segments.io.StoreLock.FILE_NAME)
+                        && !d.dir().resolve(name).toAbsolutePath().normalize().equals(index.directory().toAbsolutePath().normalize())) {
                     foreign.add(d.dir().resolve(name).toString());
                 }
             }
@@ -208,6 +209,9 @@ public final class StoreRecovery {
                 scanned += r.scanned() ? 1 : 0;
                 listener.segmentDone(id, r.bytesRead());
             }
+        }
+        if (reconciled + scanned > 0) {
+            index.syncWal();
         }
         // Step 9.
         for (SegmentStats s : stats.values()) {
@@ -288,7 +292,9 @@ public final class StoreRecovery {
                 }
             }
             batch.sealed(id);
-            index.write(batch, true);
+            // Not synced here: nothing on disk depends on it, and step 8 syncs the WAL once at its
+            // end (a crash before that redoes the segment: its 's' flag is in the same batch).
+            index.write(batch, false);
         } catch (IndexException e) {
             throw new IOException("reconciling the index with sealed segment " + id + " failed", e);
         }

@@ -73,14 +73,19 @@ public final class SegmentScanner {
             MemorySegment headBuf = arena.allocate(SegmentLayout.alignUp(headerBlockMax, unit), unit);
             List<SegmentFooter.Entry> records = new ArrayList<>();
             long pos = SegmentLayout.firstGroupOffset(alignment);
-            PayloadChecker checker = verifyPayloads ? new PayloadChecker(file, arena, unit) : null;
+            Window window = verifyPayloads ? new Window(file, arena, unit, fileLimit) : null;
             while (true) {
                 if (pos + GroupHeader.BYTES > fileLimit) {
                     return new Result(records, pos, Stop.END_OF_FILE, null, alignment);
                 }
                 try {
-                    long n = file.read(headBuf.asSlice(0, Math.min(headBuf.byteSize(), SegmentLayout.alignUp(fileLimit - pos, unit))), pos);
-                    ByteBuffer hb = headBuf.asSlice(0, n).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                    ByteBuffer hb;
+                    if (window != null) {
+                        hb = window.slice(pos, Math.min(headerBlockMax, fileLimit - pos)).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                    } else {
+                        long n = file.read(headBuf.asSlice(0, Math.min(headBuf.byteSize(), SegmentLayout.alignUp(fileLimit - pos, unit))), pos);
+                        hb = headBuf.asSlice(0, n).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                    }
                     GroupHeader g = GroupHeader.decode(hb, segmentId, pos, fileLimit, alignment);
                     if (g == null) {
                         return new Result(records, pos, Stop.CLEAN_END, null, alignment);
@@ -99,9 +104,15 @@ public final class SegmentScanner {
                     if (expected != pos + g.groupLength()) {
                         throw new CorruptRecordException(pos, "group length " + g.groupLength() + " disagrees with its records");
                     }
-                    if (checker != null) {
+                    if (window != null) {
                         for (SegmentFooter.Entry e : group) {
-                            checker.check(e.location());
+                            BlockLocation loc = e.location();
+                            MemorySegment payload = window.slice(loc.payloadOffset(), loc.storedLength());
+                            if (payload.byteSize() < loc.storedLength()) {
+                                throw new CorruptRecordException(loc.payloadOffset(), "payload cut short: " + payload.byteSize()
+                                        + " of " + loc.storedLength() + " bytes");
+                            }
+                            SegmentReader.verify(loc, payload);
                         }
                     }
                     records.addAll(group);
@@ -113,29 +124,54 @@ public final class SegmentScanner {
         }
     }
 
-    /** Reads payloads through one reusable aligned buffer, growing it as needed. */
-    private static final class PayloadChecker {
+    /**
+     * A sliding read window over the file for a verifying scan: reads forward in chunks of
+     * {@value #CHUNK} bytes (aligned, so O_DIRECT works), keeping what a later slice still needs,
+     * so that a recovery scan reads every byte once, in large sequential reads, whatever the
+     * group and record sizes: its cost is that of a plain sequential read plus the CRCs.
+     */
+    private static final class Window {
+        private static final long CHUNK = 32L << 20;
         private final StoreFile file;
         private final Arena arena;
         private final int unit;
+        private final long limit;
         private MemorySegment buf;
+        private long start;
+        private long end;
 
-        PayloadChecker(StoreFile file, Arena arena, int unit) {
+        Window(StoreFile file, Arena arena, int unit, long limit) {
             this.file = file;
             this.arena = arena;
             this.unit = unit;
+            this.limit = limit;
         }
 
-        void check(BlockLocation loc) throws IOException {
-            long need = SegmentLayout.alignUp(loc.storedLength(), unit);
-            if (buf == null || buf.byteSize() < need) {
-                buf = arena.allocate(Math.max(need, 1 << 20), unit);
+        /** The bytes [off, off + len), shorter only where the file (or the limit) ends first. */
+        MemorySegment slice(long off, long len) throws IOException {
+            if (buf != null && off >= start && off + len <= end) {
+                return buf.asSlice(off - start, len);
             }
-            long n = file.read(buf.asSlice(0, need), loc.payloadOffset());
-            if (n < loc.storedLength()) {
-                throw new CorruptRecordException(loc.payloadOffset(), "payload cut short: " + n + " of " + loc.storedLength() + " bytes");
+            long newStart = SegmentLayout.alignDown(off, unit);
+            long keep = buf != null && newStart >= start && newStart < end ? end - newStart : 0;
+            long want = SegmentLayout.alignUp(Math.max(off + len - newStart, CHUNK), unit);
+            if (buf == null || buf.byteSize() < want) {
+                MemorySegment grown = arena.allocate(want, unit);
+                if (keep > 0) {
+                    MemorySegment.copy(buf, newStart - start, grown, 0, keep);
+                }
+                buf = grown;
+            } else if (keep > 0 && newStart != start) {
+                MemorySegment.copy(buf, newStart - start, buf, 0, keep); // overlapping copies are safe
             }
-            SegmentReader.verify(loc, buf.asSlice(0, loc.storedLength()));
+            start = newStart;
+            end = newStart + keep;
+            long readTo = Math.min(SegmentLayout.alignUp(limit, unit), start + buf.byteSize());
+            if (end < readTo && end % unit == 0) { // an unaligned end is the end of the file
+                end += file.read(buf.asSlice(end - start, readTo - end), end);
+            }
+            long available = Math.max(0, Math.min(end, limit) - off);
+            return buf.asSlice(off - start, Math.min(len, available));
         }
     }
 }
