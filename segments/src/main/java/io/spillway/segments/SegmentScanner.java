@@ -57,7 +57,8 @@ public final class SegmentScanner {
      * @param limit scan no further than this offset (the file size, or a footer's dataEnd)
      */
     public static Result scan(FileIO io, Path path, long segmentId, boolean verifyPayloads, long limit) throws IOException {
-        try (StoreFile file = io.openRead(path); Arena arena = Arena.ofConfined()) {
+        // Shared: the verifying scan's read-ahead thread reads into this arena's memory.
+        try (StoreFile file = io.openRead(path); Arena arena = Arena.ofShared()) {
             int unit = Math.max(io.alignment(), 4096);
             MemorySegment first = arena.allocate(unit, unit);
             if (file.read(first, 0) < SegmentHeader.BYTES) {
@@ -74,6 +75,7 @@ public final class SegmentScanner {
             List<SegmentFooter.Entry> records = new ArrayList<>();
             long pos = SegmentLayout.firstGroupOffset(alignment);
             Window window = verifyPayloads ? new Window(file, arena, unit, fileLimit) : null;
+            try {
             while (true) {
                 if (pos + GroupHeader.BYTES > fileLimit) {
                     return new Result(records, pos, Stop.END_OF_FILE, null, alignment);
@@ -121,6 +123,11 @@ public final class SegmentScanner {
                     return new Result(records, pos, Stop.CORRUPT, e, alignment);
                 }
             }
+            } finally {
+                if (window != null) {
+                    window.close();
+                }
+            }
         }
     }
 
@@ -128,17 +135,23 @@ public final class SegmentScanner {
      * A sliding read window over the file for a verifying scan: reads forward in chunks of
      * {@value #CHUNK} bytes (aligned, so O_DIRECT works), keeping what a later slice still needs,
      * so that a recovery scan reads every byte once, in large sequential reads, whatever the
-     * group and record sizes: its cost is that of a plain sequential read plus the CRCs.
+     * group and record sizes. After each read it starts the next one on another thread into the
+     * free rest of the buffer, so the CRCs of this chunk overlap the read of the next: the scan
+     * costs about a plain sequential read.
      */
-    private static final class Window {
+    private static final class Window implements AutoCloseable {
         private static final long CHUNK = 32L << 20;
         private final StoreFile file;
         private final Arena arena;
         private final int unit;
         private final long limit;
+        private final java.util.concurrent.ExecutorService reader =
+                java.util.concurrent.Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon(true)
+                        .name("spillway-scan-readahead").unstarted(r));
         private MemorySegment buf;
         private long start;
         private long end;
+        private java.util.concurrent.Future<Long> ahead; // bytes read at [end, ...)
 
         Window(StoreFile file, Arena arena, int unit, long limit) {
             this.file = file;
@@ -149,12 +162,16 @@ public final class SegmentScanner {
 
         /** The bytes [off, off + len), shorter only where the file (or the limit) ends first. */
         MemorySegment slice(long off, long len) throws IOException {
+            if (buf != null && off >= start && off + len > end) {
+                collect();
+            }
             if (buf != null && off >= start && off + len <= end) {
                 return buf.asSlice(off - start, len);
             }
+            collect();
             long newStart = SegmentLayout.alignDown(off, unit);
             long keep = buf != null && newStart >= start && newStart < end ? end - newStart : 0;
-            long want = SegmentLayout.alignUp(Math.max(off + len - newStart, CHUNK), unit);
+            long want = SegmentLayout.alignUp(Math.max(off + len - newStart, 2 * CHUNK), unit);
             if (buf == null || buf.byteSize() < want) {
                 MemorySegment grown = arena.allocate(want, unit);
                 if (keep > 0) {
@@ -168,10 +185,45 @@ public final class SegmentScanner {
             end = newStart + keep;
             long readTo = Math.min(SegmentLayout.alignUp(limit, unit), start + buf.byteSize());
             if (end < readTo && end % unit == 0) { // an unaligned end is the end of the file
-                end += file.read(buf.asSlice(end - start, readTo - end), end);
+                long now = Math.min(readTo, Math.max(SegmentLayout.alignUp(off + len, unit), end + CHUNK));
+                end += file.read(buf.asSlice(end - start, now - end), end);
+                if (end == now && end < readTo) {
+                    long from = end;
+                    MemorySegment target = buf.asSlice(from - start, readTo - from);
+                    ahead = reader.submit(() -> file.read(target, from));
+                }
             }
             long available = Math.max(0, Math.min(end, limit) - off);
             return buf.asSlice(off - start, Math.min(len, available));
+        }
+
+        /** Waits for the read-ahead in flight, if any, and takes its bytes. */
+        private void collect() throws IOException {
+            if (ahead == null) {
+                return;
+            }
+            try {
+                end += ahead.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException("read-ahead failed", e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while reading ahead");
+            } finally {
+                ahead = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (ahead != null) {
+                try {
+                    ahead.get(); // the buffer must outlive the read into it
+                } catch (Exception e) {
+                    // the scan already ended; nothing reads these bytes
+                }
+            }
+            reader.shutdownNow();
         }
     }
 }
