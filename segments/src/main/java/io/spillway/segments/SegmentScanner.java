@@ -145,9 +145,7 @@ public final class SegmentScanner {
         private final Arena arena;
         private final int unit;
         private final long limit;
-        private final java.util.concurrent.ExecutorService reader =
-                java.util.concurrent.Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon(true)
-                        .name("spillway-scan-readahead").unstarted(r));
+        private java.util.concurrent.ExecutorService reader; // started on the first read-ahead
         private MemorySegment buf;
         private long start;
         private long end;
@@ -171,7 +169,9 @@ public final class SegmentScanner {
             collect();
             long newStart = SegmentLayout.alignDown(off, unit);
             long keep = buf != null && newStart >= start && newStart < end ? end - newStart : 0;
-            long want = SegmentLayout.alignUp(Math.max(off + len - newStart, 2 * CHUNK), unit);
+            // Two chunks, or less for a small file (tests scan small files thousands of times).
+            long want = SegmentLayout.alignUp(Math.max(off + len - newStart,
+                    Math.min(2 * CHUNK, SegmentLayout.alignUp(limit, unit) - newStart)), unit);
             if (buf == null || buf.byteSize() < want) {
                 MemorySegment grown = arena.allocate(want, unit);
                 if (keep > 0) {
@@ -190,6 +190,10 @@ public final class SegmentScanner {
                 if (end == now && end < readTo) {
                     long from = end;
                     MemorySegment target = buf.asSlice(from - start, readTo - from);
+                    if (reader == null) {
+                        reader = java.util.concurrent.Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon(true)
+                                .name("spillway-scan-readahead").unstarted(r));
+                    }
                     ahead = reader.submit(() -> file.read(target, from));
                 }
             }
@@ -223,7 +227,9 @@ public final class SegmentScanner {
                     // the scan already ended; nothing reads these bytes
                 }
             }
-            reader.shutdownNow();
+            if (reader != null) {
+                reader.shutdownNow();
+            }
         }
     }
 }
