@@ -17,6 +17,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -205,6 +206,11 @@ final class AppendWorker implements Runnable {
                     }
                 });
             } catch (IOException | RuntimeException e) {
+                if (segment != null && segment.failed()) {
+                    // Part of the group may be on disk and valid: fence the segment before the
+                    // callers hear of the failure, so recovery never re-indexes it.
+                    fence(segment.segmentId());
+                }
                 failBlocks(group.subList(done, group.size()), e);
                 if (segment != null && segment.failed()) {
                     LOG.error("segment {} failed ({}); leaving it to recovery and starting a new one", segment.segmentId(),
@@ -313,6 +319,9 @@ final class AppendWorker implements Runnable {
         long id = s.segmentId();
         try {
             if (s.failed() || abandoned()) {
+                if (!abandoned()) {
+                    fence(id); // the syncer reported every group of it; none may come back
+                }
                 Retirement.leaveToRecovery(ctx, s, s.failed() ? "it failed" : "the store closed while its writer was stuck");
                 return;
             }
@@ -325,6 +334,9 @@ final class AppendWorker implements Runnable {
                 if (abandoned) {
                     throw new IOException("the store was closed while this writer was stuck in IO");
                 }
+                // Marked before the liveness is read: a delete after this point is not undone by
+                // a recovery that would otherwise re-add the footer's live entries.
+                ctx.index().markSealed(s.segmentId());
                 live = ctx.index().pointsAt(s.entries());
             }
             Retirement.seal(ctx, s, live);
@@ -333,9 +345,31 @@ final class AppendWorker implements Runnable {
         }
     }
 
-    /** Syncer thread: publishes synced blocks (all CLAIMED) and completes them. */
-    void publish(List<BlockWrite> blocks, List<BlockLocation> locations) {
-        if (blocks.isEmpty()) {
+    /**
+     * Fences segment {@code id} in the index (see {@code BlockIndex.Batch#fence}). A failure is
+     * logged: the segment is then decided by its watermark alone.
+     */
+    void fence(long id) {
+        synchronized (indexGuard) {
+            if (abandoned) {
+                return;
+            }
+            try (var b = ctx.index().batch()) {
+                b.fence(id);
+                ctx.index().write(b, true);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("fencing failed segment {} in the index failed: {}", id, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Syncer thread: publishes synced blocks (all CLAIMED) with the segments' new watermarks in
+     * one index batch, and completes the blocks. Writes the watermarks even with no block to
+     * publish (every block of the groups timed out, or their sync failed).
+     */
+    void publish(List<BlockWrite> blocks, List<BlockLocation> locations, Map<Long, Long> watermarks) {
+        if (blocks.isEmpty() && watermarks.isEmpty()) {
             return;
         }
         List<InFlight> tokens = new ArrayList<>(blocks.size());
@@ -348,7 +382,7 @@ final class AppendWorker implements Runnable {
                 if (abandoned) {
                     throw new IOException("the store was closed while this writer was stuck in IO");
                 }
-                fates = ctx.publisher().publish(tokens, locations);
+                fates = ctx.publisher().publish(tokens, locations, watermarks);
             }
         } catch (IOException | RuntimeException e) {
             ctx.metrics().ioErrors.increment(blocks.size());

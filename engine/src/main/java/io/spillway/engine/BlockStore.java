@@ -5,9 +5,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.index.BlockIndex;
-import io.spillway.index.IndexOptions;
 import io.spillway.index.SegmentStats;
-import io.spillway.recovery.OpenSegmentRecovery;
+import io.spillway.recovery.EvictionRecovery;
+import io.spillway.recovery.IndexOpener;
+import io.spillway.recovery.StoreRecovery;
 import io.spillway.segments.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.GroupHeader;
@@ -72,6 +73,7 @@ public final class BlockStore implements AutoCloseable {
     private final AtomicLong taskIds = new AtomicLong();
     private final AtomicInteger nextWriter = new AtomicInteger();
     private volatile boolean closed;
+    private StoreRecovery.Report recovery;
 
     private BlockStore(StoreConfig config, List<Backend> backends, StoreContext ctx, Map<String, Long> lifetimeBase) {
         this.config = config;
@@ -98,8 +100,11 @@ public final class BlockStore implements AutoCloseable {
      * Opens (creating if needed) the store that {@code config} describes.
      *
      * <p>Steps: lock every backend directory (a second opener gets an error naming the holder's
-     * PID); probe each for O_DIRECT; open the index; check the store's alignment has not changed;
-     * recover every segment a crash left open ({@link OpenSegmentRecovery}); start the threads.
+     * PID; a lock left by a dead process is taken over); probe each for O_DIRECT; open the index,
+     * replacing one that cannot be opened ({@link IndexOpener}); run startup recovery
+     * ({@link StoreRecovery}: a fast path after a clean close, otherwise open segments are
+     * scanned, truncated, reconciled and sealed); check the store's alignment has not changed;
+     * start the threads.
      *
      * @param registry where the store's meters go
      */
@@ -128,7 +133,8 @@ public final class BlockStore implements AutoCloseable {
                     throw e;
                 }
             }
-            index = BlockIndex.open(config.indexPath(), new IndexOptions(config.indexCacheSize().bytes(), true));
+            IndexOpener.Opened opened = IndexOpener.open(config.indexPath(), config.indexCacheSize().bytes());
+            index = opened.index();
             long stored = index.getMeta(META_ALIGNMENT).orElse(0L);
             if (stored != 0 && stored != alignment) {
                 throw new IOException("store at " + config.storageBackends() + " was created with alignment " + stored
@@ -137,20 +143,29 @@ public final class BlockStore implements AutoCloseable {
             if (stored == 0) {
                 index.putMeta(META_ALIGNMENT, alignment);
             }
+            List<StoreRecovery.Directory> dirs = backends.stream().map(b -> new StoreRecovery.Directory(b.dir(), b.io())).toList();
+            StoreRecovery.Report recovery = StoreRecovery.run(dirs, index, new EvictionRecovery(), StoreRecovery.Listener.NONE);
+            if (opened.replaced() != null) {
+                LOG.warn("index {} rebuilt because {}{}: {} segments reconciled from footers, {} scanned, {} open recovered,"
+                                + " {} entries, in {} ms", config.indexPath(), opened.replaced(),
+                        opened.movedTo() == null ? "" : " (the old one is kept at " + opened.movedTo() + ")",
+                        recovery.sealedReconciled(), recovery.sealedScanned(), recovery.openRecovered(), recovery.entriesAdded(),
+                        recovery.millis());
+            }
             for (Backend b : backends) {
-                openSegments(b, index, catalog);
+                registerSegments(b, catalog);
             }
             SegmentIds ids = new SegmentIds(index, catalog.maxId());
             boolean syncIndex = config.durability() != io.spillway.engine.config.Durability.NONE;
             Publisher publisher = new Publisher(index, config.autoCommit(), syncIndex);
             long capacity = config.capacity().resolve(java.nio.file.Files.getFileStore(backends.get(0).dir()).getTotalSpace());
             StoreContext ctx = new StoreContext(config, index, catalog, ids, publisher, new StoreMetrics(registry), capacity);
-            GarbageCollector.finishInterruptedEvictions(ctx);
             Map<String, Long> base = new LinkedHashMap<>();
             for (String name : ctx.metrics().counters().keySet()) {
                 base.put(name, index.getMeta(META_COUNTER_PREFIX + name).orElse(0L));
             }
             BlockStore store = new BlockStore(config, backends, ctx, base);
+            store.recovery = recovery;
             LOG.info("opened store {} ({} segments, direct IO {}, durability {}, {} writers)", config.storageBackends(),
                     catalog.size(), store.directIo(), config.durability().configName(), config.streamNumber());
             return store;
@@ -166,31 +181,12 @@ public final class BlockStore implements AutoCloseable {
         }
     }
 
-    /**
-     * Registers a backend's segments, recovering those a crash left open; segments a crash left
-     * half-evicted ({@code .deleted}) are registered as such and finished once the store's
-     * context exists. Foreign files are left alone.
-     */
-    private static void openSegments(Backend b, BlockIndex index, SegmentCatalog catalog) throws IOException {
+    /** Registers a backend's segments (all sealed once recovery ran). Foreign files are left alone. */
+    private static void registerSegments(Backend b, SegmentCatalog catalog) throws IOException {
         for (String name : b.io().list(b.dir())) {
             var parsed = SegmentPath.parse(name);
-            if (parsed.isEmpty()) {
-                continue;
-            }
-            SegmentPath p = parsed.get();
-            if (p.state() == SegmentPath.State.OPEN) {
-                if (b.io().exists(p.as(SegmentPath.State.SEALED).in(b.dir()))) {
-                    // Crash after the sealing rename's directory entry for .seg appeared but the .open
-                    // name also survived: the sealed file is complete, the open name is stale.
-                    b.io().delete(p.in(b.dir()));
-                    b.io().syncDirectory(b.dir());
-                    continue;
-                }
-                OpenSegmentRecovery.recover(b.io(), b.dir(), p.segmentId(), index);
-                p = p.as(SegmentPath.State.SEALED);
-            }
-            if (catalog.get(p.segmentId()) == null) {
-                catalog.add(p.segmentId(), b, p.state());
+            if (parsed.isPresent() && catalog.get(parsed.get().segmentId()) == null) {
+                catalog.add(parsed.get().segmentId(), b, parsed.get().state());
             }
         }
     }
@@ -438,6 +434,16 @@ public final class BlockStore implements AutoCloseable {
         return ctx;
     }
 
+    /** The index, for tests in this package (crash images take a checkpoint of it). */
+    io.spillway.index.BlockIndex indexForTests() {
+        return ctx.index();
+    }
+
+    /** What startup recovery did when this store was opened. */
+    public StoreRecovery.Report recoveryReport() {
+        return recovery;
+    }
+
     /** The store's meters. */
     public MeterRegistry metrics() {
         return ctx.metrics().registry;
@@ -576,8 +582,9 @@ public final class BlockStore implements AutoCloseable {
 
     /**
      * Closes the store: stops admitting tasks, lets queued and running ones finish (each within
-     * its deadline), seals every active segment, persists lifetime counters, flushes the index
-     * and releases the directory locks. Idempotent.
+     * its deadline), seals every active segment, persists lifetime counters, flushes the index,
+     * writes the clean-shutdown marker (unless a segment was left for recovery) and releases the
+     * directory locks. Idempotent.
      */
     @Override
     public void close() throws IOException {
@@ -595,6 +602,7 @@ public final class BlockStore implements AutoCloseable {
                 break;
             }
         }
+        boolean abandonedAny = false;
         try {
             scheduler.close();
             gc.close();
@@ -611,6 +619,7 @@ public final class BlockStore implements AutoCloseable {
                     if (t.isAlive()) {
                         LOG.error("{} did not stop (hung IO?); its segment is left for recovery", t.getName());
                         writers.get(i).abandon();
+                        abandonedAny = true;
                     }
                 }
                 writers.get(i).releaseMemory();
@@ -624,8 +633,19 @@ public final class BlockStore implements AutoCloseable {
             for (Map.Entry<String, Long> e : ctx.metrics().counters().entrySet()) {
                 b.putMeta(META_COUNTER_PREFIX + e.getKey(), e.getValue() + lifetimeBase.getOrDefault(e.getKey(), 0L));
             }
+            // Segments left open (a failed or stuck writer): every block in them has had its outcome
+            // reported by now, so none may be re-indexed by the next recovery.
+            for (SegmentCatalog.Entry e : ctx.catalog().entries()) {
+                if (e.state == SegmentPath.State.OPEN) {
+                    b.fence(e.id);
+                }
+            }
             ctx.index().write(b, true);
             ctx.index().flush();
+            // Last: the next open may skip recovery. Not when a segment is left open for it.
+            if (!abandonedAny && !ctx.catalog().anyFailed()) {
+                StoreRecovery.markClean(ctx.index());
+            }
         } catch (IOException e) {
             failure = e;
         }

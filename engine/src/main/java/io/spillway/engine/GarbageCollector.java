@@ -49,7 +49,9 @@ import org.slf4j.LoggerFactory;
  *       to drain (bounded by the task deadline);
  *   <li>delete the file and fsync the directory.
  * </ol>
- * A load racing an eviction either completes with the right bytes (it took its reference before
+ * Recovery rolls an eviction forward from step 2 ({@code EvictionRecovery}).
+ *
+ * <p>A load racing an eviction either completes with the right bytes (it took its reference before
  * step 4, and the file is only deleted after) or reports the block missing; never an error.
  */
 final class GarbageCollector implements AutoCloseable {
@@ -301,39 +303,6 @@ final class GarbageCollector implements AutoCloseable {
         ctx.catalog().remove(victim.id);
         b.io().delete(new SegmentPath(victim.id, SegmentPath.State.DELETING).in(b.dir()));
         b.io().syncDirectory(b.dir());
-    }
-
-    /**
-     * At open, before any thread starts: finishes evictions a crash interrupted after step 2 (a
-     * {@code .deleted} file): steps 3 and 5 again. The keys come from the file's footer; if that
-     * is unreadable, from a scan of the index for entries pointing into the segment.
-     */
-    static void finishInterruptedEvictions(StoreContext ctx) throws IOException {
-        for (SegmentCatalog.Entry e : ctx.catalog().entries()) {
-            if (e.state != SegmentPath.State.DELETING) {
-                continue;
-            }
-            List<BlockKey> keys;
-            try {
-                keys = e.reader().readFooter().entries().stream().map(SegmentFooter.Entry::key).toList();
-            } catch (IOException unreadable) {
-                List<BlockKey> found = new ArrayList<>();
-                ctx.index().forEach((k, loc) -> {
-                    if (loc != null && loc.segmentId() == e.id) {
-                        found.add(k);
-                    }
-                    return true;
-                });
-                keys = found;
-            }
-            long[] removed = ctx.publisher().removeIn(keys, e.id);
-            ctx.index().forgetSegment(e.id);
-            ctx.catalog().remove(e.id);
-            Backend b = e.backend;
-            b.io().delete(new SegmentPath(e.id, SegmentPath.State.DELETING).in(b.dir()));
-            b.io().syncDirectory(b.dir());
-            LOG.info("finished the interrupted eviction of segment {} ({} index entries removed)", e.id, removed[0]);
-        }
     }
 
     private boolean withinReinsertBudget(long bytes) {

@@ -144,7 +144,7 @@ final class GcWriter implements AutoCloseable {
             keys.add(m.key());
             from.add(m.from());
         }
-        return ctx.publisher().relocate(keys, from, to);
+        return ctx.publisher().relocate(keys, from, to, segment.segmentId(), segment.position());
     }
 
     private void ensureSegment(int[] lengths) throws IOException {
@@ -169,6 +169,7 @@ final class GcWriter implements AutoCloseable {
         } else if (s.recordCount() == 0) {
             Retirement.discardEmpty(ctx, segmentBackend, s);
         } else {
+            ctx.index().markSealed(s.segmentId()); // before the liveness is read, as in AppendWorker.retire
             Retirement.seal(ctx, s, ctx.index().pointsAt(s.entries()));
         }
     }

@@ -2,10 +2,12 @@ package io.spillway.engine;
 
 import io.spillway.engine.config.Durability;
 import io.spillway.segments.BlockLocation;
+import io.spillway.segments.SegmentLayout;
 import io.spillway.segments.SegmentWriter;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +29,9 @@ import org.slf4j.LoggerFactory;
  *       synced again;
  *   <li>claims each block back from RELEASED (a block its deadline took is dropped here, so a
  *       timed-out dump never becomes visible);
- *   <li>publishes all of them in one index batch, its WAL synced (not under {@code none});
+ *   <li>publishes all of them in one index batch, its WAL synced (not under {@code none}),
+ *       together with each segment's published watermark (the end of its last group handled
+ *       here, whatever the groups' fates; see {@code BlockIndex.Batch#watermark});
  *   <li>completes the blocks, then handles retired segments in order: seals a full one (its
  *       footer marks records the index does not point at), deletes an empty one, leaves a
  *       failed one {@code .open} for recovery.
@@ -89,7 +93,13 @@ final class GroupSyncer implements Runnable {
         }
     }
 
-    /** Steps 1 to 4 for a run of groups. */
+    /**
+     * Steps 1 to 4 for a run of groups. Every group's end goes into the published watermark of
+     * its segment, in the same index batch as the entries: the group's fate (visible, timed out,
+     * aborted, or failed by its sync) is then durably decided, and recovery never re-decides it
+     * from the segment. Blocks of a failed sync are reported IO_ERROR only after that batch, so
+     * a crash can never make them visible again.
+     */
     private void commit(List<WrittenGroup.Group> groups) {
         if (groups.isEmpty()) {
             return;
@@ -97,10 +107,12 @@ final class GroupSyncer implements Runnable {
         Map<SegmentWriter, String> failed = syncAll(groups);
         List<BlockWrite> blocks = new ArrayList<>();
         List<BlockLocation> locations = new ArrayList<>();
+        Map<Long, Long> watermarks = new LinkedHashMap<>();
+        List<WrittenGroup.Group> failedGroups = new ArrayList<>();
         for (WrittenGroup.Group g : groups) {
-            String why = failed.get(g.segment());
-            if (why != null) {
-                owner.failBlocks(g.blocks(), new IOException("fdatasync of segment " + g.segment().segmentId() + " failed: " + why));
+            watermarks.merge(g.segment().segmentId(), groupEnd(g), Math::max);
+            if (failed.containsKey(g.segment())) {
+                failedGroups.add(g);
                 continue;
             }
             for (int i = 0; i < g.blocks().size(); i++) {
@@ -113,7 +125,17 @@ final class GroupSyncer implements Runnable {
                 }
             }
         }
-        owner.publish(blocks, locations);
+        owner.publish(blocks, locations, watermarks);
+        for (WrittenGroup.Group g : failedGroups) {
+            owner.failBlocks(g.blocks(), new IOException("fdatasync of segment " + g.segment().segmentId() + " failed: "
+                    + failed.get(g.segment())));
+        }
+    }
+
+    /** The offset just past a group: its last payload, padded to the alignment. */
+    private long groupEnd(WrittenGroup.Group g) {
+        BlockLocation last = g.locations().getLast();
+        return last.payloadOffset() + SegmentLayout.alignUp(last.storedLength(), ctx.alignment());
     }
 
     /** Syncs each segment of {@code groups} once; returns the failed ones with why. */

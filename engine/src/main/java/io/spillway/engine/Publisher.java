@@ -73,14 +73,18 @@ final class Publisher {
     enum Fate { VISIBLE, AWAITING_COMMIT, ABORTED, DELETED }
 
     /**
-     * Publishes written, synced blocks in one index batch.
+     * Publishes written, synced blocks in one index batch, with the published watermarks of
+     * their segments (segment id to the end of the last group decided).
      *
      * @return each block's fate, in order
      */
-    List<Fate> publish(List<InFlight> tokens, List<BlockLocation> locations) throws IOException {
+    List<Fate> publish(List<InFlight> tokens, List<BlockLocation> locations, Map<Long, Long> watermarks) throws IOException {
         List<Fate> fates = new ArrayList<>(tokens.size());
         lock.readLock().lock();
         try (BlockIndex.Batch batch = index.batch()) {
+            for (Map.Entry<Long, Long> w : watermarks.entrySet()) {
+                batch.watermark(w.getKey(), w.getValue());
+            }
             for (int i = 0; i < tokens.size(); i++) {
                 InFlight t = tokens.get(i);
                 Fate fate;
@@ -211,12 +215,19 @@ final class Publisher {
      * still points at the old one, so a concurrent delete or re-dump is never undone. Runs under
      * the write lock, so no publish, commit or delete interleaves between the compare and the set.
      *
+     * @param segmentId the segment the copies are in
+     * @param watermark the end of the copies' group: written in the same batch as the segment's
+     *     published watermark
      * @return for each key, whether it moved
      */
-    boolean[] relocate(List<BlockKey> keys, List<BlockLocation> from, List<BlockLocation> to) throws IOException {
+    boolean[] relocate(List<BlockKey> keys, List<BlockLocation> from, List<BlockLocation> to, long segmentId, long watermark)
+            throws IOException {
         boolean[] moved = new boolean[keys.size()];
         lock.writeLock().lock();
         try (BlockIndex.Batch batch = index.batch()) {
+            // The copies' fate is decided here, moved or not: recovery must not re-index the
+            // copies of keys that were deleted meanwhile.
+            batch.watermark(segmentId, watermark);
             List<BlockLocation> current = index.getAll(keys);
             for (int i = 0; i < keys.size(); i++) {
                 if (from.get(i).equals(current.get(i))) {

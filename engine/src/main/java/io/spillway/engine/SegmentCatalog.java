@@ -171,6 +171,11 @@ final class SegmentCatalog implements AutoCloseable {
         return failed.containsKey(id);
     }
 
+    /** Whether a segment failed in this session (it is left {@code .open} for recovery). */
+    boolean anyFailed() {
+        return !failed.isEmpty();
+    }
+
     /** Ticks the access clock and records a hit on the record at {@code payloadOffset}. */
     void recordHit(Entry e, long payloadOffset) {
         e.recordHit(payloadOffset, clock.incrementAndGet());

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class SegmentIds {
 
-    static final String META_NEXT_SEGMENT_ID = "next_segment_id";
+    static final String META_NEXT_SEGMENT_ID = io.spillway.recovery.StoreRecovery.META_NEXT_SEGMENT_ID;
 
     private final AtomicLong next;
     private final BlockIndex index;

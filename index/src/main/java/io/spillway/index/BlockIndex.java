@@ -63,6 +63,26 @@ public final class BlockIndex implements AutoCloseable {
     private static final byte FIELD_LIVE_BYTES = 'l';
     private static final byte FIELD_RECORDS = 'r';
     private static final byte FIELD_LIVE_RECORDS = 'k';
+    /**
+     * The published watermark of a segment: the end offset of the last group whose fate (visible,
+     * or not) is durably decided. Written with a plain put in the batch that publishes that group,
+     * so it is exactly as durable as the group's index entries. Recovery trusts the index for
+     * records below it and decides records above it from the segment (see StoreRecovery).
+     */
+    private static final byte FIELD_WATERMARK = 'p';
+    /**
+     * Set (to 1) when the writer starts sealing a segment, before it reads the liveness it writes
+     * into the footer: from then on the index is authoritative for that segment, and a deletion
+     * racing the seal is not undone by recovery. A sealed segment without it (a lost index, or a
+     * stale one rolled back to before the seal) has its footer's live entries re-added.
+     */
+    private static final byte FIELD_SEALED = 's';
+    /**
+     * Set (to 1) when every block ever written to a segment has had its fate reported, while the
+     * process was alive: its writer failed, or the store closed with the segment left open. The
+     * watermark of a fenced segment is then its whole length: recovery re-indexes nothing of it.
+     */
+    private static final byte FIELD_FENCED = 'f';
 
     private final Path dir;
     private final RocksDB db;
@@ -144,20 +164,21 @@ public final class BlockIndex implements AutoCloseable {
         }
     }
 
-    /** Fills the key table from the {@code blocks} family (about a second per million keys). */
+    /**
+     * Fills the key table from the {@code blocks} family: this dominates a clean open (about
+     * 0.5 s per million keys on a small VM). The table is presized from RocksDB's key estimate
+     * and filled without locks or change maps (nothing else sees it yet), and the scan reads
+     * ahead without polluting the block cache that lookups use.
+     */
     private void loadKeyTable() throws RocksDBException {
-        java.util.Map<BlockKey, Boolean> all = new java.util.HashMap<>();
-        try (RocksIterator it = db.newIterator(blocks)) {
+        keyTable.reserve(db.getLongProperty(blocks, "rocksdb.estimate-num-keys"));
+        try (ReadOptions scan = new ReadOptions().setFillCache(false).setReadaheadSize(4 << 20);
+             RocksIterator it = db.newIterator(blocks, scan)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                all.put(BlockKey.of(it.key()), Boolean.TRUE);
-                if (all.size() == 65536) {
-                    keyTable.apply(all);
-                    all.clear();
-                }
+                keyTable.load(BlockKey.of(it.key()));
             }
             it.status();
         }
-        keyTable.apply(all);
     }
 
     private static <T extends AutoCloseable> T track(List<AutoCloseable> list, T r) {
@@ -310,6 +331,54 @@ public final class BlockIndex implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Records that every group of {@code segmentId} ending at or before {@code endOffset} has
+         * its fate decided by this batch or an earlier one (a plain put: the syncer writes a
+         * segment's groups in order, so the value only grows).
+         */
+        public Batch watermark(long segmentId, long endOffset) throws IndexException {
+            try {
+                wb.put(segments, segmentKey(segmentId, FIELD_WATERMARK), u64le(endOffset));
+            } catch (RocksDBException e) {
+                throw new IndexException("index batch watermark put failed", e);
+            }
+            ops++;
+            return this;
+        }
+
+        /** Fences {@code segmentId}; see {@link #FIELD_FENCED}. */
+        public Batch fence(long segmentId) throws IndexException {
+            try {
+                wb.put(segments, segmentKey(segmentId, FIELD_FENCED), u64le(1));
+            } catch (RocksDBException e) {
+                throw new IndexException("index batch fence put failed", e);
+            }
+            ops++;
+            return this;
+        }
+
+        /** Marks {@code segmentId} as sealed (or being sealed); see {@link #FIELD_SEALED}. */
+        public Batch sealed(long segmentId) throws IndexException {
+            try {
+                wb.put(segments, segmentKey(segmentId, FIELD_SEALED), u64le(1));
+            } catch (RocksDBException e) {
+                throw new IndexException("index batch sealed put failed", e);
+            }
+            ops++;
+            return this;
+        }
+
+        /** Removes a metadata value. */
+        public Batch deleteMeta(String name) throws IndexException {
+            try {
+                wb.delete(meta, name.getBytes());
+            } catch (RocksDBException e) {
+                throw new IndexException("index batch meta delete failed", e);
+            }
+            ops++;
+            return this;
+        }
+
         /** Sets a metadata value. */
         public Batch putMeta(String name, long value) throws IndexException {
             try {
@@ -403,6 +472,54 @@ public final class BlockIndex implements AutoCloseable {
             Map<Long, SegmentStats> out = new TreeMap<>();
             acc.forEach((id, a) -> out.put(id, new SegmentStats(id, a[0], a[1], a[2], a[3])));
             return out;
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * The published watermark of {@code segmentId}: 0 when none was written, and
+     * {@link Long#MAX_VALUE} for a fenced segment (every record's fate is decided).
+     */
+    public long watermark(long segmentId) throws IndexException {
+        return segmentField(segmentId, FIELD_FENCED) != 0 ? Long.MAX_VALUE : segmentField(segmentId, FIELD_WATERMARK);
+    }
+
+    /** Marks {@code segmentId} sealed (or being sealed), synced. */
+    public void markSealed(long segmentId) throws IndexException {
+        try (Batch b = batch()) {
+            b.sealed(segmentId);
+            write(b, true);
+        }
+    }
+
+    /** Whether the index knows {@code segmentId} as sealed (or being sealed). */
+    public boolean knownSealed(long segmentId) throws IndexException {
+        return segmentField(segmentId, FIELD_SEALED) != 0;
+    }
+
+    private long segmentField(long segmentId, byte field) throws IndexException {
+        enter();
+        try {
+            byte[] v = db.get(segments, segmentKey(segmentId, field));
+            return v == null || v.length != 8 ? 0 : ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        } catch (RocksDBException e) {
+            throw new IndexException("reading field " + (char) field + " of segment " + segmentId + " failed", e);
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Writes a consistent copy of the index to {@code target} (which must not exist), with
+     * RocksDB's checkpoint: hard links to the SST files where possible, plus the WAL.
+     */
+    public void checkpoint(Path target) throws IndexException {
+        enter();
+        try (org.rocksdb.Checkpoint cp = org.rocksdb.Checkpoint.create(db)) {
+            cp.createCheckpoint(target.toString());
+        } catch (RocksDBException e) {
+            throw new IndexException("checkpoint of " + dir + " to " + target + " failed", e);
         } finally {
             exit();
         }

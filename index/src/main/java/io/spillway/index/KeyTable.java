@@ -88,6 +88,25 @@ final class KeyTable {
         return out;
     }
 
+    /**
+     * Sizes the table for {@code expected} keys at once, so a bulk load never rehashes. Only
+     * before the table is shared (the index's open).
+     */
+    void reserve(long expected) {
+        long capacity = MIN_CAPACITY;
+        while (capacity < 2 * expected && capacity < (1 << 28)) {
+            capacity <<= 1;
+        }
+        if (capacity > mask + 1L && size == 0 && !hasZeroKey) {
+            allocate((int) capacity);
+        }
+    }
+
+    /** Adds one key while loading: no lock, no change map. Only before the table is shared. */
+    void load(BlockKey key) {
+        add(key);
+    }
+
     /** Applies a committed batch's final state per key (true: present), atomically for readers. */
     void apply(java.util.Map<BlockKey, Boolean> changes) {
         if (changes.isEmpty()) {

@@ -1,6 +1,9 @@
 package io.spillway.recovery;
 
 import io.spillway.index.BlockIndex;
+import io.spillway.index.IndexException;
+import io.spillway.segments.BlockKey;
+import io.spillway.segments.BlockLocation;
 import io.spillway.segments.RecordFlags;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
@@ -9,12 +12,23 @@ import io.spillway.segments.SegmentSealer;
 import io.spillway.segments.io.FileIO;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Recovers a segment left open ({@code seg-<id>.open}) by a crash, by a write or sync failure,
- * or by a writer still stuck in IO at close: finds its valid prefix and seals it there.
+ * or by a writer still stuck in IO at close: finds its valid prefix, reconciles the index with
+ * it, and seals it there.
+ *
+ * <p><b>How commit status is persisted.</b> Visibility is decided by the index: a record is
+ * visible when the index points at it. The syncer writes, in the same index batch that publishes
+ * a group's entries, the segment's <em>published watermark</em>: the end offset of the last
+ * group whose fate (visible, timed out, aborted, failed by its sync) it decided. So for a group
+ * below the watermark the index is the whole truth; a group above it was still in flight at the
+ * crash and no caller was ever told it failed.
  *
  * <p>Protocol (run at store open, before any writer starts; idempotent, so a crash during it is
  * handled by running it again):
@@ -24,19 +38,35 @@ import org.slf4j.LoggerFactory;
  *       unwritten tail: normal) or at the first group that fails a check (a torn or corrupt
  *       tail). Records before that point form the valid prefix; a group is kept or dropped
  *       whole, because a group is written and synced as one unit.
- *   <li>Ask the index which valid records it points at. Those are the acknowledged blocks:
- *       under durability {@code batch} and {@code always} an index entry is synced only after
- *       its data, so every acknowledged block is there. The others were never acknowledged (a
- *       failed or timed-out dump, a rolled-back or never-committed manual dump) or were deleted:
- *       they stay invisible, and recovery never adds a record to the index.
+ *   <li>Read the segment's published watermark from the index.
+ *   <li>A record below the watermark is live iff the index points at exactly it (an acknowledged
+ *       block; the others were reported failed, timed out, aborted, deleted or never committed).
+ *   <li>A record above the watermark was in flight at the crash. If it was written under
+ *       auto-commit it is re-indexed, the latest record of a key winning, unless the index
+ *       already points elsewhere for that key (never overwritten). A manual-commit record above
+ *       the watermark was never committed (a commit writes its entry, which would make it
+ *       live), so it stays invisible.
+ *   <li>Write the added entries, and mark the segment sealed in the index, in one synced batch:
+ *       the footer written next must agree with the index.
  *   <li>Seal at the end of the valid prefix with {@link SegmentSealer}: the footer (records not
- *       pointed at are flagged {@link RecordFlags#NOT_LIVE}, so a later index rebuild skips
- *       them too) overwrites the torn tail, the file is truncated after it, synced, and renamed
- *       to {@code .seg}.
+ *       live are flagged {@link RecordFlags#NOT_LIVE}, so a later index rebuild skips them too)
+ *       overwrites the torn tail, the file is truncated after it, synced, and renamed to
+ *       {@code .seg}.
  * </ol>
- * Index entries that point past the truncation cannot exist under {@code batch} and
- * {@code always}; under {@code none} they can, and the load-time CRC check reports them as
- * corrupt and removes them.
+ * Index entries that point past the truncation, or at a record that failed its check, cannot
+ * exist under durability {@code batch} and {@code always}; under {@code none}, or with a stale
+ * index, they can: {@link StoreRecovery} compares the segment's live-record accounting with what
+ * step 3 found and drops such entries.
+ *
+ * <p><b>The remaining window.</b> A dump's deadline is enforced by a timer, independently of the
+ * syncer: a block whose deadline passes after its data reached disk but before the syncer wrote
+ * the watermark past its group is reported TIMEOUT, and if the process dies in that window the
+ * block reappears after recovery, with correct, CRC-checked bytes. The same holds for a
+ * {@code delete} of a key whose dump is still in flight at the crash. With a lost or stale index
+ * (watermarks lost too) every auto-commit record past the surviving watermark is in that
+ * situation. Failures the store itself reports from the syncer (a failed fdatasync) and rollbacks
+ * decided before the publish are recorded below the watermark before the caller hears of them,
+ * so with an intact index they never reappear.
  */
 public final class OpenSegmentRecovery {
 
@@ -47,13 +77,16 @@ public final class OpenSegmentRecovery {
      *
      * @param segmentId the segment
      * @param validRecords records in the valid prefix
-     * @param liveRecords of those, records the index points at
+     * @param liveRecords of those, records the index points at after recovery
+     * @param addedRecords of those, records re-indexed by step 4
      * @param validEnd where the data now ends
      * @param truncatedBytes bytes of torn or corrupt tail dropped (not counting an unwritten tail)
+     * @param scannedBytes bytes of the valid prefix read by the scan
      * @param problem what stopped the scan, if it was not a clean end
+     * @param valid the valid prefix's records, with their final liveness flags
      */
-    public record Report(long segmentId, int validRecords, int liveRecords, long validEnd, long truncatedBytes,
-                         String problem) {
+    public record Report(long segmentId, int validRecords, int liveRecords, int addedRecords, long validEnd,
+                         long truncatedBytes, long scannedBytes, String problem, List<SegmentFooter.Entry> valid) {
     }
 
     private OpenSegmentRecovery() {
@@ -69,20 +102,53 @@ public final class OpenSegmentRecovery {
         }
         // Step 1: the valid prefix.
         SegmentScanner.Result scan = SegmentScanner.scan(io, file, segmentId, true, Long.MAX_VALUE);
-        // Step 2: which of its records are acknowledged.
-        boolean[] live = index.pointsAt(scan.records());
+        List<SegmentFooter.Entry> records = scan.records();
+        // Step 2: where the index's knowledge of this segment ends.
+        long watermark = index.watermark(segmentId);
+        // Step 3: below the watermark, the index decides.
+        boolean[] live = index.pointsAt(records);
+        // Step 4: above it, auto-commit records come back, the latest per key.
+        Map<BlockKey, Integer> latest = new HashMap<>();
+        for (int i = 0; i < records.size(); i++) {
+            BlockLocation loc = records.get(i).location();
+            if (loc.payloadOffset() >= watermark && (loc.flags() & RecordFlags.AUTO_COMMIT) != 0 && !live[i]) {
+                latest.put(records.get(i).key(), i);
+            }
+        }
+        int added = 0;
+        try (BlockIndex.Batch batch = index.batch()) {
+            if (!latest.isEmpty()) {
+                List<BlockKey> keys = List.copyOf(latest.keySet());
+                List<BlockLocation> current = index.getAll(keys);
+                for (int k = 0; k < keys.size(); k++) {
+                    if (current.get(k) != null) {
+                        continue; // points elsewhere (or at another copy here that step 3 kept): never overwritten
+                    }
+                    int i = latest.get(keys.get(k));
+                    batch.put(keys.get(k), records.get(i).location());
+                    live[i] = true;
+                    added++;
+                }
+            }
+            // Step 5: the index agrees with the footer before the footer exists.
+            batch.sealed(segmentId);
+            index.write(batch, true);
+        } catch (IndexException e) {
+            throw new IOException("reconciling the index with open segment " + segmentId + " failed", e);
+        }
         int liveCount = 0;
         for (boolean b : live) {
             liveCount += b ? 1 : 0;
         }
-        // Step 3: seal there.
-        SegmentSealer.seal(io, dir, segmentId, scan.validEnd(), SegmentFooter.markLiveness(scan.records(), live),
-                scan.alignment());
+        // Step 6: seal there.
+        List<SegmentFooter.Entry> marked = SegmentFooter.markLiveness(records, live);
+        SegmentSealer.seal(io, dir, segmentId, scan.validEnd(), marked, scan.alignment());
         long truncated = scan.stop() == SegmentScanner.Stop.CORRUPT ? Math.max(0, fileSize - scan.validEnd()) : 0;
         String problem = scan.problem() == null ? null : scan.problem().getMessage();
-        Report report = new Report(segmentId, scan.records().size(), liveCount, scan.validEnd(), truncated, problem);
-        LOG.info("recovered open segment {}: {} valid records ({} live) up to offset {}{} in {} ms", segmentId,
-                report.validRecords(), liveCount, report.validEnd(),
+        Report report = new Report(segmentId, records.size(), liveCount, added, scan.validEnd(), truncated,
+                scan.validEnd(), problem, marked);
+        LOG.info("recovered open segment {}: {} valid records ({} live, {} re-indexed above watermark {}) up to offset {}{} in {} ms",
+                segmentId, report.validRecords(), liveCount, added, watermark, report.validEnd(),
                 problem == null ? "" : ", torn tail of " + truncated + " bytes dropped (" + problem + ")",
                 (System.nanoTime() - started) / 1_000_000);
         return report;

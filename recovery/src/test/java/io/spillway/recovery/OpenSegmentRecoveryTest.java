@@ -181,6 +181,7 @@ class OpenSegmentRecoveryTest {
                     b.put(prefix.get(i).key(), prefix.get(i).loc());
                     preIndexed++;
                 }
+                b.watermark(ID, ends[5]); // every group's fate was decided before the crash
                 index.write(b, true);
             }
             OpenSegmentRecovery.Report report = OpenSegmentRecovery.recover(io, segments, ID, index);
@@ -206,8 +207,8 @@ class OpenSegmentRecoveryTest {
             assertEquals(preIndexed, footer.liveEntries().size());
             assertEquals(ends[3], footer.dataEnd());
 
-            // The index is never added to: an unindexed record may be a failed, timed-out, aborted
-            // or deleted dump, and the segment cannot tell which.
+            // Below the watermark the index is never added to: an unindexed record there is a
+            // failed, timed-out, aborted or deleted dump.
             for (int i = 0; i < all.size(); i++) {
                 Written w = all.get(i);
                 Optional<BlockLocation> got = index.get(w.key());
@@ -255,6 +256,7 @@ class OpenSegmentRecoveryTest {
         FileIO io = io(segments, false);
         List<Written> all = writeOpen(io, 3, i -> i);
         try (BlockIndex index = openIndex()) {
+            decided(index, ends[2]);
             OpenSegmentRecovery.Report report = OpenSegmentRecovery.recover(io, segments, ID, index);
             assertEquals(9, report.validRecords());
             assertEquals(ends[2], report.validEnd());
@@ -265,7 +267,7 @@ class OpenSegmentRecoveryTest {
             assertEquals(SegmentFooter.markLiveness(entries(all), new boolean[all.size()]), footer.entries());
             assertTrue(footer.liveEntries().isEmpty());
             assertTrue(index.getAll(all.stream().map(Written::key).toList()).stream().allMatch(java.util.Objects::isNull),
-                    "recovery never adds to the index");
+                    "recovery never adds below the watermark");
         }
     }
 
@@ -301,6 +303,7 @@ class OpenSegmentRecoveryTest {
         try (BlockIndex index = openIndex()) {
             try (BlockIndex.Batch b = index.batch()) {
                 b.put(latest.key(), latest.loc());
+                b.watermark(ID, ends[2]);
                 index.write(b, true);
             }
             OpenSegmentRecovery.Report report = OpenSegmentRecovery.recover(io, segments, ID, index);
@@ -308,6 +311,54 @@ class OpenSegmentRecoveryTest {
             assertEquals(Optional.of(latest.loc()), index.get(latest.key()));
             SegmentFooter footer = readFooterAndPayloads(io, sealedFile(segments), all);
             assertEquals(List.of(new SegmentFooter.Entry(latest.key(), latest.loc())), footer.liveEntries());
+        }
+    }
+
+    private static void decided(BlockIndex index, long watermark) throws IOException {
+        try (BlockIndex.Batch b = index.batch()) {
+            b.watermark(ID, watermark);
+            index.write(b, true);
+        }
+    }
+
+    /**
+     * Groups past the published watermark were in flight at the crash: their auto-commit records
+     * come back (the latest per key), manual-commit ones stay invisible; below the watermark only
+     * what the index points at is live.
+     */
+    @Test
+    void recordsPastTheWatermarkAreReindexedOnlyUnderAutoCommit() throws IOException {
+        FileIO io = io(segments, false);
+        // Records 2 and 8 share key 2 (both auto-commit); 8 is past the watermark.
+        List<Written> all = writeOpen(io, 3, i -> i == 8 ? 2 : i);
+        try (BlockIndex index = openIndex()) {
+            try (BlockIndex.Batch b = index.batch()) {
+                b.put(all.get(0).key(), all.get(0).loc());
+                b.watermark(ID, ends[0]);
+                index.write(b, true);
+            }
+            OpenSegmentRecovery.Report report = OpenSegmentRecovery.recover(io, segments, ID, index);
+            // Group 0 (records 0-2): only the indexed record 0. Groups 1-2 (records 3-8): the
+            // auto-commit ones 4, 6, 8; record 8 is key 2, which the index does not hold.
+            assertEquals(3, report.addedRecords());
+            assertEquals(4, report.liveRecords());
+            assertEquals(Optional.of(all.get(0).loc()), index.get(all.get(0).key()));
+            assertEquals(Optional.empty(), index.get(all.get(1).key()), "below the watermark, unindexed stays invisible");
+            assertEquals(Optional.of(all.get(8).loc()), index.get(all.get(2).key()), "the latest record of key 2 wins");
+            assertEquals(Optional.empty(), index.get(all.get(3).key()), "manual-commit records never come back");
+            assertEquals(Optional.of(all.get(4).loc()), index.get(all.get(4).key()));
+            assertEquals(Optional.empty(), index.get(all.get(5).key()));
+            assertEquals(Optional.of(all.get(6).loc()), index.get(all.get(6).key()));
+            assertEquals(Optional.empty(), index.get(all.get(7).key()));
+            assertTrue(index.knownSealed(ID));
+            SegmentFooter footer = readFooterAndPayloads(io, sealedFile(segments), all);
+            assertEquals(List.of(all.get(0), all.get(4), all.get(6), all.get(8)).stream()
+                    .map(w -> new SegmentFooter.Entry(w.key(), w.loc())).toList(), footer.liveEntries());
+            // A second recovery of the same bytes (a crash before the rename) changes nothing.
+            Files.move(sealedFile(segments), openFile(segments));
+            OpenSegmentRecovery.Report again = OpenSegmentRecovery.recover(io, segments, ID, index);
+            assertEquals(0, again.addedRecords());
+            assertEquals(4, again.liveRecords());
         }
     }
 }

@@ -57,7 +57,8 @@ public final class SegmentScanner {
      * @param limit scan no further than this offset (the file size, or a footer's dataEnd)
      */
     public static Result scan(FileIO io, Path path, long segmentId, boolean verifyPayloads, long limit) throws IOException {
-        try (StoreFile file = io.openRead(path); Arena arena = Arena.ofConfined()) {
+        // Shared: the verifying scan's read-ahead thread reads into this arena's memory.
+        try (StoreFile file = io.openRead(path); Arena arena = Arena.ofShared()) {
             int unit = Math.max(io.alignment(), 4096);
             MemorySegment first = arena.allocate(unit, unit);
             if (file.read(first, 0) < SegmentHeader.BYTES) {
@@ -73,14 +74,20 @@ public final class SegmentScanner {
             MemorySegment headBuf = arena.allocate(SegmentLayout.alignUp(headerBlockMax, unit), unit);
             List<SegmentFooter.Entry> records = new ArrayList<>();
             long pos = SegmentLayout.firstGroupOffset(alignment);
-            PayloadChecker checker = verifyPayloads ? new PayloadChecker(file, arena, unit) : null;
+            Window window = verifyPayloads ? new Window(file, arena, unit, fileLimit) : null;
+            try {
             while (true) {
                 if (pos + GroupHeader.BYTES > fileLimit) {
                     return new Result(records, pos, Stop.END_OF_FILE, null, alignment);
                 }
                 try {
-                    long n = file.read(headBuf.asSlice(0, Math.min(headBuf.byteSize(), SegmentLayout.alignUp(fileLimit - pos, unit))), pos);
-                    ByteBuffer hb = headBuf.asSlice(0, n).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                    ByteBuffer hb;
+                    if (window != null) {
+                        hb = window.slice(pos, Math.min(headerBlockMax, fileLimit - pos)).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                    } else {
+                        long n = file.read(headBuf.asSlice(0, Math.min(headBuf.byteSize(), SegmentLayout.alignUp(fileLimit - pos, unit))), pos);
+                        hb = headBuf.asSlice(0, n).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                    }
                     GroupHeader g = GroupHeader.decode(hb, segmentId, pos, fileLimit, alignment);
                     if (g == null) {
                         return new Result(records, pos, Stop.CLEAN_END, null, alignment);
@@ -99,9 +106,15 @@ public final class SegmentScanner {
                     if (expected != pos + g.groupLength()) {
                         throw new CorruptRecordException(pos, "group length " + g.groupLength() + " disagrees with its records");
                     }
-                    if (checker != null) {
+                    if (window != null) {
                         for (SegmentFooter.Entry e : group) {
-                            checker.check(e.location());
+                            BlockLocation loc = e.location();
+                            MemorySegment payload = window.slice(loc.payloadOffset(), loc.storedLength());
+                            if (payload.byteSize() < loc.storedLength()) {
+                                throw new CorruptRecordException(loc.payloadOffset(), "payload cut short: " + payload.byteSize()
+                                        + " of " + loc.storedLength() + " bytes");
+                            }
+                            SegmentReader.verify(loc, payload);
                         }
                     }
                     records.addAll(group);
@@ -110,32 +123,113 @@ public final class SegmentScanner {
                     return new Result(records, pos, Stop.CORRUPT, e, alignment);
                 }
             }
+            } finally {
+                if (window != null) {
+                    window.close();
+                }
+            }
         }
     }
 
-    /** Reads payloads through one reusable aligned buffer, growing it as needed. */
-    private static final class PayloadChecker {
+    /**
+     * A sliding read window over the file for a verifying scan: reads forward in chunks of
+     * {@value #CHUNK} bytes (aligned, so O_DIRECT works), keeping what a later slice still needs,
+     * so that a recovery scan reads every byte once, in large sequential reads, whatever the
+     * group and record sizes. After each read it starts the next one on another thread into the
+     * free rest of the buffer, so the CRCs of this chunk overlap the read of the next: the scan
+     * costs about a plain sequential read.
+     */
+    private static final class Window implements AutoCloseable {
+        private static final long CHUNK = 32L << 20;
         private final StoreFile file;
         private final Arena arena;
         private final int unit;
+        private final long limit;
+        private java.util.concurrent.ExecutorService reader; // started on the first read-ahead
         private MemorySegment buf;
+        private long start;
+        private long end;
+        private java.util.concurrent.Future<Long> ahead; // bytes read at [end, ...)
 
-        PayloadChecker(StoreFile file, Arena arena, int unit) {
+        Window(StoreFile file, Arena arena, int unit, long limit) {
             this.file = file;
             this.arena = arena;
             this.unit = unit;
+            this.limit = limit;
         }
 
-        void check(BlockLocation loc) throws IOException {
-            long need = SegmentLayout.alignUp(loc.storedLength(), unit);
-            if (buf == null || buf.byteSize() < need) {
-                buf = arena.allocate(Math.max(need, 1 << 20), unit);
+        /** The bytes [off, off + len), shorter only where the file (or the limit) ends first. */
+        MemorySegment slice(long off, long len) throws IOException {
+            if (buf != null && off >= start && off + len > end) {
+                collect();
             }
-            long n = file.read(buf.asSlice(0, need), loc.payloadOffset());
-            if (n < loc.storedLength()) {
-                throw new CorruptRecordException(loc.payloadOffset(), "payload cut short: " + n + " of " + loc.storedLength() + " bytes");
+            if (buf != null && off >= start && off + len <= end) {
+                return buf.asSlice(off - start, len);
             }
-            SegmentReader.verify(loc, buf.asSlice(0, loc.storedLength()));
+            collect();
+            long newStart = SegmentLayout.alignDown(off, unit);
+            long keep = buf != null && newStart >= start && newStart < end ? end - newStart : 0;
+            // Two chunks, or less for a small file (tests scan small files thousands of times).
+            long want = SegmentLayout.alignUp(Math.max(off + len - newStart,
+                    Math.min(2 * CHUNK, SegmentLayout.alignUp(limit, unit) - newStart)), unit);
+            if (buf == null || buf.byteSize() < want) {
+                MemorySegment grown = arena.allocate(want, unit);
+                if (keep > 0) {
+                    MemorySegment.copy(buf, newStart - start, grown, 0, keep);
+                }
+                buf = grown;
+            } else if (keep > 0 && newStart != start) {
+                MemorySegment.copy(buf, newStart - start, buf, 0, keep); // overlapping copies are safe
+            }
+            start = newStart;
+            end = newStart + keep;
+            long readTo = Math.min(SegmentLayout.alignUp(limit, unit), start + buf.byteSize());
+            if (end < readTo && end % unit == 0) { // an unaligned end is the end of the file
+                long now = Math.min(readTo, Math.max(SegmentLayout.alignUp(off + len, unit), end + CHUNK));
+                end += file.read(buf.asSlice(end - start, now - end), end);
+                if (end == now && end < readTo) {
+                    long from = end;
+                    MemorySegment target = buf.asSlice(from - start, readTo - from);
+                    if (reader == null) {
+                        reader = java.util.concurrent.Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon(true)
+                                .name("spillway-scan-readahead").unstarted(r));
+                    }
+                    ahead = reader.submit(() -> file.read(target, from));
+                }
+            }
+            long available = Math.max(0, Math.min(end, limit) - off);
+            return buf.asSlice(off - start, Math.min(len, available));
+        }
+
+        /** Waits for the read-ahead in flight, if any, and takes its bytes. */
+        private void collect() throws IOException {
+            if (ahead == null) {
+                return;
+            }
+            try {
+                end += ahead.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException("read-ahead failed", e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while reading ahead");
+            } finally {
+                ahead = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            if (ahead != null) {
+                try {
+                    ahead.get(); // the buffer must outlive the read into it
+                } catch (Exception e) {
+                    // the scan already ended; nothing reads these bytes
+                }
+            }
+            if (reader != null) {
+                reader.shutdownNow();
+            }
         }
     }
 }

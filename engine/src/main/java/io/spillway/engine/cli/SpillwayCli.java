@@ -21,7 +21,7 @@ import picocli.CommandLine.ScopeType;
         versionProvider = SpillwayCli.Version.class,
         description = "Spillway: an embeddable KV-cache offload store.",
         subcommands = {DemoCommand.class, StatsCommand.class, ThroughputCommand.class, LookupCommand.class, GcCommand.class,
-                ReplayCommand.class,
+                ReplayCommand.class, FsckCommand.class, RebuildIndexCommand.class, InspectCommand.class, RecoveryBenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class SpillwayCli implements Runnable {
 

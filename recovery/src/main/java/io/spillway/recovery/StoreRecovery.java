@@ -1,0 +1,346 @@
+package io.spillway.recovery;
+
+import io.spillway.index.BlockIndex;
+import io.spillway.index.IndexException;
+import io.spillway.index.SegmentStats;
+import io.spillway.segments.BlockKey;
+import io.spillway.segments.BlockLocation;
+import io.spillway.segments.CorruptRecordException;
+import io.spillway.segments.RecordFlags;
+import io.spillway.segments.SegmentFooter;
+import io.spillway.segments.SegmentPath;
+import io.spillway.segments.SegmentReader;
+import io.spillway.segments.SegmentScanner;
+import io.spillway.segments.io.FileIO;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Startup recovery of a whole store: what {@code BlockStore.open} runs after it has locked every
+ * directory and opened the index ({@link IndexOpener}), before any writer starts. Also the core of
+ * {@code rebuild-index}, which runs it against a fresh index.
+ *
+ * <p>Protocol (each step idempotent; a crash anywhere is handled by running it all again):
+ * <ol>
+ *   <li>Read the clean-shutdown marker, then delete it (synced) before changing anything, so a
+ *       crash during this session is never mistaken for a clean one.
+ *   <li>List every directory, in any order: segment files by {@link SegmentPath}, temporary files
+ *       this store creates ({@link TempFiles}), and foreign files (left alone, NFS silly-rename
+ *       {@code .nfsXXXX} files included: a client deletes them when the last handle closes).
+ *   <li>Remove leftover temporary files of ours (a probe file of a crashed open).
+ *   <li>Finish or roll back half-done GC steps: {@link GcRecovery}, filled in by the GC.
+ *   <li>Fast path: with the marker present, no {@code .open} segment and no segment id the index
+ *       never handed out (which would show a stale index copied from a closed store), stop here:
+ *       the index is exact. Its cost is the listing.
+ *   <li>An {@code .open} segment whose {@code .seg} also exists is a crash inside the sealing
+ *       rename: the sealed file is complete, the open name is deleted.
+ *   <li>Every remaining {@code .open} segment is recovered by {@link OpenSegmentRecovery}
+ *       (scanned, truncated at its first invalid group, reconciled by its published watermark,
+ *       sealed). Only unsealed bytes are read, so the time is that of reading them once.
+ *   <li>Every sealed segment the index does not know as sealed (a lost index, or a stale one
+ *       rolled back to before the seal) has its footer's live entries added where the index
+ *       lacks the key (never overwriting an entry that points elsewhere); a segment whose footer
+ *       is unreadable is scanned instead and its auto-commit records are added the same way.
+ *       Segments go newest first, so the newest copy of a key wins.
+ *   <li>Entries that point into a segment that is gone, past a truncation or at a record that
+ *       failed its check are dropped. Finding them costs a pass over the index, so it runs only
+ *       when the per-segment live-record accounting shows such entries exist. The next segment
+ *       id is raised past every id on disk.
+ * </ol>
+ * Durability of the steps' own writes: every index change is one synced batch per segment,
+ * written before the segment file changes (see {@link OpenSegmentRecovery}).
+ */
+public final class StoreRecovery {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StoreRecovery.class);
+
+    /** The index metadata key of the clean-shutdown marker. */
+    public static final String META_CLEAN_SHUTDOWN = "clean_shutdown";
+    /** The index metadata key of the next segment id (kept in sync with the engine's SegmentIds). */
+    public static final String META_NEXT_SEGMENT_ID = "next_segment_id";
+
+    /** One store directory and the IO to use on it. */
+    public record Directory(Path dir, FileIO io) {
+    }
+
+    /** Called once per segment recovered or reconciled (progress bars). */
+    @FunctionalInterface
+    public interface Listener {
+        void segmentDone(long segmentId, long bytesRead);
+
+        Listener NONE = (id, bytes) -> { };
+    }
+
+    /**
+     * What a recovery did.
+     *
+     * @param cleanShutdown the marker was present
+     * @param fastPath steps 6 to 9 were skipped
+     * @param openRecovered {@code .open} segments recovered (step 7)
+     * @param sealedReconciled sealed segments reconciled from their footers (step 8)
+     * @param sealedScanned sealed segments with an unreadable footer, scanned (step 8)
+     * @param entriesAdded index entries added
+     * @param entriesDropped index entries dropped (step 9)
+     * @param truncatedBytes torn tail bytes dropped
+     * @param unsealedBytes bytes of unsealed data scanned
+     * @param tempFilesRemoved temporary files removed (step 3)
+     * @param foreignFiles foreign files seen and left alone
+     * @param millis how long it took
+     */
+    public record Report(boolean cleanShutdown, boolean fastPath, int openRecovered, int sealedReconciled,
+                         int sealedScanned, long entriesAdded, long entriesDropped, long truncatedBytes,
+                         long unsealedBytes, int tempFilesRemoved, List<String> foreignFiles, long millis) {
+    }
+
+    private StoreRecovery() {
+    }
+
+    /** Runs steps 1 to 9 over {@code dirs} with the hook {@code gc}. */
+    public static Report run(List<Directory> dirs, BlockIndex index, GcRecovery gc, Listener listener) throws IOException {
+        long t0 = System.nanoTime();
+        // Step 1.
+        boolean clean = index.getMeta(META_CLEAN_SHUTDOWN).orElse(0L) != 0;
+        if (clean) {
+            try (BlockIndex.Batch b = index.batch()) {
+                b.deleteMeta(META_CLEAN_SHUTDOWN);
+                index.write(b, true);
+            }
+        }
+        // Step 2.
+        Map<Long, Located> sealed = new TreeMap<>();
+        Map<Long, Located> open = new TreeMap<>();
+        List<String> foreign = new ArrayList<>();
+        int temps = 0;
+        for (Directory d : dirs) {
+            for (String name : d.io().list(d.dir())) {
+                var parsed = SegmentPath.parse(name);
+                if (parsed.isPresent() && parsed.get().state() == SegmentPath.State.DELETING) {
+                    // An eviction a crash interrupted: step 4 (GcRecovery) finishes it. It must
+                    // never be reconciled like a sealed segment, or its blocks would come back.
+                    continue;
+                }
+                if (parsed.isPresent()) {
+                    SegmentPath p = parsed.get();
+                    Map<Long, Located> into = p.state() == SegmentPath.State.OPEN ? open : sealed;
+                    Located prev = into.putIfAbsent(p.segmentId(), new Located(d, p));
+                    if (prev != null && !prev.dir().dir().equals(d.dir())) {
+                        throw new IOException("segment " + p.segmentId() + " found twice: in " + prev.dir().dir() + " and " + d.dir());
+                    }
+                } else if (TempFiles.isOurs(name)) {
+                    // Step 3.
+                    if (d.io().delete(d.dir().resolve(name))) {
+                        temps++;
+                        LOG.info("removed leftover temporary file {}", d.dir().resolve(name));
+                    }
+                } else if (!name.equals(io.spillway.segments.io.StoreLock.FILE_NAME)
+                        && !d.dir().resolve(name).toAbsolutePath().normalize().equals(index.directory().toAbsolutePath().normalize())) {
+                    foreign.add(d.dir().resolve(name).toString());
+                }
+            }
+        }
+        if (!foreign.isEmpty()) {
+            LOG.info("left {} foreign file(s) alone: {}", foreign.size(), foreign.size() <= 5 ? foreign : foreign.subList(0, 5) + " ...");
+        }
+        // Step 4.
+        gc.finishOrRollBack(dirs, index);
+        // Step 5.
+        long nextId = index.getMeta(META_NEXT_SEGMENT_ID).orElse(1L);
+        long maxId = Math.max(sealed.isEmpty() ? 0 : ((TreeMap<Long, Located>) sealed).lastKey(),
+                open.isEmpty() ? 0 : ((TreeMap<Long, Located>) open).lastKey());
+        if (clean && open.isEmpty() && maxId < nextId) {
+            Report r = new Report(true, true, 0, 0, 0, 0, 0, 0, 0, temps, foreign, (System.nanoTime() - t0) / 1_000_000);
+            LOG.debug("clean shutdown: no recovery needed ({} segments)", sealed.size());
+            return r;
+        }
+        if (clean) {
+            LOG.warn("clean-shutdown marker present but {} segment(s) are open or unknown to the index (max id {}, index"
+                    + " next id {}): recovering as after a crash", open.size(), maxId, nextId);
+        }
+        // Step 6.
+        for (var it = open.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            Located l = e.getValue();
+            if (sealed.containsKey(e.getKey())) {
+                l.dir().io().delete(l.path().in(l.dir().dir()));
+                l.dir().io().syncDirectory(l.dir().dir());
+                LOG.info("segment {}: removed the stale .open name left by a crash inside its sealing rename", e.getKey());
+                it.remove();
+            }
+        }
+        // Steps 7 and 8, newest segment first.
+        Map<Long, SegmentStats> stats = index.segmentStats();
+        Set<Long> sweep = new HashSet<>();
+        Map<Long, Set<Long>> validOffsets = new HashMap<>();
+        int openDone = 0;
+        int reconciled = 0;
+        int scanned = 0;
+        long added = 0;
+        long truncated = 0;
+        long unsealed = 0;
+        Set<Long> all = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
+        all.addAll(open.keySet());
+        all.addAll(sealed.keySet());
+        for (long id : all) {
+            if (open.containsKey(id)) {
+                Located l = open.get(id);
+                OpenSegmentRecovery.Report r = OpenSegmentRecovery.recover(l.dir().io(), l.dir().dir(), id, index);
+                openDone++;
+                added += r.addedRecords();
+                truncated += r.truncatedBytes();
+                unsealed += r.scannedBytes();
+                SegmentStats s = stats.get(id);
+                // Entries the index had for this segment beyond what the scan found live: they point
+                // past the truncation or at records that failed their check.
+                if (s != null && s.liveRecords() > r.liveRecords() - r.addedRecords()) {
+                    sweep.add(id);
+                    validOffsets.put(id, liveOffsets(r.valid()));
+                }
+                sealed.put(id, new Located(l.dir(), l.path().as(SegmentPath.State.SEALED)));
+                listener.segmentDone(id, r.scannedBytes());
+            } else if (!index.knownSealed(id)) {
+                Located l = sealed.get(id);
+                Reconciled r = reconcileSealed(l, index);
+                added += r.added();
+                reconciled += r.scanned() ? 0 : 1;
+                scanned += r.scanned() ? 1 : 0;
+                listener.segmentDone(id, r.bytesRead());
+            }
+        }
+        if (reconciled + scanned > 0) {
+            index.syncWal();
+        }
+        // Step 9.
+        for (SegmentStats s : stats.values()) {
+            if (s.liveRecords() > 0 && !sealed.containsKey(s.segmentId())) {
+                sweep.add(s.segmentId());
+                LOG.warn("segment {} is gone but the index holds {} entries into it: dropping them", s.segmentId(), s.liveRecords());
+            }
+        }
+        long dropped = sweep.isEmpty() ? 0 : sweep(index, sweep, validOffsets, sealed.keySet());
+        if (maxId >= nextId) {
+            // A rebuilt or stale index learns every id on disk, so the next fast-path check holds.
+            index.putMeta(META_NEXT_SEGMENT_ID, maxId + 1);
+        }
+        Report r = new Report(clean, false, openDone, reconciled, scanned, added, dropped, truncated, unsealed, temps, foreign,
+                (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("crash recovery: {} open segment(s) recovered ({} MiB scanned, {} torn bytes dropped), {} sealed segment(s)"
+                        + " reconciled from footers, {} by scan, {} entries added, {} dropped, {} temporary file(s) removed, in {} ms",
+                r.openRecovered(), r.unsealedBytes() >> 20, r.truncatedBytes(), r.sealedReconciled(), r.sealedScanned(),
+                r.entriesAdded(), r.entriesDropped(), r.tempFilesRemoved(), r.millis());
+        return r;
+    }
+
+    /**
+     * Writes the clean-shutdown marker: the last index write of a close, after everything else
+     * is durable. Not written when a writer was abandoned or a segment failed (a recovery is due).
+     */
+    public static void markClean(BlockIndex index) throws IOException {
+        try (BlockIndex.Batch b = index.batch()) {
+            b.putMeta(META_CLEAN_SHUTDOWN, 1);
+            index.write(b, true);
+        }
+    }
+
+    private record Located(Directory dir, SegmentPath path) {
+    }
+
+    private record Reconciled(long added, boolean scanned, long bytesRead) {
+    }
+
+    /** Step 8 for one sealed segment. */
+    private static Reconciled reconcileSealed(Located l, BlockIndex index) throws IOException {
+        long id = l.path().segmentId();
+        Path file = l.path().in(l.dir().dir());
+        List<SegmentFooter.Entry> candidates;
+        boolean scanned = false;
+        long read;
+        try (SegmentReader reader = SegmentReader.open(l.dir().io(), file, id)) {
+            SegmentFooter footer;
+            try {
+                footer = reader.readFooter();
+                candidates = footer.liveEntries();
+                read = reader.size() - footer.dataEnd();
+            } catch (CorruptRecordException e) {
+                LOG.warn("segment {}: footer unreadable ({}); scanning it", id, e.getMessage());
+                SegmentScanner.Result scan = SegmentScanner.scan(l.dir().io(), file, id, true, Long.MAX_VALUE);
+                Map<BlockKey, SegmentFooter.Entry> latest = new HashMap<>();
+                for (SegmentFooter.Entry en : scan.records()) {
+                    if ((en.location().flags() & RecordFlags.AUTO_COMMIT) != 0) {
+                        latest.put(en.key(), en);
+                    }
+                }
+                candidates = List.copyOf(latest.values());
+                scanned = true;
+                read = scan.validEnd();
+            }
+        } catch (CorruptRecordException e) {
+            LOG.error("segment {}: header unreadable ({}); left alone, its blocks are lost", id, e.getMessage());
+            return new Reconciled(0, true, 0);
+        }
+        long added = 0;
+        try (BlockIndex.Batch batch = index.batch()) {
+            List<BlockLocation> current = index.getAll(candidates.stream().map(SegmentFooter.Entry::key).toList());
+            for (int i = 0; i < candidates.size(); i++) {
+                if (current.get(i) == null) {
+                    batch.put(candidates.get(i).key(), candidates.get(i).location().withFlags(
+                            candidates.get(i).location().flags() & ~RecordFlags.NOT_LIVE));
+                    added++;
+                }
+            }
+            batch.sealed(id);
+            // Not synced here: nothing on disk depends on it, and step 8 syncs the WAL once at its
+            // end (a crash before that redoes the segment: its 's' flag is in the same batch).
+            index.write(batch, false);
+        } catch (IndexException e) {
+            throw new IOException("reconciling the index with sealed segment " + id + " failed", e);
+        }
+        LOG.info("segment {}: the index did not know it as sealed; {} of its {} live records re-added{}", id, added,
+                candidates.size(), scanned ? " (from a scan)" : "");
+        return new Reconciled(added, scanned, read);
+    }
+
+    private static Set<Long> liveOffsets(List<SegmentFooter.Entry> entries) {
+        Set<Long> out = new HashSet<>();
+        for (SegmentFooter.Entry e : entries) {
+            if ((e.location().flags() & RecordFlags.NOT_LIVE) == 0) {
+                out.add(e.location().payloadOffset());
+            }
+        }
+        return out;
+    }
+
+    /** Step 9: one pass over the index, dropping entries into {@code segments} that are not valid. */
+    private static long sweep(BlockIndex index, Set<Long> segments, Map<Long, Set<Long>> validOffsets, Set<Long> present)
+            throws IOException {
+        Map<BlockKey, BlockLocation> drop = new HashMap<>();
+        index.forEach((key, loc) -> {
+            if (loc != null && segments.contains(loc.segmentId())) {
+                Set<Long> valid = validOffsets.get(loc.segmentId());
+                boolean ok = present.contains(loc.segmentId()) && (valid == null || valid.contains(loc.payloadOffset()));
+                if (!ok) {
+                    drop.put(key, loc);
+                }
+            }
+            return true;
+        });
+        try (BlockIndex.Batch batch = index.batch()) {
+            for (var e : drop.entrySet()) {
+                batch.remove(e.getKey(), e.getValue());
+            }
+            index.write(batch, true);
+        }
+        if (!drop.isEmpty()) {
+            LOG.warn("dropped {} index entries pointing into missing segments, past a truncation or at invalid records", drop.size());
+        }
+        return drop.size();
+    }
+}
