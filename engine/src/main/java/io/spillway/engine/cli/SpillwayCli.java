@@ -20,7 +20,7 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = SpillwayCli.Version.class,
         description = "Spillway: an embeddable KV-cache offload store.",
-        subcommands = {DemoCommand.class, StatsCommand.class, ThroughputCommand.class, LookupCommand.class,
+        subcommands = {DemoCommand.class, StatsCommand.class, BenchCommand.class, ThroughputCommand.class, LookupCommand.class,
                 CommandLine.HelpCommand.class})
 public final class SpillwayCli implements Runnable {
 
