@@ -36,6 +36,14 @@ public interface BenchTarget extends AutoCloseable {
      */
     boolean[] load(int thread, List<BlockKey> keys, List<MemorySegment> destinations) throws IOException, InterruptedException;
 
+    /**
+     * Called once after a dump phase, before the page cache is dropped for loads: a target that
+     * buffers acknowledged data in memory (RocksDB's memtable) moves it to its files here, so
+     * the load phase reads what a restarted or long-running store would read.
+     */
+    default void settle() throws IOException {
+    }
+
     @Override
     void close() throws IOException;
 }

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.rocksdb.CompressionType;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.Options;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -115,6 +116,19 @@ public final class BlobDbTarget implements BenchTarget {
             throw new IOException("RocksDB get failed: " + e.getMessage(), e);
         }
         return ok;
+    }
+
+    /**
+     * Flushes the memtable: until then RocksDB serves recently written values from memory (a
+     * whole quick run fits in one write buffer), which would time memcpy rather than BlobDB.
+     */
+    @Override
+    public void settle() throws IOException {
+        try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+            db.flush(flush);
+        } catch (RocksDBException e) {
+            throw new IOException("RocksDB flush failed: " + e.getMessage(), e);
+        }
     }
 
     @Override

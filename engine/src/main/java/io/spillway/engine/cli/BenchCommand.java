@@ -108,6 +108,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "A smoke run under a minute: small sizes and amounts. Checks the harness, not speed.")
     boolean quick;
 
+    @Option(names = "--drop-caches", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Drop the page cache before each load phase, where the kernel allows it (default: ${DEFAULT-VALUE}).")
+    boolean dropCaches;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "7", description = "Seed of keys, content and orders (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -134,7 +138,7 @@ final class BenchCommand implements Callable<Integer> {
         if (compare.contains("fio") && !fio) {
             out.println("NOTE: " + fioStatus);
         }
-        String pageCache = PageCache.drop();
+        String pageCache = dropCaches ? PageCache.drop() : "--no-drop-caches";
         String pageCacheStatus = pageCache == null ? "dropped (echo 1 > /proc/sys/vm/drop_caches) before every load phase"
                 : "NOT dropped (" + pageCache + "): buffered peers may be served from the page cache";
         out.printf("bench: %s in %s (%s), %d threads, %s per size and target, durability %s; page cache %s%n",
@@ -287,21 +291,28 @@ final class BenchCommand implements Callable<Integer> {
         try (ProgressBar bar = Progress.bar("dump " + what, run.totalBytes(), " MiB", 1 << 20)) {
             dump = run.dumpAll(target, bar::stepBy);
         }
+        target.settle();
         PhaseResult load = null;
         if (workloads.contains("load")) {
-            PageCache.drop();
+            dropPageCache();
             try (ProgressBar bar = Progress.bar("load " + what, run.totalBytes(), " MiB", 1 << 20)) {
                 load = run.loadAll(target, bar::stepBy);
             }
         }
         PhaseResult mixed = null;
         if (workloads.contains("mixed")) {
-            PageCache.drop();
+            dropPageCache();
             try (ProgressBar bar = Progress.bar("mixed " + what, -1, " MiB", 1 << 20)) {
                 mixed = run.mixed(target, Duration.ofMillis((long) (mixedSeconds * 1000)), loadShare, zipf, bar::stepBy);
             }
         }
         return new TargetResult(target.label(), target.readPath(), Phase.of(dump), Phase.of(load), Phase.of(mixed));
+    }
+
+    private void dropPageCache() {
+        if (dropCaches) {
+            PageCache.drop();
+        }
     }
 
     private FioResult runFio(Path work, ByteSize size, long bytesPerJob) throws IOException, InterruptedException {
@@ -310,7 +321,7 @@ final class BenchCommand implements Callable<Integer> {
             List<String> writeCmd = Fio.command("write", fioDir, size, threads, bytesPerJob);
             List<String> readCmd = Fio.command("randread", fioDir, size, threads, bytesPerJob);
             long write = Fio.run("write", fioDir, size, threads, bytesPerJob);
-            PageCache.drop();
+            dropPageCache();
             long read = Fio.run("randread", fioDir, size, threads, bytesPerJob);
             return new FioResult("ok", BenchReport.Ratios.ratio((double) write, 1e9), BenchReport.Ratios.ratio((double) read, 1e9),
                     writeCmd, readCmd);

@@ -31,7 +31,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 final class BenchPlot {
 
     private static final int PANEL_WIDTH = 560;
-    private static final int HEIGHT = 440;
+    private static final int HEIGHT = 520;
 
     private BenchPlot() {
     }
@@ -72,7 +72,7 @@ final class BenchPlot {
                 .xAxisTitle("block size (KiB, log)").yAxisTitle("GB/s").build();
         Styler s = chart.getStyler();
         chart.getStyler().setXAxisLogarithmic(true);
-        s.setLegendPosition(Styler.LegendPosition.InsideNW);
+        s.setLegendPosition(Styler.LegendPosition.OutsideS);
         s.setChartBackgroundColor(Color.WHITE);
         s.setPlotBackgroundColor(Color.WHITE);
         s.setLegendFont(s.getLegendFont().deriveFont(10f));
