@@ -9,12 +9,14 @@ import java.util.Map;
 /**
  * Everything {@code spillway bench} measured, as written by {@code --json}: the machine and
  * settings, then per block size each target's dump, load and mixed figures, fio's figures and
- * the ratios, then the lookup figures. Rates are decimal GB/s; times are milliseconds; a figure
+ * the ratios ({@code sizes}: medians over {@code --runs}, see {@link Medians}; {@code runs}:
+ * every run's own figures), then the lookup figures. Rates are decimal GB/s; times are milliseconds; a figure
  * that was not measured is {@code null}.
  */
 @JsonPropertyOrder(alphabetic = false)
 public record BenchReport(int schemaVersion, String date, String command, Machine machine, Settings settings,
-                          String pageCache, String fio, List<SizeResult> sizes, LookupResult lookup, List<String> notes) {
+                          String pageCache, String fio, List<SizeResult> sizes, List<List<SizeResult>> runs,
+                          LookupResult lookup, List<String> notes) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -23,7 +25,7 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
                           double loadAverage) {
     }
 
-    public record Settings(int threads, long bytesPerSize, int batch, double mixedSeconds, double mixedLoadShare,
+    public record Settings(int runs, int threads, long bytesPerSize, int batch, double mixedSeconds, double mixedLoadShare,
                            double zipfExponent, String durability, List<String> workloads, List<String> compare, boolean quick) {
     }
 

@@ -50,6 +50,9 @@ public final class ClientRun implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment[] patterns;
     private final List<List<BlockKey>> keys = new ArrayList<>();
+    /** Per thread, allocated (and zeroed) up front so no phase times buffer allocation. */
+    private final Buffers[] dumpSlots;
+    private final Buffers[] loadSlots;
 
     /**
      * @param blocksPerThread distinct keys each thread dumps in {@link #dumpAll}
@@ -75,6 +78,12 @@ public final class ClientRun implements AutoCloseable {
             }
             keys.add(mine);
         }
+        dumpSlots = new Buffers[threads];
+        loadSlots = new Buffers[threads];
+        for (int t = 0; t < threads; t++) {
+            dumpSlots[t] = new Buffers(t);
+            loadSlots[t] = new Buffers(-1);
+        }
     }
 
     private static BlockKey newKey(SplittableRandom random, int thread) {
@@ -93,11 +102,9 @@ public final class ClientRun implements AutoCloseable {
         Counters c = new Counters("dump");
         Duration wall = inParallel(t -> {
             Latencies lat = c.latencies();
-            try (Buffers slots = new Buffers(t)) {
-                List<BlockKey> mine = keys.get(t);
-                for (int from = 0; from < mine.size(); from += batch) {
-                    dumpBatch(target, t, mine.subList(from, Math.min(from + batch, mine.size())), slots, lat, c, progress);
-                }
+            List<BlockKey> mine = keys.get(t);
+            for (int from = 0; from < mine.size(); from += batch) {
+                dumpBatch(target, t, mine.subList(from, Math.min(from + batch, mine.size())), dumpSlots[t], lat, c, progress);
             }
         });
         return c.result(wall);
@@ -113,10 +120,8 @@ public final class ClientRun implements AutoCloseable {
         Duration wall = inParallel(t -> {
             Latencies lat = c.latencies();
             List<BlockKey> mine = all.subList(t * perThread, t == threads - 1 ? all.size() : (t + 1) * perThread);
-            try (Buffers slots = new Buffers(-1)) {
-                for (int from = 0; from < mine.size(); from += batch) {
-                    loadBatch(target, t, mine.subList(from, Math.min(from + batch, mine.size())), slots, lat, c, progress);
-                }
+            for (int from = 0; from < mine.size(); from += batch) {
+                loadBatch(target, t, mine.subList(from, Math.min(from + batch, mine.size())), loadSlots[t], lat, c, progress);
             }
         });
         return c.result(wall);
@@ -139,25 +144,23 @@ public final class ClientRun implements AutoCloseable {
         Duration wall = inParallel(t -> {
             Latencies lat = c.latencies();
             SplittableRandom random = new SplittableRandom(seed * 31 + 17 * t + 5);
-            try (Buffers dumpSlots = new Buffers(t); Buffers loadSlots = new Buffers(-1)) {
-                while (System.nanoTime() < deadline) {
-                    if (random.nextDouble() < loadShare) {
-                        Set<BlockKey> picked = new HashSet<>();
-                        List<BlockKey> batchKeys = new ArrayList<>(distinct);
-                        while (batchKeys.size() < distinct) {
-                            BlockKey k = all.get(zipf.next(random));
-                            if (picked.add(k)) {
-                                batchKeys.add(k);
-                            }
+            while (System.nanoTime() < deadline) {
+                if (random.nextDouble() < loadShare) {
+                    Set<BlockKey> picked = new HashSet<>();
+                    List<BlockKey> batchKeys = new ArrayList<>(distinct);
+                    while (batchKeys.size() < distinct) {
+                        BlockKey k = all.get(zipf.next(random));
+                        if (picked.add(k)) {
+                            batchKeys.add(k);
                         }
-                        loadBatch(target, t, batchKeys, loadSlots, lat, c, progress);
-                    } else {
-                        List<BlockKey> fresh = new ArrayList<>(batch);
-                        for (int i = 0; i < batch; i++) {
-                            fresh.add(newKey(random, t));
-                        }
-                        dumpBatch(target, t, fresh, dumpSlots, lat, c, progress);
                     }
+                    loadBatch(target, t, batchKeys, loadSlots[t], lat, c, progress);
+                } else {
+                    List<BlockKey> fresh = new ArrayList<>(batch);
+                    for (int i = 0; i < batch; i++) {
+                        fresh.add(newKey(random, t));
+                    }
+                    dumpBatch(target, t, fresh, dumpSlots[t], lat, c, progress);
                 }
             }
         });
@@ -210,13 +213,12 @@ public final class ClientRun implements AutoCloseable {
     }
 
     /** {@code batch} aligned native buffers of one block; filled with thread {@code t}'s pattern if t >= 0. */
-    private final class Buffers implements AutoCloseable {
-        private final Arena local = Arena.ofShared();
+    private final class Buffers {
         private final List<MemorySegment> slots = new ArrayList<>(batch);
 
         Buffers(int t) {
             for (int i = 0; i < batch; i++) {
-                MemorySegment s = local.allocate(blockSize, ALIGNMENT);
+                MemorySegment s = arena.allocate(blockSize, ALIGNMENT);
                 if (t >= 0) {
                     s.copyFrom(patterns[t]);
                 }
@@ -230,11 +232,6 @@ public final class ClientRun implements AutoCloseable {
 
         List<MemorySegment> first(int n) {
             return slots.subList(0, n);
-        }
-
-        @Override
-        public void close() {
-            local.close();
         }
     }
 

@@ -10,6 +10,7 @@ import io.spillway.engine.bench.BlobDbTarget;
 import io.spillway.engine.bench.ClientRun;
 import io.spillway.engine.bench.FilePerBlockTarget;
 import io.spillway.engine.bench.LookupBenchmark;
+import io.spillway.engine.bench.Medians;
 import io.spillway.engine.bench.PageCache;
 import io.spillway.engine.bench.PhaseResult;
 import io.spillway.engine.bench.SpillwayTarget;
@@ -68,6 +69,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--block-sizes", paramLabel = "SIZES", split = ",", converter = Units.ByteSizeConverter.class,
             description = "Block sizes (default: 64KiB,256KiB,2MiB,32MiB; --quick: 256KiB,2MiB).")
     List<ByteSize> blockSizes;
+
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "1",
+            description = "Repeat the whole sequence N times; report medians, and ratios as medians of per-run ratios (default: ${DEFAULT-VALUE}).")
+    int runs;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "2", description = "Client threads, and fio jobs (default: ${DEFAULT-VALUE}).")
     int threads;
@@ -130,6 +135,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("spillway-bench");
         Path work = Files.createTempDirectory(root, "bench-");
+        String fsType = fileSystem(work);
         StoreConfig probe = config.load().storageBackend(work.resolve("probe")).build();
         boolean fio = compare.contains("fio") && Fio.onPath();
         String fioStatus = !compare.contains("fio") ? "not requested"
@@ -142,19 +148,35 @@ final class BenchCommand implements Callable<Integer> {
         String pageCacheStatus = pageCache == null ? "dropped (echo 1 > /proc/sys/vm/drop_caches) before every load phase"
                 : "NOT dropped (" + pageCache + "): buffered peers may be served from the page cache";
         out.printf("bench: %s in %s (%s), %d threads, %s per size and target, durability %s; page cache %s%n",
-                String.join(",", workloads), work, fileSystem(work), threads, Units.bytes(bytes.bytes()), probe.durability(),
+                String.join(",", workloads), work, fsType, threads, Units.bytes(bytes.bytes()), probe.durability(),
                 pageCache == null ? "dropped before loads" : "NOT dropped");
         out.flush();
         List<SizeResult> sizes = new ArrayList<>();
+        List<List<SizeResult>> perRun = new ArrayList<>();
         BenchReport.LookupResult lookup = null;
         boolean clean = true;
         try {
             if (needsThroughput()) {
-                for (ByteSize size : blockSizes) {
-                    SizeResult r = measureSize(out, work, size, fio);
-                    sizes.add(r);
-                    clean &= r.targets().values().stream().allMatch(BenchCommand::clean);
-                    printSize(out, r);
+                for (int run = 1; run <= runs; run++) {
+                    if (runs > 1) {
+                        out.printf("run %d of %d%n", run, runs);
+                    }
+                    List<SizeResult> thisRun = new ArrayList<>();
+                    for (ByteSize size : blockSizes) {
+                        SizeResult r = measureSize(out, work, size, fio);
+                        thisRun.add(r);
+                        clean &= r.targets().values().stream().allMatch(BenchCommand::clean);
+                        printSize(out, r);
+                    }
+                    perRun.add(thisRun);
+                }
+                for (int i = 0; i < blockSizes.size(); i++) {
+                    int index = i;
+                    sizes.add(Medians.summarise(perRun.stream().map(r -> r.get(index)).toList()));
+                }
+                if (runs > 1) {
+                    out.printf("median of %d runs (ratios: median of the per-run ratios)%n", runs);
+                    sizes.forEach(r -> printSize(out, r));
                 }
             }
             if (workloads.contains("lookup")) {
@@ -168,7 +190,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         BenchReport report = new BenchReport(BenchReport.SCHEMA_VERSION, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                 "spillway bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
-                machine(root), settings(probe), pageCacheStatus, fioStatus, sizes, lookup, List.copyOf(notes));
+                machine(root, fsType), settings(probe), pageCacheStatus, fioStatus, sizes, runs > 1 ? perRun : List.of(), lookup,
+                List.copyOf(notes));
         if (json != null) {
             Files.writeString(json, Json.write(report) + "\n");
             out.println("wrote " + json);
@@ -219,6 +242,9 @@ final class BenchCommand implements Callable<Integer> {
             if (!ALL_PEERS.contains(c)) {
                 throw new CommandLine.ParameterException(cl, "--compare: unknown '" + c + "'; allowed: " + String.join(",", ALL_PEERS) + " or none");
             }
+        }
+        if (runs < 1 || runs > 100) {
+            throw new CommandLine.ParameterException(cl, "--runs must be between 1 and 100, got " + runs);
         }
         if (threads < 1 || threads > 255) {
             throw new CommandLine.ParameterException(cl, "--threads must be between 1 and 255, got " + threads);
@@ -413,7 +439,7 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private BenchReport.Machine machine(Path root) {
+    private BenchReport.Machine machine(Path root, String fsType) {
         String kernel;
         try {
             kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
@@ -423,13 +449,13 @@ final class BenchCommand implements Callable<Integer> {
         long memory = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
                 ? os.getTotalMemorySize() : -1;
         return new BenchReport.Machine(System.getProperty("os.name"), kernel, Runtime.getRuntime().availableProcessors(), memory,
-                Runtime.version().toString(), root.toString(), fileSystem(root), loadAverageAtStart);
+                Runtime.version().toString(), root.toString(), fsType, loadAverageAtStart);
     }
 
     private final double loadAverageAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
 
     private BenchReport.Settings settings(StoreConfig probe) {
-        return new BenchReport.Settings(threads, bytes.bytes(), batch, mixedSeconds, loadShare, zipf, probe.durability().toString(),
+        return new BenchReport.Settings(runs, threads, bytes.bytes(), batch, mixedSeconds, loadShare, zipf, probe.durability().toString(),
                 workloads, compare, quick);
     }
 }
