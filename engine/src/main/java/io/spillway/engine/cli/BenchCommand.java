@@ -189,7 +189,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         BenchReport report = new BenchReport(BenchReport.SCHEMA_VERSION, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
-                "spillway bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
+                "spillway " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                 machine(root, fsType), settings(probe), pageCacheStatus, fioStatus, sizes, runs > 1 ? perRun : List.of(), lookup,
                 List.copyOf(notes));
         if (json != null) {
