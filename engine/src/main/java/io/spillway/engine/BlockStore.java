@@ -304,7 +304,9 @@ public final class BlockStore implements AutoCloseable {
         }
         int w = bytes <= ctx.bufferSize() ? 1 : writers.size();
         int per = Math.max(1, (toWrite.size() + w - 1) / w);
-        int start = Math.floorMod(nextWriter.getAndIncrement(), w);
+        // Rotate over every writer, also for one-writer tasks: taken modulo w, a task that fits one
+        // group always went to writer 0, so small-block dumps used one writer whatever stream_number said.
+        int start = Math.floorMod(nextWriter.getAndIncrement(), writers.size());
         for (int j = 0; j < toWrite.size(); j++) {
             int i = toWrite.get(j);
             writers.get((start + j / per) % writers.size()).submit(new BlockWrite(task, i, tokens[i], sources.get(i), sizes[i]));

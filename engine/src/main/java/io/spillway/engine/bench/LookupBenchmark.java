@@ -46,31 +46,9 @@ public final class LookupBenchmark {
         if (indexedKeys < chainLength) {
             throw new IllegalArgumentException("need at least " + chainLength + " indexed keys, got " + indexedKeys);
         }
-        StoreConfig config = StoreConfig.builder().storageBackend(dir.resolve("data")).indexPath(dir.resolve("index"))
-                .segmentSize(ByteSize.ofMiB(64)).bufferSize(ByteSize.ofMiB(1)).build();
-        int chains = (int) (indexedKeys / chainLength);
         long fillStart = System.nanoTime();
-        try (BlockIndex index = BlockIndex.open(config.indexPath(), new IndexOptions(config.indexCacheSize().bytes(), true))) {
-            BlockLocation loc = new BlockLocation(1, 4096, 2 << 20, 2 << 20, 0, Codec.NONE, 1, 0);
-            long done = 0;
-            for (int c = 0; c < chains; c++) {
-                try (BlockIndex.Batch batch = index.batch()) {
-                    for (BlockKey k : chain(c, chainLength)) {
-                        batch.put(k, loc);
-                    }
-                    index.write(batch, false);
-                }
-                done += chainLength;
-                if (c % 50 == 0) {
-                    progress.accept(done);
-                }
-            }
-            index.flush();
-            // The synthetic locations point into a segment that does not exist: only a clean
-            // open trusts the index as it is (a crash recovery would drop them as dangling).
-            StoreRecovery.markClean(index);
-            progress.accept(done);
-        }
+        StoreConfig config = fill(dir, indexedKeys, chainLength, progress);
+        int chains = (int) (indexedKeys / chainLength);
         double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
         try (BlockStore store = BlockStore.open(config)) {
             SplittableRandom rnd = new SplittableRandom(7);
@@ -93,8 +71,44 @@ public final class LookupBenchmark {
         }
     }
 
+    /**
+     * Indexes {@code indexedKeys / chainLength} chains of {@code chainLength} keys (see
+     * {@link #chain}) in a new store under {@code dir}, with synthetic locations, and returns the
+     * config that opens it. The JMH benchmark shares this with {@link #run}.
+     */
+    public static StoreConfig fill(Path dir, long indexedKeys, int chainLength, LongConsumer progress) throws IOException {
+        if (indexedKeys < chainLength) {
+            throw new IllegalArgumentException("need at least " + chainLength + " indexed keys, got " + indexedKeys);
+        }
+        StoreConfig config = StoreConfig.builder().storageBackend(dir.resolve("data")).indexPath(dir.resolve("index"))
+                .segmentSize(ByteSize.ofMiB(64)).bufferSize(ByteSize.ofMiB(1)).build();
+        int chains = (int) (indexedKeys / chainLength);
+        try (BlockIndex index = BlockIndex.open(config.indexPath(), new IndexOptions(config.indexCacheSize().bytes(), true))) {
+            BlockLocation loc = new BlockLocation(1, 4096, 2 << 20, 2 << 20, 0, Codec.NONE, 1, 0);
+            long done = 0;
+            for (int c = 0; c < chains; c++) {
+                try (BlockIndex.Batch batch = index.batch()) {
+                    for (BlockKey k : chain(c, chainLength)) {
+                        batch.put(k, loc);
+                    }
+                    index.write(batch, false);
+                }
+                done += chainLength;
+                if (c % 50 == 0) {
+                    progress.accept(done);
+                }
+            }
+            index.flush();
+            // The synthetic locations point into a segment that does not exist: only a clean
+            // open trusts the index as it is (a crash recovery would drop them as dangling).
+            StoreRecovery.markClean(index);
+            progress.accept(done);
+        }
+        return config;
+    }
+
     /** Chain number {@code c}: {@code length} keys, each chained to the previous, as a prompt's blocks are. */
-    static List<BlockKey> chain(int c, int length) {
+    public static List<BlockKey> chain(int c, int length) {
         List<BlockKey> keys = new ArrayList<>(length);
         BlockKey parent = BlockKey.ROOT;
         int[] tokens = new int[16];

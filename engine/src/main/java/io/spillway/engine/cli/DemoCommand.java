@@ -1,5 +1,6 @@
 package io.spillway.engine.cli;
 
+import io.spillway.engine.bench.Latencies;
 import io.spillway.engine.BlockStore;
 import io.spillway.engine.Outcome;
 import io.spillway.engine.StoreStats;

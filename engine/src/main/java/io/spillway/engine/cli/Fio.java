@@ -8,16 +8,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
-import org.yaml.snakeyaml.constructor.SafeConstructor;
-import org.yaml.snakeyaml.error.YAMLException;
+import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * Runs fio as the yardstick for {@code spillway throughput}: sequential O_DIRECT writes, then
- * reads of the same files, with the same block size and thread count as the store's run.
+ * Runs fio as the yardstick for {@code spillway bench} and {@code throughput}: O_DIRECT writes,
+ * then reads of the same files ({@code read} or {@code randread}), with the same block size and
+ * thread count as the store's run.
  */
 final class Fio {
 
@@ -41,7 +38,7 @@ final class Fio {
     /**
      * The fio command line for one direction.
      *
-     * @param rw "write" or "read"
+     * @param rw "write", "read" or "randread"
      */
     static List<String> command(String rw, Path dir, ByteSize blockSize, int jobs, long bytesPerJob) {
         return List.of("fio", "--name=w", "--directory=" + dir, "--rw=" + rw, "--bs=" + blockSize.bytes(),
@@ -77,19 +74,19 @@ final class Fio {
         if (start < 0) {
             throw new IOException("fio printed no JSON: " + abbreviate(fioJson));
         }
-        Object doc;
+        JsonNode doc;
         try {
-            // JSON is YAML; SafeConstructor builds only maps, lists and scalars.
-            doc = new Yaml(new SafeConstructor(new LoaderOptions())).load(fioJson.substring(start));
-        } catch (YAMLException e) {
+            doc = Json.read(fioJson.substring(start));
+        } catch (IOException e) {
             throw new IOException("fio's output is not valid JSON: " + e.getMessage(), e);
         }
-        if (doc instanceof Map<?, ?> root && root.get("jobs") instanceof List<?> jobs && !jobs.isEmpty()
-                && jobs.getFirst() instanceof Map<?, ?> job && job.get(rw) instanceof Map<?, ?> dir
-                && dir.get("bw_bytes") instanceof Number bw) {
+        // fio reports a randread job's figures under "read".
+        String section = rw.endsWith("read") ? "read" : "write";
+        JsonNode bw = doc.path("jobs").path(0).path(section).path("bw_bytes");
+        if (bw.isNumber()) {
             return bw.longValue();
         }
-        throw new IOException("fio's JSON has no jobs[0]." + rw + ".bw_bytes: " + abbreviate(fioJson));
+        throw new IOException("fio's JSON has no jobs[0]." + section + ".bw_bytes: " + abbreviate(fioJson));
     }
 
     /** Deletes the files fio made in {@code dir}, then {@code dir}. */

@@ -1,67 +1,67 @@
 package io.spillway.engine.cli;
 
-import java.util.Map;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import java.io.IOException;
 
-/** Just enough JSON writing for {@code stats --json}: maps, strings, numbers, booleans, null. */
+/**
+ * The CLI's JSON (Jackson): {@code stats --json}, {@code bench --json}, and reading fio's output.
+ * Output is indented two spaces, records and maps in their own order, and a NaN or infinite
+ * double (a hit ratio before any lookup, a ratio with nothing to compare) is written as
+ * {@code null}, since JSON has no NaN.
+ */
 final class Json {
+
+    private static final ObjectMapper MAPPER = mapper();
 
     private Json() {
     }
 
+    private static ObjectMapper mapper() {
+        SimpleModule finite = new SimpleModule("finite-doubles");
+        finite.addSerializer(Double.class, new FiniteDouble());
+        finite.addSerializer(double.class, new FiniteDouble());
+        DefaultPrettyPrinter pretty = new DefaultPrettyPrinter()
+                .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+                .withSeparators(com.fasterxml.jackson.core.util.Separators.createDefaultInstance()
+                        .withObjectFieldValueSpacing(com.fasterxml.jackson.core.util.Separators.Spacing.AFTER));
+        return new ObjectMapper().registerModule(finite).enable(SerializationFeature.INDENT_OUTPUT).setDefaultPrettyPrinter(pretty);
+    }
+
+    /** {@code value} (maps, records, lists, scalars) as indented JSON. */
     static String write(Object value) {
-        StringBuilder sb = new StringBuilder();
-        write(sb, value, 0);
-        return sb.toString();
-    }
-
-    private static void write(StringBuilder sb, Object value, int indent) {
-        switch (value) {
-            case null -> sb.append("null");
-            case Map<?, ?> map -> writeMap(sb, map, indent);
-            case Double d when d.isNaN() || d.isInfinite() -> sb.append("null");
-            case Float f when f.isNaN() || f.isInfinite() -> sb.append("null");
-            case Number n -> sb.append(n);
-            case Boolean b -> sb.append(b);
-            default -> string(sb, value.toString());
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("cannot write " + value.getClass().getSimpleName() + " as JSON: " + e.getMessage(), e);
         }
     }
 
-    private static void writeMap(StringBuilder sb, Map<?, ?> map, int indent) {
-        if (map.isEmpty()) {
-            sb.append("{}");
-            return;
-        }
-        sb.append("{\n");
-        int i = 0;
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            sb.append("  ".repeat(indent + 1));
-            string(sb, String.valueOf(e.getKey()));
-            sb.append(": ");
-            write(sb, e.getValue(), indent + 1);
-            sb.append(++i < map.size() ? ",\n" : "\n");
-        }
-        sb.append("  ".repeat(indent)).append('}');
+    /** Parses JSON text into a tree. */
+    static JsonNode read(String text) throws IOException {
+        return MAPPER.readTree(text);
     }
 
-    static void string(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
+    private static final class FiniteDouble extends StdSerializer<Double> {
+        FiniteDouble() {
+            super(Double.class);
+        }
+
+        @Override
+        public void serialize(Double value, JsonGenerator gen, SerializerProvider provider) throws IOException {
+            if (value == null || value.isNaN() || value.isInfinite()) {
+                gen.writeNull();
+            } else {
+                gen.writeNumber(value);
             }
         }
-        sb.append('"');
     }
 }

@@ -20,8 +20,9 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         versionProvider = SpillwayCli.Version.class,
         description = "Spillway: an embeddable KV-cache offload store.",
-        subcommands = {DemoCommand.class, StatsCommand.class, ThroughputCommand.class, LookupCommand.class, GcCommand.class,
-                ReplayCommand.class, FsckCommand.class, RebuildIndexCommand.class, InspectCommand.class, RecoveryBenchCommand.class,
+        subcommands = {DemoCommand.class, StatsCommand.class, BenchCommand.class, ThroughputCommand.class, LookupCommand.class,
+                GcCommand.class, ReplayCommand.class, FsckCommand.class, RebuildIndexCommand.class, InspectCommand.class,
+                RecoveryBenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class SpillwayCli implements Runnable {
 

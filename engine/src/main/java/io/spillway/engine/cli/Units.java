@@ -23,8 +23,7 @@ final class Units {
 
     /** "12.3 ms" with three significant-ish digits. */
     static String millis(Duration d) {
-        double ms = d.toNanos() / 1e6;
-        return String.format(Locale.ROOT, ms < 10 ? "%.2f ms" : ms < 100 ? "%.1f ms" : "%.0f ms", ms);
+        return io.spillway.engine.bench.Latencies.millis(d);
     }
 
     /** "3.21 s". */

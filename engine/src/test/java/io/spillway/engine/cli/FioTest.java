@@ -48,6 +48,8 @@ class FioTest {
     void readsTheBandwidthOfTheDirection() throws IOException {
         assertEquals(1_523_456_789L, Fio.bandwidth(WRITE_OUTPUT, "write"));
         assertEquals(0L, Fio.bandwidth(WRITE_OUTPUT, "read"));
+        // fio reports randread under "read".
+        assertEquals(0L, Fio.bandwidth(WRITE_OUTPUT, "randread"));
     }
 
     @Test

@@ -1,15 +1,16 @@
-package io.spillway.engine.cli;
+package io.spillway.engine.bench;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Locale;
 
 /** Task latencies of one kind, for p50/p99. Not thread-safe: one recording thread. */
-final class Latencies {
+public final class Latencies {
 
     private long[] nanos = new long[64];
     private int count;
 
-    void record(Duration elapsed) {
+    public void record(Duration elapsed) {
         if (count == nanos.length) {
             nanos = Arrays.copyOf(nanos, count * 2);
         }
@@ -17,13 +18,13 @@ final class Latencies {
     }
 
     /** Adds every value recorded by {@code other} (after its recording thread finished). */
-    void addAll(Latencies other) {
+    public void addAll(Latencies other) {
         for (int i = 0; i < other.count; i++) {
             record(Duration.ofNanos(other.nanos[i]));
         }
     }
 
-    int count() {
+    public int count() {
         return count;
     }
 
@@ -31,7 +32,7 @@ final class Latencies {
      * The nearest-rank percentile: the smallest recorded value with at least {@code p}% of the
      * values at or below it; zero when nothing was recorded.
      */
-    Duration percentile(double p) {
+    public Duration percentile(double p) {
         if (p <= 0 || p > 100) {
             throw new IllegalArgumentException("percentile must be in (0, 100], got " + p);
         }
@@ -45,7 +46,13 @@ final class Latencies {
     }
 
     /** "p50 12.3 ms, p99 40.1 ms". */
-    String summary() {
-        return "p50 " + Units.millis(percentile(50)) + ", p99 " + Units.millis(percentile(99));
+    public String summary() {
+        return "p50 " + millis(percentile(50)) + ", p99 " + millis(percentile(99));
+    }
+
+    /** "12.3 ms" with three significant-ish digits. */
+    public static String millis(Duration d) {
+        double ms = d.toNanos() / 1e6;
+        return String.format(Locale.ROOT, ms < 10 ? "%.2f ms" : ms < 100 ? "%.1f ms" : "%.0f ms", ms);
     }
 }
