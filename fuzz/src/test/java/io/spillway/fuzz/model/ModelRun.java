@@ -507,9 +507,51 @@ public final class ModelRun implements AutoCloseable {
         return List.copyOf(keys);
     }
 
-    /** Runs the workload-level steps without recovery: used by the crash-point enumeration. */
-    public void stepOrFault(Op op) throws IOException, InterruptedException {
-        step(op);
+    /**
+     * The crash-point enumeration's workload: opens the store and runs {@code n} operations
+     * without restarts, stopping early once a planned power cut was reached (the machine is off:
+     * nothing more runs on it). A store that fails to open under an injected fault is fine (a
+     * clear IOException); the run then goes straight to recovery.
+     */
+    public void runUntilFault(int n) throws IOException, InterruptedException {
+        try {
+            open();
+        } catch (IOException e) {
+            log("open failed under the fault: " + e.getMessage());
+            return;
+        }
+        int total = 0;
+        for (Op op : Op.values()) {
+            total += weight(op, false);
+        }
+        for (int i = 0; i < n && !disk.faults().cutRequested(); i++) {
+            int pick = choices.nextInt(total);
+            Op op = Op.DUMP;
+            for (Op o : Op.values()) {
+                if (pick < weight(o, false)) {
+                    op = o;
+                    break;
+                }
+                pick -= weight(o, false);
+            }
+            try {
+                step(op);
+            } catch (IOException e) {
+                // An index-only operation (commit, delete, lookup) never touches the simulated
+                // disk, so an IOException here comes from the store refusing work after a fault.
+                log("  " + op + " threw " + e.getMessage());
+            }
+        }
+        if (!disk.faults().cutRequested()) {
+            try {
+                store.close();
+                log("close");
+            } catch (IOException e) {
+                log("close failed under the fault: " + e.getMessage());
+            }
+            store = null;
+            model.crashed();
+        }
     }
 
     private Map<BlockKey, Set<Long>> snapshotMay() {
