@@ -361,7 +361,7 @@ public final class ModelRun implements AutoCloseable {
     }
 
     /** A clean close and open; the index is checkpointed in between (for the stale-index fate). */
-    private void reopen() throws IOException {
+    public void reopen() throws IOException {
         store.close();
         model.crashed(); // close drops undecided manual-commit dumps as a crash does
         copyIndex(index, checkpoint);
@@ -492,6 +492,37 @@ public final class ModelRun implements AutoCloseable {
         if (!disk.fsyncRetries().isEmpty()) {
             fail("a failed fsync was retried: " + disk.fsyncRetries());
         }
+    }
+
+    /**
+     * Media corruption: flips {@code n} random bits in the payload area of the store's sealed
+     * segments (durable and volatile images alike), after which a load may report CORRUPT.
+     *
+     * @return how many bits were flipped (0 if there is no sealed segment yet)
+     */
+    public int flipBitsInSealedSegments(int n, long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        List<String> sealed = disk.names(data).stream().filter(f -> f.startsWith("seg-") && f.endsWith(".seg")).sorted().toList();
+        if (sealed.isEmpty()) {
+            return 0;
+        }
+        int done = 0;
+        for (int i = 0; i < n; i++) {
+            Path f = data.resolve(sealed.get(r.nextInt(sealed.size())));
+            int len = disk.contents(f).length;
+            long off = r.nextLong(len);
+            int bit = r.nextInt(8);
+            disk.flipBit(f, off, bit);
+            log("flip bit " + bit + " of byte " + off + " of " + f.getFileName());
+            done++;
+        }
+        model.corruptionPossible = true;
+        return done;
+    }
+
+    /** Counts a store meter (e.g. {@code spillway.corrupt.blocks}) of the open store. */
+    public long counter(String name) {
+        return (long) store.metrics().get(name).counter().count();
     }
 
     /** The store being tested (null between a crash and its reopen). */
