@@ -72,7 +72,9 @@ class PowerCutTest {
         double secs = (System.nanoTime() - t0) / 1e9;
         System.out.printf("[fuzz] power-cut seeds run: %d (from %d), operations: %d, crashes: %d, %.1f s%n",
                 Math.min(next.get(), count), first, steps.get(), crashes.get(), secs);
-        System.out.printf("open %.1f s, crash-close %.1f s%n", ModelRun.OPEN_NS.get() / 1e9, ModelRun.CLOSE_NS.get() / 1e9);
+        // Where a seed's time goes (store opens and crash-closes dominate; see ModelRun.tempRoot).
+        System.out.printf("[fuzz] power-cut time in store opens %.1f s, in closes after a crash %.1f s (thread time)%n",
+                ModelRun.OPEN_NS.get() / 1e9, ModelRun.CLOSE_NS.get() / 1e9);
         if (failure[0] != null) {
             throw new AssertionError(failure[0].getMessage(), failure[0]);
         }
