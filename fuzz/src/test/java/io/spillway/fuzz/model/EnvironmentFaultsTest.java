@@ -37,8 +37,8 @@ class EnvironmentFaultsTest {
         return s;
     }
 
-    @Test
-    void randomEnospcAndEioThenPowerCut() throws Exception {
+    /** Fault probabilities per call kind. */
+    private static double[] probabilities() {
         double[] p = new double[FaultPlan.Call.values().length];
         p[FaultPlan.Call.WRITE.ordinal()] = 0.08;       // ENOSPC
         p[FaultPlan.Call.PREALLOCATE.ordinal()] = 0.15; // ENOSPC
@@ -47,31 +47,55 @@ class EnvironmentFaultsTest {
         p[FaultPlan.Call.OPEN.ordinal()] = 0.05;
         p[FaultPlan.Call.CREATE.ordinal()] = 0.05;
         p[FaultPlan.Call.SYNC_DIR.ordinal()] = 0.03;
+        return p;
+    }
+
+    /**
+     * Regression (found by the long profile, seed 50168): a segment whose creation failed after
+     * its preallocation (a failed header write or sync) was left on disk outside the catalog's
+     * accounting, so repeated failures grew the store past capacity plus one segment per writer
+     * (5,251,072 bytes allocated against a bound of 4,259,840). Fixed in SegmentWriter.create.
+     */
+    @Test
+    void regressionFailedSegmentCreateKeepsTheSpaceBound() throws Exception {
+        runSeed(50168, probabilities());
+    }
+
+    @Test
+    void randomEnospcAndEioThenPowerCut() throws Exception {
+        double[] p = probabilities();
         int runs = 0;
         int faults = 0;
         long t0 = System.nanoTime();
         for (long seed : seeds(Integer.getInteger("spillway.fuzz.envSeeds", 40), 50_000)) {
-            try (ModelRun run = new ModelRun(Choices.seeded(seed), REPLAY + seed, EnumSet.of(ModelRun.IndexFate.KEEP))) {
-                try {
-                    run.open();
-                    run.disk().faults().armRandom(seed, p);
-                    run.model().faultsActive = true;
-                    run.run(20, false);
-                    faults += run.disk().faults().log().size();
-                    run.model().faultsActive = false;
-                    run.crashAfterFault(seed % 2 == 0, seed);
-                    run.finish();
-                } catch (ModelRun.ModelFailure e) {
-                    throw e;
-                } catch (Exception | AssertionError e) {
-                    run.fail("seed " + seed + " threw " + e);
-                }
-                runs++;
-            }
+            faults += runSeed(seed, p);
+            runs++;
         }
         System.out.printf("[fuzz] environment faults: %d seeds, %d injected ENOSPC/EIO faults, %.1f s%n", runs, faults,
                 (System.nanoTime() - t0) / 1e9);
         assertTrue(faults > runs, "faults were injected: " + faults);
+    }
+
+    /** One seed: faults during the workload, then a power cut and a clean check; returns the faults injected. */
+    private static int runSeed(long seed, double[] p) throws Exception {
+        try (ModelRun run = new ModelRun(Choices.seeded(seed), REPLAY + seed, EnumSet.of(ModelRun.IndexFate.KEEP))) {
+            try {
+                run.open();
+                run.disk().faults().armRandom(seed, p);
+                run.model().faultsActive = true;
+                run.run(20, false);
+                int faults = run.disk().faults().log().size();
+                run.model().faultsActive = false;
+                run.crashAfterFault(seed % 2 == 0, seed);
+                run.finish();
+                return faults;
+            } catch (ModelRun.ModelFailure e) {
+                throw e;
+            } catch (Exception | AssertionError e) {
+                run.fail("seed " + seed + " threw " + e);
+                return 0;
+            }
+        }
     }
 
     @Test
@@ -93,6 +117,8 @@ class EnvironmentFaultsTest {
         }
         System.out.printf("[fuzz] store-level bit rot: %d seeds, %d bits flipped, %d loads reported CORRUPT, 0 wrong bytes%n",
                 runs, flips, corrupt);
-        assertTrue(corrupt > 0, "some flipped payload bit was caught by a load's CRC check");
+        if (System.getProperty("spillway.fuzz.seed") == null) { // one replayed seed may flip no payload bit
+            assertTrue(corrupt > 0, "some flipped payload bit was caught by a load's CRC check");
+        }
     }
 }

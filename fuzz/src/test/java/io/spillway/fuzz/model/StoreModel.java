@@ -161,12 +161,4 @@ final class StoreModel {
     boolean required(BlockKey k) {
         return state(k).required;
     }
-
-    int requiredCount() {
-        int n = 0;
-        for (KeyState s : keys.values()) {
-            n += s.required ? 1 : 0;
-        }
-        return n;
-    }
 }

@@ -77,7 +77,6 @@ public final class SimDisk {
     private final FaultPlan faults = new FaultPlan();
     private final List<String> fsyncRetries = new ArrayList<>();
     private long capacityBytes = Long.MAX_VALUE;
-    private long bytesWritten;
     private boolean btrfsOrder;
 
     /** The fault plan every {@link SimFileIO} on this disk consults. */
@@ -124,10 +123,6 @@ public final class SimDisk {
 
     private Dir dir(Path dir) {
         return dirs.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> new Dir());
-    }
-
-    synchronized boolean dirExists(Path dir) {
-        return dirs.containsKey(dir.toAbsolutePath().normalize());
     }
 
     public synchronized void mkdirs(Path dir) {
@@ -228,7 +223,6 @@ public final class SimDisk {
         if (src.length > 0) {
             i.dirty.set((int) (offset / SECTOR), (int) ((end - 1) / SECTOR) + 1);
         }
-        bytesWritten += src.length;
     }
 
     synchronized int read(Inode i, byte[] dst, long offset) {
@@ -480,10 +474,6 @@ public final class SimDisk {
         fsyncRetries.removeIf(s -> s.contains("process crash"));
         generation++;
         faults.clear();
-    }
-
-    synchronized long bytesWritten() {
-        return bytesWritten;
     }
 
     private static void ensure(Inode i, long size) {
