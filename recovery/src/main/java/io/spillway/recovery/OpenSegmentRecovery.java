@@ -4,8 +4,10 @@ import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexException;
 import io.spillway.segments.BlockKey;
 import io.spillway.segments.BlockLocation;
+import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.RecordFlags;
 import io.spillway.segments.SegmentFooter;
+import io.spillway.segments.SegmentHeader;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentScanner;
 import io.spillway.segments.SegmentSealer;
@@ -101,7 +103,15 @@ public final class OpenSegmentRecovery {
             fileSize = f.size();
         }
         // Step 1: the valid prefix.
-        SegmentScanner.Result scan = SegmentScanner.scan(io, file, segmentId, true, Long.MAX_VALUE);
+        SegmentScanner.Result scan;
+        try {
+            scan = SegmentScanner.scan(io, file, segmentId, true, Long.MAX_VALUE);
+        } catch (CorruptRecordException e) {
+            if (e.offset() != 0) {
+                throw e;
+            }
+            return setAsideUnreadable(io, dir, segmentId, file, fileSize, e);
+        }
         List<SegmentFooter.Entry> records = scan.records();
         // Step 2: where the index's knowledge of this segment ends.
         long watermark = index.watermark(segmentId);
@@ -152,5 +162,37 @@ public final class OpenSegmentRecovery {
                 problem == null ? "" : ", torn tail of " + truncated + " bytes dropped (" + problem + ")",
                 (System.nanoTime() - started) / 1_000_000);
         return report;
+    }
+
+    /**
+     * Step 0, for a segment whose header block is missing or torn. {@code SegmentWriter.create}
+     * creates the file, then writes and syncs the header, then syncs the directory; a crash in
+     * between (or a failed preallocate or header write) can leave the name durable, through a
+     * later directory fsync or the file system's own journal commit, with no valid header. No
+     * record was ever appended to such a file, since appends start only once create returned, so
+     * nothing in it was acknowledged. Without this step the scan's exception would fail every
+     * open of the store from then on.
+     * <ul>
+     *   <li>Shorter than a header: deleted (it may still hold a whole preallocated segment's
+     *       blocks, which the space bound must get back).
+     *   <li>Otherwise (a header damaged after the fact: bit rot): renamed to
+     *       {@code seg-<id>.open.unreadable}, which the store leaves alone, so nothing is
+     *       destroyed and fsck can report it.
+     * </ul>
+     */
+    private static Report setAsideUnreadable(FileIO io, Path dir, long segmentId, Path file, long fileSize,
+                                             CorruptRecordException e) throws IOException {
+        String what;
+        if (fileSize < SegmentHeader.BYTES) {
+            io.delete(file);
+            what = "deleted it";
+        } else {
+            io.rename(file, dir.resolve(file.getFileName() + ".unreadable"));
+            what = "renamed it to " + file.getFileName() + ".unreadable";
+        }
+        io.syncDirectory(dir);
+        LOG.warn("open segment {} has no valid segment header ({}, {} bytes): nothing in it was acknowledged; {}", segmentId,
+                e.getMessage(), fileSize, what);
+        return new Report(segmentId, 0, 0, 0, 0, fileSize, 0, e.getMessage(), List.of());
     }
 }

@@ -204,7 +204,9 @@ public final class StoreRecovery {
                     sweep.add(id);
                     validOffsets.put(id, liveOffsets(r.valid()));
                 }
-                sealed.put(id, new Located(l.dir(), l.path().as(SegmentPath.State.SEALED)));
+                if (r.validEnd() > 0) {
+                    sealed.put(id, new Located(l.dir(), l.path().as(SegmentPath.State.SEALED)));
+                } // else it had no valid header and was set aside: no segment any more
                 listener.segmentDone(id, r.scannedBytes());
             } else if (!index.knownSealed(id)) {
                 Located l = sealed.get(id);

@@ -89,6 +89,14 @@ public final class SegmentWriter implements AutoCloseable {
             io.syncDirectory(dir);
         } catch (IOException | RuntimeException e) {
             file.close();
+            // No record was ever appended here. Left behind, the file would hold its preallocated
+            // space outside the store's accounting until the next open's recovery (breaking the
+            // space bound, invariant 4, on a disk that fails creates repeatedly).
+            try {
+                io.delete(path.in(dir));
+            } catch (IOException | RuntimeException deleteFailure) {
+                e.addSuppressed(deleteFailure);
+            }
             throw e;
         }
         return new SegmentWriter(io, dir, path, file, segmentSize, alignment, staging);
