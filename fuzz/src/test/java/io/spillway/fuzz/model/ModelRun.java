@@ -42,9 +42,9 @@ import java.util.stream.Stream;
  * <h2>Operations</h2>
  * {@link Op} is the operation set. Adding one is an enum constant and a case in {@link #step}:
  * <ul>
- *   <li><b>gc</b> (issue 4): not in the set yet. When the GC lands, add {@code GC} calling the
- *       store's GC entry point, then in the model: blocks the GC evicted leave {@code may} and
- *       {@code required} (a cache may evict), and the space check in {@link #checkSpace} stays.
+ *   <li><b>gc</b>: a GC pass, either the watermark policy (compaction of sparse segments) or
+ *       forced eviction of every sealed segment; in the model nothing is required after it (a
+ *       cache may evict), while every byte a load returns must still be right.
  *   <li><b>fsck after recovery</b> (issue 3): not in the set yet. When fsck lands, call it in
  *       {@link #reopenAfterCrash} right after the store reopens, and assert it reports a clean
  *       store (recovery repaired everything a cut can do) unless bits were flipped.
@@ -54,9 +54,8 @@ public final class ModelRun implements AutoCloseable {
 
     /** The operations, each with its weight in a random run. */
     enum Op {
-        DUMP(30), LOAD(20), LOOKUP_PREFIX(12), LOOKUP(5), COMMIT(6), ROLLBACK(5), DELETE(6), REOPEN(4), CRASH(4);
-        // GC(…)          — issue 4: see the class comment.
-        // FSCK is not an op: it runs after every recovery once issue 3 lands (reopenAfterCrash).
+        DUMP(30), LOAD(20), LOOKUP_PREFIX(12), LOOKUP(5), COMMIT(6), ROLLBACK(5), DELETE(6), REOPEN(4), CRASH(4), GC(3);
+        // FSCK is not an op yet: it is to run after every recovery (reopenAfterCrash).
 
         final int weight;
 
@@ -227,6 +226,7 @@ public final class ModelRun implements AutoCloseable {
             case DELETE -> delete();
             case REOPEN -> reopen();
             case CRASH -> crash();
+            case GC -> gc();
         }
         checkSpace();
     }
@@ -360,6 +360,15 @@ public final class ModelRun implements AutoCloseable {
         log("delete " + names(ks) + " -> " + n);
     }
 
+    /** A GC pass: compaction and the watermark policy, or (one time in three) eviction of everything sealed. */
+    private void gc() throws IOException {
+        long until = choices.nextInt(3) == 0 ? 0 : -1;
+        io.spillway.engine.GcReport r = store.gc(until);
+        model.evictionPossible();
+        log("gc(" + (until == 0 ? "evict all sealed" : "watermarks") + ") -> " + r.evictedSegments() + " evicted, "
+                + r.compactedSegments() + " compacted, " + r.reinsertedBlocks() + " reinserted");
+    }
+
     /** A clean close and open; the index is checkpointed in between (for the stale-index fate). */
     public void reopen() throws IOException {
         store.close();
@@ -475,7 +484,8 @@ public final class ModelRun implements AutoCloseable {
             return;
         }
         long used = disk.allocatedBytes();
-        long bound = cap + config.segmentSize().bytes() * config.streamNumber() + 64 * 1024; // + foreign files
+        // One segment per active writer: the dump writers and the GC's own.
+        long bound = cap + config.segmentSize().bytes() * (config.streamNumber() + 1) + 64 * 1024; // + foreign files
         if (used > bound) {
             fail("space bound broken: " + used + " bytes allocated, capacity " + cap + " + one segment per writer = " + bound);
         }

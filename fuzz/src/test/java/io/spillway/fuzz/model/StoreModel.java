@@ -105,6 +105,13 @@ final class StoreModel {
         }
     }
 
+    /** A GC pass ran: any block may have been evicted, none may come back wrong. */
+    void evictionPossible() {
+        for (KeyState s : keys.values()) {
+            s.required = false;
+        }
+    }
+
     /** A crash dropped every uncommitted manual dump. */
     void crashed() {
         for (KeyState s : keys.values()) {
