@@ -393,8 +393,9 @@ public final class BlockStore implements AutoCloseable {
      * Runs a GC pass now, on the calling thread: expired and sparse segments first, then, if the
      * store is over its high watermark, eviction down to the low one.
      *
-     * @param untilBytes evict (oldest or coldest first) until the segments occupy at most this
-     *     many bytes, whatever the watermarks say; -1 to follow the watermarks
+     * @param untilBytes evict (oldest or coldest first) until the store's data (sealed segments
+     *     as allocated, open ones as written) is at most this many bytes, whatever the watermarks
+     *     say; -1 to follow the watermarks
      */
     public GcReport gc(long untilBytes) throws IOException {
         ensureOpen();

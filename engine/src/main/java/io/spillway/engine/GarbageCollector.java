@@ -114,10 +114,11 @@ final class GarbageCollector implements AutoCloseable {
         if (ctx.catalog().dataBytes() <= target) {
             return true;
         }
-        LOG.info("store at capacity: evicting until {} bytes are free", bytes);
+        // Routine in a store that runs at capacity (every segment roll), so not logged above debug.
+        LOG.debug("store at capacity: evicting until {} bytes are free", bytes);
         // A segment a writer just filled becomes evictable only once its syncer has sealed it,
         // which takes milliseconds: retry briefly before calling the store full.
-        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        long giveUp = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
         while (true) {
             synchronized (passLock) {
                 evictUntil(target, "capacity");
@@ -132,8 +133,8 @@ final class GarbageCollector implements AutoCloseable {
     /**
      * One pass, see the class comment.
      *
-     * @param untilBytes evict until the segments' allocated space is at most this, whatever the
-     *     watermarks say; -1 for the watermark policy
+     * @param untilBytes evict until the store's data ({@link SegmentCatalog#dataBytes}) is at most
+     *     this, whatever the watermarks say; -1 for the watermark policy
      */
     GcReport runPass(long untilBytes) throws IOException, InterruptedException {
         synchronized (passLock) {
