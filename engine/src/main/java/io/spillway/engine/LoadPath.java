@@ -33,6 +33,8 @@ final class LoadPath implements AutoCloseable {
 
     private final StoreContext ctx;
     private final ExecutorService pool;
+    /** LZ4's decompressor is thread-safe and stateless: one for all reader threads. */
+    private final Lz4Codec lz4 = new Lz4Codec();
     /** Serialises unindexing a corrupt block with {@link #close()}: a read that outlives close must not touch the closed index. */
     private final Object indexGuard = new Object();
     private boolean closed; // guarded by indexGuard
@@ -112,7 +114,7 @@ final class LoadPath implements AutoCloseable {
             reader.readVerified(loc, bounce.asSlice(0, need));
             stored = bounce.asSlice(0, loc.storedLength());
             if (loc.codec() == Codec.LZ4) {
-                stored = MemorySegment.ofArray(new Lz4Codec().decompress(stored, loc.rawLength()));
+                stored = MemorySegment.ofArray(lz4.decompress(stored, loc.rawLength()));
             }
             ctx.catalog().recordHit(entry, loc.payloadOffset());
         } catch (CorruptRecordException e) {

@@ -5,7 +5,6 @@ import io.spillway.engine.Outcome;
 import io.spillway.engine.TaskResult;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.Capacity;
-import io.spillway.engine.config.EvictionPolicy;
 import io.spillway.engine.config.StoreConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.segments.BlockKey;
@@ -58,7 +57,8 @@ public final class ReplayBenchmark {
         StoreConfig config = base.storageBackend(dir.resolve("data")).capacity(Capacity.of(ByteSize.ofBytes(t.capacityBytes())))
                 .kvBlockSize(ByteSize.ofBytes(t.blockBytes())).build();
         LruReference<BlockKey> lru = new LruReference<>((int) (t.capacityBytes() / t.blockBytes()));
-        ZipfSampler zipf = new ZipfSampler(t.prefixes(), t.zipf(), t.seed());
+        Zipf zipf = new Zipf(t.prefixes(), t.zipf());
+        java.util.SplittableRandom random = new java.util.SplittableRandom(t.seed());
         long target = t.writeFactor() * t.capacityBytes();
         long t0 = System.nanoTime();
         long written = 0;
@@ -74,7 +74,7 @@ public final class ReplayBenchmark {
                 buffers.add(arena.allocate(t.blockBytes(), 4096));
             }
             while (written < target) {
-                List<BlockKey> chain = chain(t, zipf.next(), requests);
+                List<BlockKey> chain = chain(t, zipf.next(random), requests);
                 requests++;
                 lru.request(chain);
                 int hit = store.lookupPrefix(chain);
@@ -148,10 +148,5 @@ public final class ReplayBenchmark {
             }
         }
         return true;
-    }
-
-    /** For CLI defaults: the eviction policy names. */
-    public static EvictionPolicy policy(String name) {
-        return EvictionPolicy.parse(name);
     }
 }
