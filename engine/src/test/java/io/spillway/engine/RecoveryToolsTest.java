@@ -159,6 +159,26 @@ class RecoveryToolsTest {
     }
 
     @Test
+    void nonZeroPaddingIsFoundByDeepAndRepairZeroesIt() throws Exception {
+        Path seg = StoreFixture.segmentFiles(data, SegmentPath.State.SEALED).getFirst();
+        byte[] before = Files.readAllBytes(seg);
+        long offset = 2048; // in the segment header block, past the header: padding at any alignment of 4 KiB or more
+        flip(seg, offset);
+        assertEquals(0, fsck().code(), "without --deep padding is not read");
+        Run found = fsck("--deep");
+        assertEquals(1, found.code(), found.out());
+        assertTrue(found.out().contains("NONZERO_PADDING " + seg.getFileName() + " offset " + offset)
+                && found.out().contains("SEGMENT_HEADER_BLOCK"), found.out());
+        Run repaired = fsck("--deep", "--repair");
+        assertEquals(1, repaired.code(), repaired.out());
+        assertTrue(repaired.out().contains("NONZERO_PADDING") && repaired.out().contains("[repaired]"), repaired.out());
+        assertEquals(-1, java.util.Arrays.mismatch(before, Files.readAllBytes(seg)), "the padding is zeros again");
+        Run after = fsck("--deep");
+        assertEquals(0, after.code(), after.out());
+        assertEquals(keys.size(), loadable().size());
+    }
+
+    @Test
     void danglingIndexEntryIsFoundAndRemoved() throws Exception {
         BlockKey ghost = StoreFixture.keys("ghost", 1).getFirst();
         try (BlockIndex index = BlockIndex.open(data.resolve("index"), new IndexOptions(8L << 20, false));

@@ -11,6 +11,7 @@ import io.spillway.segments.RecordFlags;
 import io.spillway.segments.RecordHeader;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentLayout;
+import io.spillway.segments.SegmentPadding;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
 import io.spillway.segments.SegmentScanner;
@@ -30,6 +31,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -47,7 +49,11 @@ import java.util.TreeMap;
  *       header block is a problem; repair rewrites it from the footer, which lists every field of
  *       every record header (flags without {@link RecordFlags#NOT_LIVE}).
  *   <li>With {@code deep}: every footer entry's payload CRC32C. A corrupt payload is a problem;
- *       repair removes the index entry pointing at it (the bytes cannot be recovered).
+ *       repair removes the index entry pointing at it (the bytes cannot be recovered). Then every
+ *       padding byte of each sealed segment with a readable footer must be zero
+ *       ({@link SegmentPadding}): no reader looks at padding, so this is the only place a flip
+ *       there shows. Non-zero padding is a problem; repair writes zeros over it. A footer whose
+ *       entries do not tile the data area is a bad footer (not repairable here).
  *   <li>Every index entry must point at a record of an existing segment, with the same length
  *       and CRC (else dangling; repair removes it).
  *   <li>Every live footer entry of a segment the index does not know as sealed must be indexed
@@ -56,13 +62,20 @@ import java.util.TreeMap;
  * </ol>
  * Without {@code repair} nothing is written anywhere (the store's {@code LOCK} file, which fsck
  * takes like any opener, aside).
+ *
+ * <p>Every read of the directory and its segment files goes through one {@link FileIO}: by
+ * default the one the store itself would probe for, or one the caller supplies (a simulated
+ * disk). Repairs that rewrite bytes in place (a group header block, padding) write through
+ * {@link FileChannel} at the segment's path, so {@code repair} needs the segments on a real
+ * file system. {@link #checkSegmentFile} runs steps 2 and 3 on one sealed file, with no index
+ * and no lock.
  */
 public final class Fsck {
 
     /** What a problem is about. */
     public enum Kind {
-        TEMP_FILE, UNSEALED_SEGMENT, BAD_SEGMENT, BAD_FOOTER, CORRUPT_HEADER, CORRUPT_PAYLOAD, DANGLING_ENTRY,
-        MISSING_SEGMENT, UNINDEXED_RECORD
+        TEMP_FILE, UNSEALED_SEGMENT, BAD_SEGMENT, BAD_FOOTER, CORRUPT_HEADER, CORRUPT_PAYLOAD, NONZERO_PADDING,
+        DANGLING_ENTRY, MISSING_SEGMENT, UNINDEXED_RECORD
     }
 
     /**
@@ -102,17 +115,19 @@ public final class Fsck {
     private final Path indexDir;
     private final boolean deep;
     private final boolean repair;
+    private final FileIO io; // null: probe the directory, as the store does, once the index gives the alignment
     private final List<Problem> problems = new ArrayList<>();
     private final List<String> notices = new ArrayList<>();
     private long records;
     private long indexEntries;
     private long payloads;
 
-    private Fsck(Path dir, Path indexDir, boolean deep, boolean repair) {
+    private Fsck(Path dir, Path indexDir, boolean deep, boolean repair, FileIO io) {
         this.dir = dir;
         this.indexDir = indexDir;
         this.deep = deep;
         this.repair = repair;
+        this.io = io;
     }
 
     /**
@@ -122,6 +137,20 @@ public final class Fsck {
      * @throws IOException if the check cannot run (no index, an unreadable index: run rebuild-index)
      */
     public static Result run(Path dir, Path indexDir, boolean deep, boolean repair) throws IOException {
+        return run0(dir, indexDir, deep, repair, null);
+    }
+
+    /**
+     * Checks the store in {@code dir} as {@link #run(Path, Path, boolean, boolean)} does, reading
+     * the directory and its segment files through {@code io} (whose files may live elsewhere, on a
+     * simulated disk, at the same paths). The lock is still taken on the real {@code dir}, and the
+     * index is opened from the real {@code indexDir}; {@code repair} writes to the real files.
+     */
+    public static Result run(Path dir, Path indexDir, boolean deep, boolean repair, FileIO io) throws IOException {
+        return run0(dir, indexDir, deep, repair, Objects.requireNonNull(io, "io"));
+    }
+
+    private static Result run0(Path dir, Path indexDir, boolean deep, boolean repair, FileIO io) throws IOException {
         if (!Files.isDirectory(dir)) {
             throw new java.nio.file.NoSuchFileException(dir.toString(), null, "no store directory");
         }
@@ -138,12 +167,26 @@ public final class Fsck {
                         + "); rebuild it with 'spillway rebuild-index'", e);
             }
             try (index) {
-                Fsck f = new Fsck(dir, indexDir, deep, repair);
+                Fsck f = new Fsck(dir, indexDir, deep, repair, io);
                 f.check(index);
                 return new Result(f.segmentCount, f.records, f.indexEntries, f.payloads, List.copyOf(f.problems),
                         List.copyOf(f.notices), (System.nanoTime() - t0) / 1_000_000);
             }
         }
+    }
+
+    /**
+     * What {@code fsck --deep} reports about one sealed segment file: steps 2 and 3 (header,
+     * footer, group and record headers against the footer, payload CRCs, padding), with no index
+     * and no lock. Without an index a corrupt payload cannot be told from dead space, so every
+     * payload CRC mismatch is a problem here. Reads through {@code io} only; writes nothing.
+     */
+    public static List<Problem> checkSegmentFile(FileIO io, Path file, long segmentId) throws IOException {
+        Fsck f = new Fsck(file.getParent(), null, true, false, io);
+        f.checkSealed(io, file, segmentId);
+        f.corrupt.getOrDefault(segmentId, Map.of()).forEach((offset, e) -> f.problem(Kind.CORRUPT_PAYLOAD,
+                file.getFileName() + " offset " + offset, "payload CRC mismatch for key " + e.key(), false));
+        return List.copyOf(f.problems);
     }
 
     private int segmentCount;
@@ -154,7 +197,7 @@ public final class Fsck {
 
     private void check(BlockIndex index) throws IOException {
         int alignment = Math.toIntExact(index.getMeta("alignment").orElse(4096L));
-        FileIO io = DirectIoProbe.forDirectory(dir, false, alignment);
+        FileIO io = this.io != null ? this.io : DirectIoProbe.forDirectory(dir, false, alignment);
         // Step 1.
         Map<Long, SegmentPath> files = new TreeMap<>();
         for (String name : io.list(dir)) {
@@ -199,7 +242,7 @@ public final class Fsck {
                     continue;
                 }
             }
-            Seg s = checkSealed(io, sp);
+            Seg s = checkSealed(io, sp.in(dir), sp.segmentId());
             if (s != null) {
                 segs.put(sp.segmentId(), s);
             }
@@ -313,21 +356,21 @@ public final class Fsck {
     }
 
     /** Steps 2 and 3 for one sealed segment; null if it cannot be read at all. */
-    private Seg checkSealed(FileIO io, SegmentPath sp) throws IOException {
-        Path file = sp.in(dir);
+    private Seg checkSealed(FileIO io, Path file, long segmentId) throws IOException {
+        String name = file.getFileName().toString();
         SegmentFooter footer;
-        try (SegmentReader reader = SegmentReader.open(io, file, sp.segmentId())) {
+        try (SegmentReader reader = SegmentReader.open(io, file, segmentId)) {
             try {
                 footer = reader.readFooter();
             } catch (CorruptRecordException e) {
-                problem(Kind.BAD_FOOTER, sp.fileName(), e.getMessage() + " (an index rebuild scans this segment)", false);
-                SegmentScanner.Result scan = SegmentScanner.scan(io, file, sp.segmentId(), true, Long.MAX_VALUE);
+                problem(Kind.BAD_FOOTER, name, e.getMessage() + " (an index rebuild scans this segment)", false);
+                SegmentScanner.Result scan = SegmentScanner.scan(io, file, segmentId, true, Long.MAX_VALUE);
                 records += scan.records().size();
-                return new Seg(sp.segmentId(), file, byOffset(scan.records()), null);
+                return new Seg(segmentId, file, byOffset(scan.records()), null);
             }
             records += footer.entries().size();
             for (int attempt = 0; attempt < 1000; attempt++) {
-                SegmentScanner.Result scan = SegmentScanner.scan(io, file, sp.segmentId(), false, footer.dataEnd());
+                SegmentScanner.Result scan = SegmentScanner.scan(io, file, segmentId, false, footer.dataEnd());
                 if (scan.stop() != SegmentScanner.Stop.CORRUPT && scan.validEnd() == footer.dataEnd()
                         && scan.records().size() == footer.entries().size()) {
                     break;
@@ -335,8 +378,8 @@ public final class Fsck {
                 long at = scan.validEnd();
                 String why = scan.problem() == null ? "headers end at " + at + " but the footer's data ends at " + footer.dataEnd()
                         : scan.problem().getMessage();
-                boolean fixed = repair && rewriteGroupHeader(file, sp.segmentId(), at, footer, scan.alignment());
-                problem(Kind.CORRUPT_HEADER, sp.fileName() + " group at " + at, why, fixed);
+                boolean fixed = repair && rewriteGroupHeader(file, segmentId, at, footer, scan.alignment());
+                problem(Kind.CORRUPT_HEADER, name + " group at " + at, why, fixed);
                 if (!fixed) {
                     break;
                 }
@@ -355,16 +398,32 @@ public final class Fsck {
                         try {
                             reader.readVerified(loc, buf);
                         } catch (CorruptRecordException ex) {
-                            corrupt.computeIfAbsent(sp.segmentId(), x -> new TreeMap<>()).put(loc.payloadOffset(), e);
+                            corrupt.computeIfAbsent(segmentId, x -> new TreeMap<>()).put(loc.payloadOffset(), e);
                         }
                     }
                 }
+                checkPadding(reader, footer, file);
             }
         } catch (CorruptRecordException e) {
-            problem(Kind.BAD_SEGMENT, sp.fileName(), e.getMessage(), false);
+            problem(Kind.BAD_SEGMENT, name, e.getMessage(), false);
             return null;
         }
-        return new Seg(sp.segmentId(), file, byOffset(footer.entries()), footer);
+        return new Seg(segmentId, file, byOffset(footer.entries()), footer);
+    }
+
+    /** Step 3's padding check of one sealed segment whose footer checked out. */
+    private void checkPadding(SegmentReader reader, SegmentFooter footer, Path file) throws IOException {
+        String name = file.getFileName().toString();
+        SegmentPadding.Result pad = SegmentPadding.check(reader, footer);
+        if (pad.layoutProblem() != null) {
+            problem(Kind.BAD_FOOTER, name, "the footer's entries do not tile the data area: " + pad.layoutProblem().getMessage()
+                    + " (padding inside groups not checked)", false);
+        }
+        for (SegmentPadding.Range r : pad.nonZero()) {
+            boolean fixed = repair && writeAt(file, ByteBuffer.allocate(Math.toIntExact(r.length())), r.offset());
+            problem(Kind.NONZERO_PADDING, name + " offset " + r.offset(), "non-zero bytes in " + r
+                    + ", padding the format requires to be zeros", fixed);
+        }
     }
 
     /**
@@ -400,10 +459,17 @@ public final class Fsck {
             BlockLocation l = e.location();
             RecordHeader.of(e.key(), l.withFlags(l.flags() & ~RecordFlags.NOT_LIVE)).encode(block);
         }
-        block.clear();
+        return writeAt(file, block.clear(), groupOffset);
+    }
+
+    /**
+     * Repair's in-place write: {@code bytes} at {@code offset} of the real file, made durable
+     * before fsck reports it repaired. Returns true.
+     */
+    private static boolean writeAt(Path file, ByteBuffer bytes, long offset) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            while (block.hasRemaining()) {
-                ch.write(block, groupOffset + block.position());
+            while (bytes.hasRemaining()) {
+                ch.write(bytes, offset + bytes.position());
             }
             ch.force(false);
         }

@@ -72,6 +72,14 @@ public final class SegmentReader implements AutoCloseable {
         return path;
     }
 
+    /**
+     * The size and alignment of the buffers, offsets and lengths this reader's IO needs: the IO
+     * layer's alignment, at least a page (what {@link #open} reads the header with).
+     */
+    int readUnit() {
+        return Math.max(io.alignment(), 4096);
+    }
+
     /** The file's length now. */
     public long size() throws IOException {
         return file.size();

@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -287,12 +288,16 @@ class SegmentWriterReaderTest {
         }
     }
 
-    /** A FileIO whose files' sync (and optionally write) fails on demand; counts sync calls. */
+    /**
+     * A FileIO whose files' sync (and optionally write) fails on demand; counts sync calls and
+     * logs every read as {offset, length}.
+     */
     static final class FailingSyncIO implements FileIO {
         final FileIO delegate;
         final AtomicBoolean failSync = new AtomicBoolean();
         final AtomicBoolean failWrite = new AtomicBoolean();
         final AtomicInteger syncCalls = new AtomicInteger();
+        final List<long[]> reads = Collections.synchronizedList(new ArrayList<>());
 
         FailingSyncIO(FileIO delegate) {
             this.delegate = delegate;
@@ -310,6 +315,7 @@ class SegmentWriterReaderTest {
 
                 @Override
                 public long read(MemorySegment dst, long offset) throws IOException {
+                    reads.add(new long[] {offset, dst.byteSize()});
                     return f.read(dst, offset);
                 }
 

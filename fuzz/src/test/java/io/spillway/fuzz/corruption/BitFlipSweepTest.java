@@ -1,10 +1,14 @@
 package io.spillway.fuzz.corruption;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spillway.fuzz.sim.SimDisk;
 import io.spillway.fuzz.sim.SimFileIO;
+import io.spillway.index.BlockIndex;
+import io.spillway.index.IndexOptions;
+import io.spillway.recovery.Fsck;
 import io.spillway.segments.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.Codec;
@@ -14,7 +18,6 @@ import io.spillway.segments.RecordSource;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
-import io.spillway.segments.SegmentScanner;
 import io.spillway.segments.SegmentWriter;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -24,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The corruption sweep (issue 5, part 5): one bit flipped at every byte offset of a small sealed
@@ -34,11 +38,14 @@ import org.junit.jupiter.api.Test;
  *   <li><b>No load returns wrong bytes.</b> Every record is read as a load reads it
  *       ({@link SegmentReader#readVerified} at the location the index holds, which is exactly
  *       what the engine's LoadPath calls): either the bytes are the original ones or the read
- *       reports {@link CorruptRecordException}.
- *   <li><b>The damage is reported.</b> At least one of the segment's own checks notices it: the
- *       segment header, the footer (trailer and entries), a load of some record, or a full scan
- *       with payload CRCs. (fsck, issue 3, will run all of these; until it lands this test runs
- *       them itself, through the same public readers fsck will use.)
+ *       reports {@link CorruptRecordException}. A footer that still checks out must list the
+ *       written entries (a lying footer would mislead an index rebuild).
+ *   <li><b>fsck reports the damage.</b> {@link Fsck#checkSegmentFile}, which is what
+ *       {@code fsck --deep} reports about one sealed segment (header, footer, group and record
+ *       headers against the footer, payload CRCs, zero padding), finds at least one problem.
+ *       A flip in padding must be reported as {@link Fsck.Kind#NONZERO_PADDING} at its own
+ *       offset, and no other flip may be: {@link #padding}, worked out here from the layout
+ *       without {@code SegmentPadding}, checks fsck's idea of where padding is.
  * </ol>
  * The segment uses a 512-byte alignment so that the sweep stays small, with records of sizes
  * that leave padding after payloads, in the header blocks and before the footer.
@@ -65,47 +72,88 @@ class BitFlipSweepTest {
                 payloads.add(buf.asSlice(0, e.location().storedLength()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
             }
         }
-        assertEquals(SweepResult.CLEAN, check(io, file, original, payloads), "the clean segment passes every check");
+        assertFalse(servesWrongBytes(io, file, original, payloads), "the clean segment serves its own bytes");
+        assertEquals(List.of(), Fsck.checkSegmentFile(io, file, ID), "fsck finds nothing wrong with the clean segment");
 
         java.util.BitSet padding = padding(original, clean.length);
         long t0 = System.nanoTime();
         int flips = 0;
-        int detected = 0;
-        int paddingMissed = 0;
-        List<String> undetected = new ArrayList<>();
+        int reported = 0;
+        int inPadding = 0;
+        List<String> unreported = new ArrayList<>();
+        List<String> misplaced = new ArrayList<>();
         for (int offset = 0; offset < clean.length; offset++) {
             int bit = offset % 8; // every bit position gets its share across the sweep
             disk.flipBit(file, offset, bit);
-            SweepResult res = check(io, file, original, payloads);
+            boolean wrong = servesWrongBytes(io, file, original, payloads);
+            List<Fsck.Problem> problems = Fsck.checkSegmentFile(io, file, ID);
             disk.flipBit(file, offset, bit);
             flips++;
-            if (res == SweepResult.WRONG_BYTES) {
-                throw new AssertionError("flipping bit " + bit + " of byte " + offset + " made a load return wrong bytes;"
+            if (wrong) {
+                throw new AssertionError("flipping bit " + bit + " of byte " + offset + " made a load (or the footer) return wrong bytes;"
                         + " replay: mvn -B -o -pl fuzz -am test -Dsurefire.failIfNoSpecifiedTests=false -Dtest=BitFlipSweepTest");
             }
-            if (res == SweepResult.DETECTED) {
-                detected += padding.get(offset) ? 0 : 1;
-            } else if (padding.get(offset)) {
-                paddingMissed++;
-            } else if (!undetected.isEmpty() && undetected.getLast().endsWith("-" + (offset - 1))) {
-                String last = undetected.removeLast();
-                undetected.add(last.substring(0, last.lastIndexOf('-') + 1) + offset);
+            String here = file.getFileName() + " offset " + offset;
+            boolean asPadding = problems.stream().anyMatch(p -> p.kind() == Fsck.Kind.NONZERO_PADDING && p.where().equals(here));
+            if (problems.isEmpty()) {
+                addToRanges(unreported, offset);
             } else {
-                undetected.add(offset + "-" + offset);
+                reported++;
+                inPadding += asPadding ? 1 : 0;
+                if (asPadding != padding.get(offset) && misplaced.size() < 10) {
+                    misplaced.add(offset + (padding.get(offset) ? " (padding)" : "") + ": " + problems);
+                }
             }
         }
-        System.out.printf("[fuzz] bit flips: %d (every byte of a %d-byte sealed segment), 0 wrong bytes served; %d of %d flips in"
-                + " record, header and footer bytes detected; %d of %d flips in zero padding not reported yet (fsck, issue 3), %.1f s%n",
-                flips, clean.length, detected, flips - padding.cardinality(), paddingMissed, padding.cardinality(), (System.nanoTime() - t0) / 1e9);
-        assertTrue(undetected.isEmpty(), "flips outside padding that no check reports, at offsets: " + undetected);
+        System.out.printf("[fuzz] bit flips: %d (every byte of a %d-byte sealed segment), 0 wrong bytes served, %d of %d reported"
+                + " by fsck --deep (%d in padding), %.1f s%n", flips, clean.length, reported, flips, inPadding,
+                (System.nanoTime() - t0) / 1e9);
+        assertTrue(unreported.isEmpty(), "flips that fsck --deep does not report, at offsets: " + unreported);
+        assertTrue(misplaced.isEmpty(), "flips reported as padding where the layout has none, or padding flips reported"
+                + " otherwise (the first 10): " + misplaced);
+        assertEquals(padding.cardinality(), inPadding);
     }
 
     /**
-     * The bytes no field covers: the rest of the segment header block, of each group's header
-     * block, each payload's tail up to the alignment, and the footer's gap before its trailer.
-     * They are zeros by the format's rule, but today no reader checks that; a flip there is
-     * harmless to loads (the test proves it) and is left for fsck's zero-padding check (issue 3):
-     * when fsck lands, call it in {@link #check} and require every flip detected.
+     * The store-wide fsck reads segment files through the {@link io.spillway.segments.io.FileIO}
+     * it is given: here the simulated disk, whose store directory exists on the real file system
+     * only as an empty directory holding the lock and a real (empty) index.
+     */
+    @Test
+    void fsckOfAStoreRunsOnTheSimulatedDisk(@TempDir Path dir) throws Exception {
+        SimDisk disk = new SimDisk();
+        disk.mkdirs(dir);
+        SimFileIO io = new SimFileIO(disk, ALIGN, null);
+        write(io, dir);
+        Path index = dir.resolve("index");
+        BlockIndex.open(index, new IndexOptions(8L << 20, true)).close();
+        Fsck.Result r = Fsck.run(dir, index, true, false, io);
+        assertEquals(List.of(1L, 5L, 5L), List.of((long) r.segments(), r.records(), r.payloadsVerified()), r.toString());
+        assertEquals(List.of(Fsck.Kind.UNINDEXED_RECORD), kinds(r), "the empty index predates the segment");
+        disk.flipBit(new SegmentPath(ID, SegmentPath.State.SEALED).in(dir), ALIGN - 1, 0);
+        assertEquals(List.of(Fsck.Kind.NONZERO_PADDING, Fsck.Kind.UNINDEXED_RECORD), kinds(Fsck.run(dir, index, true, false, io)));
+    }
+
+    private static List<Fsck.Kind> kinds(Fsck.Result r) {
+        return r.problems().stream().map(Fsck.Problem::kind).toList();
+    }
+
+    /** Adds {@code offset} to a list of "from-to" ranges, extending the last one when it ends just before. */
+    private static void addToRanges(List<String> ranges, int offset) {
+        if (!ranges.isEmpty() && ranges.getLast().endsWith("-" + (offset - 1))) {
+            String last = ranges.removeLast();
+            ranges.add(last.substring(0, last.lastIndexOf('-') + 1) + offset);
+        } else {
+            ranges.add(offset + "-" + offset);
+        }
+    }
+
+    /**
+     * The bytes no field covers, worked out from the layout as the writer lays it out: the rest of
+     * the segment header block, of each group's header block, each payload's tail up to the
+     * alignment, and the footer's gap before its trailer. The format requires them to be zeros;
+     * no reader looks at them, so fsck's padding check is the only thing that can report a flip
+     * there.
      */
     private static java.util.BitSet padding(List<SegmentFooter.Entry> entries, int length) {
         java.util.BitSet used = new java.util.BitSet(length);
@@ -124,7 +172,7 @@ class BitFlipSweepTest {
         }
         BlockLocation last = entries.getLast().location();
         long dataEnd = io.spillway.segments.SegmentLayout.alignUp(last.payloadOffset() + last.storedLength(), ALIGN);
-        used.set((int) dataEnd, (int) (dataEnd + (long) entries.size() * SegmentFooter.ENTRY_BYTES));
+        used.set((int) dataEnd, (int) (dataEnd + SegmentFooter.HEADER_BYTES + (long) entries.size() * SegmentFooter.ENTRY_BYTES));
         used.set(length - SegmentFooter.TRAILER_BYTES, length);
         java.util.BitSet pad = new java.util.BitSet(length);
         pad.set(0, length);
@@ -132,58 +180,37 @@ class BitFlipSweepTest {
         return pad;
     }
 
-    enum SweepResult { CLEAN, DETECTED, WRONG_BYTES }
-
-    /** Runs every check a load or fsck makes; see the class comment. */
-    private static SweepResult check(SimFileIO io, Path file, List<SegmentFooter.Entry> original, List<byte[]> payloads)
+    /** Whether a load of some record, or the footer, serves wrong bytes; see the class comment. */
+    private static boolean servesWrongBytes(SimFileIO io, Path file, List<SegmentFooter.Entry> original, List<byte[]> payloads)
             throws IOException {
-        boolean reported = false;
-        try (Arena arena = Arena.ofConfined()) {
-            SegmentReader r;
-            try {
-                r = SegmentReader.open(io, file, ID);
-            } catch (CorruptRecordException e) {
-                return SweepResult.DETECTED; // loads then report the segment corrupt; nothing is served
-            }
-            try (r) {
-                // 1. Loads, at the locations the index holds.
-                for (int i = 0; i < original.size(); i++) {
-                    BlockLocation loc = original.get(i).location();
-                    MemorySegment buf = arena.allocate(4 * 4096L, ALIGN);
-                    try {
-                        r.readVerified(loc, buf);
-                        byte[] got = buf.asSlice(0, loc.storedLength()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-                        if (!java.util.Arrays.equals(got, payloads.get(i))) {
-                            return SweepResult.WRONG_BYTES;
-                        }
-                    } catch (CorruptRecordException e) {
-                        reported = true;
-                    }
-                }
-                // 2. The footer: trailer, entries and their CRC; its entries must be the written ones.
-                SegmentFooter footer = null;
+        SegmentReader r;
+        try {
+            r = SegmentReader.open(io, file, ID);
+        } catch (CorruptRecordException e) {
+            return false; // loads then report the segment corrupt; nothing is served
+        }
+        try (r; Arena arena = Arena.ofConfined()) {
+            // Loads, at the locations the index holds.
+            for (int i = 0; i < original.size(); i++) {
+                BlockLocation loc = original.get(i).location();
+                MemorySegment buf = arena.allocate(4 * 4096L, ALIGN);
                 try {
-                    footer = r.readFooter();
-                    if (!footer.entries().equals(original)) {
-                        return SweepResult.WRONG_BYTES; // a footer that checks out but lies would mislead a rebuild
+                    r.readVerified(loc, buf);
+                    byte[] got = buf.asSlice(0, loc.storedLength()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                    if (!java.util.Arrays.equals(got, payloads.get(i))) {
+                        return true;
                     }
                 } catch (CorruptRecordException e) {
-                    reported = true;
-                }
-                // 3. A full scan with payload CRCs up to the data's end.
-                long limit = footer != null ? footer.dataEnd() : Long.MAX_VALUE;
-                SegmentScanner.Result scan = SegmentScanner.scan(io, file, ID, true, limit);
-                if (footer != null && (scan.stop() == SegmentScanner.Stop.CORRUPT || scan.records().size() != original.size())) {
-                    reported = true;
-                }
-                if (footer == null && scan.stop() == SegmentScanner.Stop.CORRUPT && scan.validEnd() < original.getLast().location().payloadOffset()) {
-                    reported = true;
+                    // reported, not served
                 }
             }
-        } catch (CorruptRecordException e) {
-            reported = true;
+            // The footer, which a rebuild trusts once its CRCs pass.
+            try {
+                return !r.readFooter().entries().equals(original);
+            } catch (CorruptRecordException e) {
+                return false;
+            }
         }
-        return reported ? SweepResult.DETECTED : SweepResult.CLEAN;
     }
 
     /** Five records in two groups, sizes chosen to leave padding; sealed with one record not live. */
