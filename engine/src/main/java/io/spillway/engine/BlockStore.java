@@ -120,6 +120,7 @@ public final class BlockStore implements AutoCloseable {
         int alignment = (int) config.alignment().bytes();
         List<Backend> backends = new ArrayList<>();
         BlockIndex index = null;
+        Publisher publisher = null;
         SegmentCatalog catalog = new SegmentCatalog();
         try {
             for (Path dir : config.storageBackends()) {
@@ -157,7 +158,7 @@ public final class BlockStore implements AutoCloseable {
             }
             SegmentIds ids = new SegmentIds(index, catalog.maxId());
             boolean syncIndex = config.durability() != io.spillway.engine.config.Durability.NONE;
-            Publisher publisher = new Publisher(index, config.autoCommit(), syncIndex);
+            publisher = new Publisher(index, config.autoCommit(), syncIndex, backends.get(0).io(), backends.get(0).dir());
             long capacity = config.capacity().resolve(java.nio.file.Files.getFileStore(backends.get(0).dir()).getTotalSpace());
             StoreContext ctx = new StoreContext(config, index, catalog, ids, publisher, new StoreMetrics(registry), capacity);
             Map<String, Long> base = new LinkedHashMap<>();
@@ -170,6 +171,13 @@ public final class BlockStore implements AutoCloseable {
                     catalog.size(), store.directIo(), config.durability().configName(), config.streamNumber());
             return store;
         } catch (IOException | RuntimeException e) {
+            if (publisher != null) {
+                try {
+                    publisher.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             catalog.close();
             if (index != null) {
                 index.close();
@@ -651,6 +659,11 @@ public final class BlockStore implements AutoCloseable {
             }
         } catch (IOException e) {
             failure = e;
+        }
+        try {
+            ctx.publisher().close();
+        } catch (IOException e) {
+            failure = failure == null ? e : failure;
         }
         ctx.catalog().close();
         ctx.index().close();

@@ -3,6 +3,7 @@ package io.spillway.engine;
 import io.spillway.index.BlockIndex;
 import io.spillway.segments.BlockKey;
 import io.spillway.segments.BlockLocation;
+import io.spillway.segments.CommitLog;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,17 +27,82 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 final class Publisher {
 
+    /** The index metadata key of the last {@link CommitLog} record the index holds. */
+    static final String META_COMMIT_LOG_SEQ = io.spillway.recovery.StoreRecovery.META_COMMIT_LOG_SEQ;
+
     private final BlockIndex index;
     private final boolean autoCommit;
     private final boolean syncIndex;
     private final Map<BlockKey, InFlight> inFlight = new ConcurrentHashMap<>();
     private final Map<BlockKey, BlockLocation> uncommitted = new ConcurrentHashMap<>();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /** Manual commit with a synced index only: see {@link CommitLog}. */
+    private CommitLog commitLog;
+    private final io.spillway.segments.io.FileIO logIo;
+    private final java.nio.file.Path logDir;
+    /** The log is rewritten with only its live entries once it grows past this. */
+    private long compactAt;
 
-    Publisher(BlockIndex index, boolean autoCommit, boolean syncIndex) {
+    /**
+     * @param logDir where the {@link CommitLog} lives (the first store directory), or null for
+     *     none: auto-commit, or durability {@code none} (nothing is promised to survive a crash)
+     */
+    Publisher(BlockIndex index, boolean autoCommit, boolean syncIndex, io.spillway.segments.io.FileIO logIo,
+              java.nio.file.Path logDir) throws IOException {
         this.index = index;
         this.autoCommit = autoCommit;
         this.syncIndex = syncIndex;
+        this.logIo = logIo;
+        this.logDir = !autoCommit && syncIndex ? logDir : null;
+        if (this.logDir != null) {
+            compactCommitLog(COMPACT_AT_OPEN);
+        }
+    }
+
+    /** At open, a log above this size is compacted. */
+    static final long COMPACT_AT_OPEN = 1L << 20;
+    /** While open, the log is compacted when it reaches twice its compacted size, and at least this. */
+    static final long COMPACT_AT_LEAST = 64L << 20;
+
+    /**
+     * Rewrites the commit log with one entry per key the index still points at exactly as
+     * logged (a later delete, eviction or relocation makes an entry useless), if the log is
+     * larger than {@code threshold}; then opens it for appending. Called with no log open.
+     */
+    private void compactCommitLog(long threshold) throws IOException {
+        long indexed = index.getMeta(META_COMMIT_LOG_SEQ).orElse(0L);
+        CommitLog.Contents c = CommitLog.read(logIo, logDir);
+        if (c.validEnd() > threshold) {
+            Map<BlockKey, BlockLocation> newest = new java.util.LinkedHashMap<>();
+            for (CommitLog.Record r : c.records()) {
+                for (CommitLog.Entry e : r.entries()) {
+                    newest.put(e.key(), e.location());
+                }
+            }
+            List<BlockKey> keys = List.copyOf(newest.keySet());
+            List<BlockLocation> current = index.getAll(keys);
+            List<CommitLog.Entry> keep = new ArrayList<>();
+            for (int i = 0; i < keys.size(); i++) {
+                BlockLocation cur = current.get(i);
+                BlockLocation logged = newest.get(keys.get(i));
+                if (cur != null && cur.segmentId() == logged.segmentId() && cur.payloadOffset() == logged.payloadOffset()) {
+                    keep.add(new CommitLog.Entry(keys.get(i), logged));
+                }
+            }
+            // Every kept commit is in the index already: the rewrite keeps the highest sequence
+            // number, so an intact index applies none of it and a lost one all of it.
+            CommitLog.rewrite(logIo, logDir, Math.max(indexed, c.lastSeq()), keep);
+        }
+        commitLog = CommitLog.open(logIo, logDir, indexed);
+        compactAt = Math.max(COMPACT_AT_LEAST, 2 * commitLog.size());
+    }
+
+    /** Closes the commit log, if any. */
+    void close() throws IOException {
+        if (commitLog != null) {
+            commitLog.close();
+            commitLog = null;
+        }
     }
 
     /**
@@ -117,6 +183,16 @@ final class Publisher {
      * Commits or rolls back manual-commit dumps. Keys still being written take the decision when
      * they finish. Under auto-commit this does nothing.
      *
+     * <p>A commit of written blocks, with a synced index:
+     * <ol>
+     *   <li>append their locations to the {@link CommitLog} and fdatasync it;
+     *   <li>write their index entries and the log record's sequence number in one synced batch.
+     * </ol>
+     * A crash after step 1 lets recovery finish the commit from the log (the caller was never
+     * told either way, as for a dump in flight); if step 1 fails, nothing changed and the call
+     * throws. A lost or stale index is rebuilt with every logged commit it lacks. A commit of a
+     * key still being written is recorded in the index when the dump publishes, not in the log.
+     *
      * @return how many keys the call applied to
      */
     int commit(List<BlockKey> keys, boolean success) throws IOException {
@@ -126,11 +202,13 @@ final class Publisher {
         int applied = 0;
         lock.writeLock().lock();
         try (BlockIndex.Batch batch = index.batch()) {
-            for (BlockKey key : keys) {
-                BlockLocation loc = uncommitted.remove(key);
+            List<CommitLog.Entry> logged = new ArrayList<>();
+            for (BlockKey key : new java.util.LinkedHashSet<>(keys)) {
+                BlockLocation loc = uncommitted.get(key);
                 if (loc != null) {
                     if (success) {
                         batch.put(key, loc);
+                        logged.add(new CommitLog.Entry(key, loc));
                     }
                     applied++;
                     continue;
@@ -143,7 +221,23 @@ final class Publisher {
                     applied++;
                 }
             }
+            if (logDir != null && !logged.isEmpty()) {
+                if (commitLog == null) {
+                    throw new IOException("the commit log could not be reopened after its last compaction; reopen the store");
+                }
+                long seq = 0;
+                for (int from = 0; from < logged.size(); from += CommitLog.MAX_ENTRIES) {
+                    seq = commitLog.append(logged.subList(from, Math.min(logged.size(), from + CommitLog.MAX_ENTRIES)));
+                }
+                batch.putMeta(META_COMMIT_LOG_SEQ, seq);
+            }
             index.write(batch, syncIndex);
+            keys.forEach(uncommitted::remove);
+            if (commitLog != null && commitLog.size() > compactAt) {
+                commitLog.close();
+                commitLog = null;
+                compactCommitLog(0);
+            }
         } finally {
             lock.writeLock().unlock();
         }

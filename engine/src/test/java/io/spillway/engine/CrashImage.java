@@ -24,13 +24,14 @@ final class CrashImage {
     private CrashImage() {
     }
 
-    /** Copies {@code store}'s data directory (segments, not its LOCK) and index into {@code target}/data. */
+    /** Copies {@code store}'s data directory (segments and the commit log, not its LOCK) and index into {@code target}/data. */
     static Path capture(BlockStore store, Path target) throws IOException {
         Path from = store.config().storageBackends().getFirst();
         Path data = Files.createDirectories(target.resolve("data"));
         try (Stream<Path> files = Files.list(from)) {
             for (Path f : files.toList()) {
-                if (SegmentPath.parse(f.getFileName().toString()).isPresent()) {
+                String name = f.getFileName().toString();
+                if (SegmentPath.parse(name).isPresent() || name.equals(io.spillway.segments.CommitLog.FILE_NAME)) {
                     Files.copy(f, data.resolve(f.getFileName()));
                 }
             }

@@ -5,6 +5,7 @@ import io.spillway.index.IndexException;
 import io.spillway.index.IndexOptions;
 import io.spillway.segments.BlockKey;
 import io.spillway.segments.BlockLocation;
+import io.spillway.segments.CommitLog;
 import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.GroupHeader;
 import io.spillway.segments.RecordFlags;
@@ -42,7 +43,9 @@ import java.util.TreeMap;
  * <p>Checks, in order:
  * <ol>
  *   <li>The directory: temporary files of ours are problems (repair deletes them); foreign files
- *       and NFS silly-rename files are listed as notices and never touched.
+ *       and NFS silly-rename files are listed as notices and never touched. The
+ *       {@link CommitLog}: commits it holds that the index lacks are a problem (an open applies
+ *       them), a torn tail a notice.
  *   <li>Each segment: an {@code .open} one is a problem (repair: {@link OpenSegmentRecovery}, as
  *       an open would do); a sealed one must have a valid header and footer, and a scan of its
  *       group and record headers up to the footer must agree with the footer. A damaged group
@@ -217,6 +220,8 @@ public final class Fsck {
                 problem(Kind.TEMP_FILE, name, "leftover temporary file", repair && io.delete(p));
             } else if (name.equals(StoreLock.FILE_NAME) || p.toAbsolutePath().normalize().equals(indexDir.toAbsolutePath().normalize())) {
                 continue;
+            } else if (name.equals(CommitLog.FILE_NAME)) {
+                checkCommitLog(io, index);
             } else if (TempFiles.isNfsSillyRename(name)) {
                 notices.add("NFS silly-rename file " + name + " (an NFS client removes it; left alone)");
             } else {
@@ -474,6 +479,24 @@ public final class Fsck {
             ch.force(false);
         }
         return true;
+    }
+
+    /**
+     * Step 1, for the {@link CommitLog}: a torn tail is a notice (an append never acknowledged;
+     * the next open cuts it off); records above the sequence number the index holds are commits
+     * the index lacks, a problem that the next open repairs ({@link StoreRecovery}, step 9).
+     */
+    private void checkCommitLog(FileIO io, BlockIndex index) throws IOException {
+        CommitLog.Contents log = CommitLog.read(io, dir);
+        if (log.tornBytes() > 0) {
+            notices.add(CommitLog.FILE_NAME + ": " + log.tornBytes() + " bytes of a torn append after offset " + log.validEnd()
+                    + " (never acknowledged; the next open cuts them off)");
+        }
+        long indexed = index.getMeta(StoreRecovery.META_COMMIT_LOG_SEQ).orElse(0L);
+        if (log.lastSeq() > indexed) {
+            problem(Kind.UNINDEXED_RECORD, CommitLog.FILE_NAME, "records " + (indexed + 1) + " to " + log.lastSeq()
+                    + " hold commits the index lacks (the next open applies them)", false);
+        }
     }
 
     private void problem(Kind kind, String where, String detail, boolean repaired) {

@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  *       block; the others were reported failed, timed out, aborted, deleted or never committed).
  *   <li>A record above the watermark was in flight at the crash. If it was written under
  *       auto-commit it is re-indexed, the latest record of a key winning, unless the index
- *       already points elsewhere for that key (never overwritten). A manual-commit record above
+ *       already points elsewhere for that key (never overwritten; an entry into a segment that
+ *       is gone, which only a stale index holds, counts as no entry). A manual-commit record above
  *       the watermark was never committed (a commit writes its entry, which would make it
  *       live), so it stays invisible.
  *   <li>Write the added entries, and mark the segment sealed in the index, in one synced batch:
@@ -94,8 +95,20 @@ public final class OpenSegmentRecovery {
     private OpenSegmentRecovery() {
     }
 
-    /** Recovers {@code dir/seg-<segmentId>.open}; see the class comment for the steps. */
+    /** Recovers {@code dir/seg-<segmentId>.open} with every segment the index names taken as present. */
     public static Report recover(FileIO io, Path dir, long segmentId, BlockIndex index) throws IOException {
+        return recover(io, dir, segmentId, index, id -> true);
+    }
+
+    /**
+     * Recovers {@code dir/seg-<segmentId>.open}; see the class comment for the steps.
+     *
+     * @param present whether a segment id names a segment still on disk: an index entry pointing
+     *     into one that is gone (a stale index that predates its eviction) is no copy at all, so
+     *     step 4 does not let it stand in the way of the record found here
+     */
+    public static Report recover(FileIO io, Path dir, long segmentId, BlockIndex index, java.util.function.LongPredicate present)
+            throws IOException {
         long started = System.nanoTime();
         Path file = new SegmentPath(segmentId, SegmentPath.State.OPEN).in(dir);
         long fileSize;
@@ -131,8 +144,12 @@ public final class OpenSegmentRecovery {
                 List<BlockKey> keys = List.copyOf(latest.keySet());
                 List<BlockLocation> current = index.getAll(keys);
                 for (int k = 0; k < keys.size(); k++) {
-                    if (current.get(k) != null) {
+                    BlockLocation cur = current.get(k);
+                    if (cur != null && present.test(cur.segmentId())) {
                         continue; // points elsewhere (or at another copy here that step 3 kept): never overwritten
+                    }
+                    if (cur != null) {
+                        batch.remove(keys.get(k), cur); // its segment's accounting goes with it
                     }
                     int i = latest.get(keys.get(k));
                     batch.put(keys.get(k), records.get(i).location());

@@ -5,6 +5,7 @@ import io.spillway.index.IndexException;
 import io.spillway.index.SegmentStats;
 import io.spillway.segments.BlockKey;
 import io.spillway.segments.BlockLocation;
+import io.spillway.segments.CommitLog;
 import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.RecordFlags;
 import io.spillway.segments.SegmentFooter;
@@ -38,9 +39,10 @@ import org.slf4j.LoggerFactory;
  *       {@code .nfsXXXX} files included: a client deletes them when the last handle closes).
  *   <li>Remove leftover temporary files of ours (a probe file of a crashed open).
  *   <li>Finish or roll back half-done GC steps: {@link GcRecovery}, filled in by the GC.
- *   <li>Fast path: with the marker present, no {@code .open} segment and no segment id the index
- *       never handed out (which would show a stale index copied from a closed store), stop here:
- *       the index is exact. Its cost is the listing.
+ *   <li>Fast path: with the marker present, no {@code .open} segment, no segment id the index
+ *       never handed out, no segment the index has entries in missing (either would show a stale
+ *       index copied from a closed store) and no commit-log record the index lacks, stop here:
+ *       the index is exact. Its cost is the listing, the per-segment rows and the commit log.
  *   <li>An {@code .open} segment whose {@code .seg} also exists is a crash inside the sealing
  *       rename: the sealed file is complete, the open name is deleted.
  *   <li>Every remaining {@code .open} segment is recovered by {@link OpenSegmentRecovery}
@@ -48,9 +50,16 @@ import org.slf4j.LoggerFactory;
  *       sealed). Only unsealed bytes are read, so the time is that of reading them once.
  *   <li>Every sealed segment the index does not know as sealed (a lost index, or a stale one
  *       rolled back to before the seal) has its footer's live entries added where the index
- *       lacks the key (never overwriting an entry that points elsewhere); a segment whose footer
+ *       lacks the key (never overwriting an entry that points into another segment still on
+ *       disk; one into a segment that is gone is no copy at all); a segment whose footer
  *       is unreadable is scanned instead and its auto-commit records are added the same way.
  *       Segments go newest first, so the newest copy of a key wins.
+ *   <li>Manual commits the index lacks: every {@link CommitLog} record (in the first directory)
+ *       whose sequence number is above the one the index holds was appended, and synced, by a
+ *       commit whose index batch was lost with the index (or a crash came between the two).
+ *       Newest first, each entry is indexed where the index lacks its key (or points into a
+ *       segment that is gone) and the footer of its segment lists exactly that record. The
+ *       index then holds the log's last sequence number.
  *   <li>Entries that point into a segment that is gone, past a truncation or at a record that
  *       failed its check are dropped. Finding them costs a pass over the index, so it runs only
  *       when the per-segment live-record accounting shows such entries exist. The next segment
@@ -65,6 +74,8 @@ public final class StoreRecovery {
 
     /** The index metadata key of the clean-shutdown marker. */
     public static final String META_CLEAN_SHUTDOWN = "clean_shutdown";
+    /** The index metadata key of the last {@link CommitLog} record whose commit the index holds. */
+    public static final String META_COMMIT_LOG_SEQ = "commit_log_seq";
     /** The index metadata key of the next segment id (kept in sync with the engine's SegmentIds). */
     public static final String META_NEXT_SEGMENT_ID = "next_segment_id";
 
@@ -84,12 +95,12 @@ public final class StoreRecovery {
      * What a recovery did.
      *
      * @param cleanShutdown the marker was present
-     * @param fastPath steps 6 to 9 were skipped
+     * @param fastPath steps 6 to 10 were skipped
      * @param openRecovered {@code .open} segments recovered (step 7)
      * @param sealedReconciled sealed segments reconciled from their footers (step 8)
      * @param sealedScanned sealed segments with an unreadable footer, scanned (step 8)
-     * @param entriesAdded index entries added
-     * @param entriesDropped index entries dropped (step 9)
+     * @param entriesAdded index entries added (steps 7 to 9)
+     * @param entriesDropped index entries dropped (step 10)
      * @param truncatedBytes torn tail bytes dropped
      * @param unsealedBytes bytes of unsealed data scanned
      * @param tempFilesRemoved temporary files removed (step 3)
@@ -104,7 +115,7 @@ public final class StoreRecovery {
     private StoreRecovery() {
     }
 
-    /** Runs steps 1 to 9 over {@code dirs} with the hook {@code gc}. */
+    /** Runs steps 1 to 10 over {@code dirs} with the hook {@code gc}. */
     public static Report run(List<Directory> dirs, BlockIndex index, GcRecovery gc, Listener listener) throws IOException {
         long t0 = System.nanoTime();
         // Step 1.
@@ -141,7 +152,7 @@ public final class StoreRecovery {
                         temps++;
                         LOG.info("removed leftover temporary file {}", d.dir().resolve(name));
                     }
-                } else if (!name.equals(io.spillway.segments.io.StoreLock.FILE_NAME)
+                } else if (!name.equals(io.spillway.segments.io.StoreLock.FILE_NAME) && !name.equals(CommitLog.FILE_NAME)
                         && !d.dir().resolve(name).toAbsolutePath().normalize().equals(index.directory().toAbsolutePath().normalize())) {
                     foreign.add(d.dir().resolve(name).toString());
                 }
@@ -156,14 +167,19 @@ public final class StoreRecovery {
         long nextId = index.getMeta(META_NEXT_SEGMENT_ID).orElse(1L);
         long maxId = Math.max(sealed.isEmpty() ? 0 : ((TreeMap<Long, Located>) sealed).lastKey(),
                 open.isEmpty() ? 0 : ((TreeMap<Long, Located>) open).lastKey());
-        if (clean && open.isEmpty() && maxId < nextId) {
+        CommitLog.Contents log = CommitLog.read(dirs.getFirst().io(), dirs.getFirst().dir());
+        long logApplied = index.getMeta(META_COMMIT_LOG_SEQ).orElse(0L);
+        Map<Long, SegmentStats> stats = index.segmentStats();
+        boolean allThere = stats.values().stream().allMatch(st -> st.liveRecords() == 0 || sealed.containsKey(st.segmentId()));
+        if (clean && open.isEmpty() && maxId < nextId && allThere && log.lastSeq() <= logApplied) {
             Report r = new Report(true, true, 0, 0, 0, 0, 0, 0, 0, temps, foreign, (System.nanoTime() - t0) / 1_000_000);
             LOG.debug("clean shutdown: no recovery needed ({} segments)", sealed.size());
             return r;
         }
         if (clean) {
             LOG.warn("clean-shutdown marker present but {} segment(s) are open or unknown to the index (max id {}, index"
-                    + " next id {}): recovering as after a crash", open.size(), maxId, nextId);
+                    + " next id {}), or the index names a segment that is gone, or the commit log is ahead of it: recovering"
+                    + " as after a crash", open.size(), maxId, nextId);
         }
         // Step 6.
         for (var it = open.entrySet().iterator(); it.hasNext(); ) {
@@ -177,7 +193,6 @@ public final class StoreRecovery {
             }
         }
         // Steps 7 and 8, newest segment first.
-        Map<Long, SegmentStats> stats = index.segmentStats();
         Set<Long> sweep = new HashSet<>();
         Map<Long, Set<Long>> validOffsets = new HashMap<>();
         int openDone = 0;
@@ -192,7 +207,8 @@ public final class StoreRecovery {
         for (long id : all) {
             if (open.containsKey(id)) {
                 Located l = open.get(id);
-                OpenSegmentRecovery.Report r = OpenSegmentRecovery.recover(l.dir().io(), l.dir().dir(), id, index);
+                OpenSegmentRecovery.Report r = OpenSegmentRecovery.recover(l.dir().io(), l.dir().dir(), id, index,
+                        other -> sealed.containsKey(other) || open.containsKey(other));
                 openDone++;
                 added += r.addedRecords();
                 truncated += r.truncatedBytes();
@@ -210,7 +226,7 @@ public final class StoreRecovery {
                 listener.segmentDone(id, r.scannedBytes());
             } else if (!index.knownSealed(id)) {
                 Located l = sealed.get(id);
-                Reconciled r = reconcileSealed(l, index);
+                Reconciled r = reconcileSealed(l, index, other -> sealed.containsKey(other) || open.containsKey(other));
                 added += r.added();
                 reconciled += r.scanned() ? 0 : 1;
                 scanned += r.scanned() ? 1 : 0;
@@ -221,6 +237,9 @@ public final class StoreRecovery {
             index.syncWal();
         }
         // Step 9.
+        long fromLog = log.lastSeq() > logApplied ? applyCommitLog(log, logApplied, index, sealed) : 0;
+        added += fromLog;
+        // Step 10.
         for (SegmentStats s : stats.values()) {
             if (s.liveRecords() > 0 && !sealed.containsKey(s.segmentId())) {
                 sweep.add(s.segmentId());
@@ -235,9 +254,10 @@ public final class StoreRecovery {
         Report r = new Report(clean, false, openDone, reconciled, scanned, added, dropped, truncated, unsealed, temps, foreign,
                 (System.nanoTime() - t0) / 1_000_000);
         LOG.info("crash recovery: {} open segment(s) recovered ({} MiB scanned, {} torn bytes dropped), {} sealed segment(s)"
-                        + " reconciled from footers, {} by scan, {} entries added, {} dropped, {} temporary file(s) removed, in {} ms",
+                        + " reconciled from footers, {} by scan, {} entries added ({} from the commit log), {} dropped,"
+                        + " {} temporary file(s) removed, in {} ms",
                 r.openRecovered(), r.unsealedBytes() >> 20, r.truncatedBytes(), r.sealedReconciled(), r.sealedScanned(),
-                r.entriesAdded(), r.entriesDropped(), r.tempFilesRemoved(), r.millis());
+                r.entriesAdded(), fromLog, r.entriesDropped(), r.tempFilesRemoved(), r.millis());
         return r;
     }
 
@@ -259,7 +279,8 @@ public final class StoreRecovery {
     }
 
     /** Step 8 for one sealed segment. */
-    private static Reconciled reconcileSealed(Located l, BlockIndex index) throws IOException {
+    private static Reconciled reconcileSealed(Located l, BlockIndex index, java.util.function.LongPredicate present)
+            throws IOException {
         long id = l.path().segmentId();
         Path file = l.path().in(l.dir().dir());
         List<SegmentFooter.Entry> candidates;
@@ -292,7 +313,11 @@ public final class StoreRecovery {
         try (BlockIndex.Batch batch = index.batch()) {
             List<BlockLocation> current = index.getAll(candidates.stream().map(SegmentFooter.Entry::key).toList());
             for (int i = 0; i < candidates.size(); i++) {
-                if (current.get(i) == null) {
+                BlockLocation cur = current.get(i);
+                if (cur == null || !present.test(cur.segmentId())) {
+                    if (cur != null) {
+                        batch.remove(candidates.get(i).key(), cur); // its segment's accounting goes with it
+                    }
                     batch.put(candidates.get(i).key(), candidates.get(i).location().withFlags(
                             candidates.get(i).location().flags() & ~RecordFlags.NOT_LIVE));
                     added++;
@@ -310,6 +335,71 @@ public final class StoreRecovery {
         return new Reconciled(added, scanned, read);
     }
 
+    /** Step 9: returns how many entries it added. */
+    private static long applyCommitLog(CommitLog.Contents log, long applied, BlockIndex index, Map<Long, Located> sealed)
+            throws IOException {
+        Map<Long, Map<Long, SegmentFooter.Entry>> footers = new HashMap<>();
+        Map<BlockKey, BlockLocation> put = new java.util.LinkedHashMap<>();
+        long skipped = 0;
+        for (CommitLog.Record rec : log.records().reversed()) {
+            if (rec.seq() <= applied) {
+                break;
+            }
+            List<BlockKey> keys = rec.entries().stream().map(CommitLog.Entry::key).toList();
+            List<BlockLocation> current = index.getAll(keys);
+            for (int i = 0; i < keys.size(); i++) {
+                BlockLocation cur = current.get(i);
+                BlockLocation loc = rec.entries().get(i).location();
+                if (put.containsKey(keys.get(i)) || cur != null && sealed.containsKey(cur.segmentId())) {
+                    continue; // a newer commit, or an entry the index already holds, wins
+                }
+                Located where = sealed.get(loc.segmentId());
+                Map<Long, SegmentFooter.Entry> byOffset = where == null ? Map.of()
+                        : footers.computeIfAbsent(loc.segmentId(), id -> footerByOffset(where));
+                SegmentFooter.Entry e = byOffset.get(loc.payloadOffset());
+                if (e == null || !e.key().equals(keys.get(i)) || e.location().storedLength() != loc.storedLength()
+                        || e.location().payloadCrc() != loc.payloadCrc()) {
+                    skipped++; // evicted or moved by the GC since: nothing to bring back
+                    continue;
+                }
+                put.put(keys.get(i), e.location().withFlags(e.location().flags() & ~RecordFlags.NOT_LIVE));
+            }
+        }
+        try (BlockIndex.Batch batch = index.batch()) {
+            List<BlockKey> keys = List.copyOf(put.keySet());
+            List<BlockLocation> current = index.getAll(keys);
+            for (int i = 0; i < keys.size(); i++) {
+                if (current.get(i) != null) {
+                    batch.remove(keys.get(i), current.get(i)); // points into a segment that is gone
+                }
+                batch.put(keys.get(i), put.get(keys.get(i)));
+            }
+            batch.putMeta(META_COMMIT_LOG_SEQ, log.lastSeq());
+            index.write(batch, true);
+        } catch (IndexException e) {
+            throw new IOException("applying the commit log to the index failed", e);
+        }
+        LOG.info("commit log: records {} to {} were not in the index; {} committed blocks re-indexed, {} no longer on disk",
+                applied + 1, log.lastSeq(), put.size(), skipped);
+        return put.size();
+    }
+
+    /** A sealed segment's footer entries by payload offset; empty if the footer cannot be read. */
+    private static Map<Long, SegmentFooter.Entry> footerByOffset(Located l) {
+        long id = l.path().segmentId();
+        try (SegmentReader reader = SegmentReader.open(l.dir().io(), l.path().in(l.dir().dir()), id)) {
+            Map<Long, SegmentFooter.Entry> m = new HashMap<>();
+            for (SegmentFooter.Entry e : reader.readFooter().entries()) {
+                m.put(e.location().payloadOffset(), e);
+            }
+            return m;
+        } catch (IOException e) {
+            LOG.warn("segment {}: footer unreadable ({}); its logged commits cannot be checked and are not re-indexed", id,
+                    e.getMessage());
+            return Map.of();
+        }
+    }
+
     private static Set<Long> liveOffsets(List<SegmentFooter.Entry> entries) {
         Set<Long> out = new HashSet<>();
         for (SegmentFooter.Entry e : entries) {
@@ -320,7 +410,7 @@ public final class StoreRecovery {
         return out;
     }
 
-    /** Step 9: one pass over the index, dropping entries into {@code segments} that are not valid. */
+    /** Step 10: one pass over the index, dropping entries into {@code segments} that are not valid. */
     private static long sweep(BlockIndex index, Set<Long> segments, Map<Long, Set<Long>> validOffsets, Set<Long> present)
             throws IOException {
         Map<BlockKey, BlockLocation> drop = new HashMap<>();

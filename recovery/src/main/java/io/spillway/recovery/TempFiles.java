@@ -13,6 +13,8 @@ import java.util.regex.Pattern;
  *       ({@link DirectIoProbe}); left behind only when that process died during its probe.
  *   <li>{@code seg-<16 hex>.<anything>.tmp}: reserved for a segment's temporary copies (the GC's
  *       rewrites); only this exact shape is ours.
+ *   <li>{@code commits.log.tmp}: a {@link io.spillway.segments.CommitLog} rewrite a crash
+ *       interrupted before its rename (the old log is whole).
  * </ul>
  * Recovery holds the store's lock, so no live process of ours can be using one of them.
  */
@@ -25,7 +27,8 @@ public final class TempFiles {
 
     /** Whether {@code name} is a temporary file of this store. */
     public static boolean isOurs(String name) {
-        return name.startsWith(DirectIoProbe.PROBE_FILE_PREFIX) || SEGMENT_TMP.matcher(name).matches();
+        return name.startsWith(DirectIoProbe.PROBE_FILE_PREFIX) || SEGMENT_TMP.matcher(name).matches()
+                || name.equals(io.spillway.segments.CommitLog.TEMP_NAME);
     }
 
     /** Whether {@code name} is an NFS client's silly-rename file (a deleted file still open somewhere). */
