@@ -94,6 +94,16 @@ final class StoreModel {
         }
     }
 
+    /**
+     * {@code commit(keys, true)} threw (an IO fault on the commit log): nothing changed, unless
+     * its log record reached the disk before the fault, in which case a recovery finishes it.
+     */
+    void commitInDoubt(List<BlockKey> ks) {
+        for (BlockKey k : ks) {
+            state(k).may.addAll(state(k).pending);
+        }
+    }
+
     /** {@code delete(keys)} returned: none of them may load any more (invariant 3). */
     void deleted(List<BlockKey> ks) {
         for (BlockKey k : ks) {
@@ -120,13 +130,12 @@ final class StoreModel {
     }
 
     /**
-     * The index was rolled back or lost: nothing is required any more (this model does not
-     * yet demand that recovery bring every durable block back), and deleted generations may
-     * reappear.
+     * The index was rolled back or lost. Every durable block is still required: recovery
+     * rebuilds it from the segments (footers, auto-commit records past the watermark) and from
+     * the commit log (manual commits). Deleted generations may reappear.
      */
     void indexLost() {
         for (KeyState s : keys.values()) {
-            s.required = false;
             // Recovery rebuilds what it can from segments (footers, and auto-commit records past
             // the published watermark), and a delete lived only in the lost index: the deleted
             // generations' records may come back, with their own, correct bytes (README,

@@ -119,6 +119,12 @@ public final class SimDisk {
         return totalAllocated();
     }
 
+    /** Bytes allocated to one file, 0 if there is none. */
+    public synchronized long allocatedBytes(Path file) {
+        Inode i = lookup(file);
+        return i == null ? 0 : i.allocated;
+    }
+
     // ------------------------------------------------------------------ directory operations
 
     private Dir dir(Path dir) {
