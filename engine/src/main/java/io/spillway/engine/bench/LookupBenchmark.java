@@ -9,7 +9,12 @@ import io.spillway.recovery.StoreRecovery;
 import io.spillway.segments.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.Codec;
+import io.spillway.segments.SegmentWriter;
+import io.spillway.segments.io.ChannelFileIO;
+import io.spillway.segments.io.FileIO;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -99,12 +104,30 @@ public final class LookupBenchmark {
                 }
             }
             index.flush();
-            // The synthetic locations point into a segment that does not exist: only a clean
-            // open trusts the index as it is (a crash recovery would drop them as dangling).
-            StoreRecovery.markClean(index);
+            markCleanWithPlaceholder(config, index);
             progress.accept(done);
         }
         return config;
+    }
+
+    /**
+     * Makes a store whose index holds synthetic locations in segment 1 open as a clean store:
+     * writes segment 1 as an empty sealed segment (an open drops entries into a segment that does
+     * not exist), records that segment ids up to 1 are handed out, and writes the clean-shutdown
+     * marker. Only lookups may use such a store: its entries point at records that were never
+     * written (a load would report them corrupt or missing).
+     */
+    static void markCleanWithPlaceholder(StoreConfig config, BlockIndex index) throws IOException {
+        Path data = Files.createDirectories(config.storageBackends().getFirst());
+        int alignment = (int) config.alignment().bytes();
+        FileIO fileIo = new ChannelFileIO(alignment);
+        try (Arena arena = Arena.ofConfined()) {
+            SegmentWriter w = SegmentWriter.create(fileIo, data, 1, config.segmentSize().bytes(), alignment,
+                    arena.allocate(config.bufferSize().bytes(), alignment));
+            w.seal(new boolean[0]);
+        }
+        index.putMeta(StoreRecovery.META_NEXT_SEGMENT_ID, 2);
+        StoreRecovery.markClean(index);
     }
 
     /** Chain number {@code c}: {@code length} keys, each chained to the previous, as a prompt's blocks are. */

@@ -70,7 +70,7 @@ public final class RecoveryBenchmark {
                 }
             }
             index.flush();
-            StoreRecovery.markClean(index); // synthetic locations: see LookupBenchmark
+            LookupBenchmark.markCleanWithPlaceholder(config, index); // synthetic locations
         }
         long t0 = System.nanoTime();
         try (BlockIndex index = BlockIndex.open(config.indexPath(), new IndexOptions(config.indexCacheSize().bytes(), false))) {
