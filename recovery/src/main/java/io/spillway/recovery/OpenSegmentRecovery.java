@@ -8,7 +8,9 @@ import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.RecordFlags;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentHeader;
+import io.spillway.segments.SegmentPadding;
 import io.spillway.segments.SegmentPath;
+import io.spillway.segments.SegmentReader;
 import io.spillway.segments.SegmentScanner;
 import io.spillway.segments.SegmentSealer;
 import io.spillway.segments.io.FileIO;
@@ -51,6 +53,10 @@ import org.slf4j.LoggerFactory;
  *       live), so it stays invisible.
  *   <li>Write the added entries, and mark the segment sealed in the index, in one synced batch:
  *       the footer written next must agree with the index.
+ *   <li>Write zeros over any non-zero padding of the valid prefix ({@link SegmentPadding}): a
+ *       write the crash tore before its sync can leave garbage in bytes no CRC covers (the
+ *       segment header block's tail, a header block's tail, a payload's tail to the alignment)
+ *       while every checked field is intact. Synced by the next step.
  *   <li>Seal at the end of the valid prefix with {@link SegmentSealer}: the footer (records not
  *       live are flagged {@link RecordFlags#NOT_LIVE}, so a later index rebuild skips them too)
  *       overwrites the torn tail, the file is truncated after it, synced, and renamed to
@@ -167,7 +173,19 @@ public final class OpenSegmentRecovery {
         for (boolean b : live) {
             liveCount += b ? 1 : 0;
         }
-        // Step 6: seal there.
+        // Step 6: clear the padding.
+        List<SegmentPadding.Range> dirty = List.of();
+        try (SegmentReader reader = SegmentReader.open(io, file, segmentId)) {
+            SegmentPadding.Result pad = SegmentPadding.checkData(reader, records, scan.validEnd());
+            if (pad.layoutProblem() == null) {
+                dirty = pad.nonZero();
+            }
+        }
+        if (!dirty.isEmpty()) {
+            SegmentPadding.zero(io, file, dirty);
+            LOG.info("open segment {}: cleared {} padding range(s) a torn write left ({})", segmentId, dirty.size(), dirty);
+        }
+        // Step 7: seal there.
         List<SegmentFooter.Entry> marked = SegmentFooter.markLiveness(records, live);
         SegmentSealer.seal(io, dir, segmentId, scan.validEnd(), marked, scan.alignment());
         long truncated = scan.stop() == SegmentScanner.Stop.CORRUPT ? Math.max(0, fileSize - scan.validEnd()) : 0;

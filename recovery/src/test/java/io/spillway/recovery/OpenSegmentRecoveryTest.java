@@ -17,6 +17,7 @@ import io.spillway.segments.RecordFlags;
 import io.spillway.segments.RecordSource;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentLayout;
+import io.spillway.segments.SegmentPadding;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
 import io.spillway.segments.SegmentWriter;
@@ -268,6 +269,29 @@ class OpenSegmentRecoveryTest {
             assertTrue(footer.liveEntries().isEmpty());
             assertTrue(index.getAll(all.stream().map(Written::key).toList()).stream().allMatch(java.util.Objects::isNull),
                     "recovery never adds below the watermark");
+        }
+    }
+
+    /** A torn, never-synced write can garble bytes no CRC covers; recovery seals the segment with them zeroed. */
+    @Test
+    void garbageInPaddingOfTheValidPrefixIsClearedBeforeSealing() throws IOException {
+        FileIO io = io(segments, false);
+        List<Written> all = writeOpen(io, 3, i -> i);
+        Written last = all.getLast();
+        long tail = last.loc().payloadOffset() + last.loc().storedLength();
+        assertTrue(tail % ALIGN != 0, "the last payload leaves a tail");
+        scribble(openFile(segments), 2048, 16); // the segment header block's tail
+        scribble(openFile(segments), tail, 8); // the last payload's tail
+        try (BlockIndex index = openIndex()) {
+            decided(index, ends[2]);
+            OpenSegmentRecovery.Report report = OpenSegmentRecovery.recover(io, segments, ID, index);
+            assertEquals(9, report.validRecords(), "padding is not part of any check, so every record is valid");
+            assertEquals(ends[2], report.validEnd());
+            SegmentFooter footer = readFooterAndPayloads(io, sealedFile(segments), all);
+            try (SegmentReader reader = SegmentReader.open(io, sealedFile(segments), ID)) {
+                SegmentPadding.Result pad = SegmentPadding.check(reader, footer);
+                assertTrue(pad.clean(), () -> "padding left: " + pad);
+            }
         }
     }
 

@@ -1,9 +1,12 @@
 package io.spillway.segments;
 
+import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.StoreFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -80,6 +83,19 @@ public final class SegmentPadding {
      * @throws CorruptRecordException if the file is shorter than its footer says
      */
     public static Result check(SegmentReader reader, SegmentFooter footer) throws IOException {
+        return check(reader, footer, true);
+    }
+
+    /**
+     * Checks the padding of the data area only, [0, {@code dataEnd}) where {@code records}
+     * (file order, as a scan finds them) end: what an unsealed segment has. Recovery uses it to
+     * clear what a torn, never-synced write left in bytes no CRC covers before it seals.
+     */
+    public static Result checkData(SegmentReader reader, List<SegmentFooter.Entry> records, long dataEnd) throws IOException {
+        return check(reader, new SegmentFooter(reader.segmentId(), dataEnd, records), false);
+    }
+
+    private static Result check(SegmentReader reader, SegmentFooter footer, boolean footerGap) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             SegmentPadding p = new SegmentPadding(reader, arena);
             List<Group> groups;
@@ -100,9 +116,32 @@ public final class SegmentPadding {
                     p.region(loc.payloadOffset() + loc.storedLength(), paddedEnd(loc, p.alignment), Region.PAYLOAD_TAIL);
                 }
             }
-            long gap = footer.dataEnd() + SegmentFooter.HEADER_BYTES + (long) footer.entries().size() * SegmentFooter.ENTRY_BYTES;
-            p.region(gap, reader.size() - SegmentFooter.TRAILER_BYTES, Region.FOOTER_GAP);
+            if (footerGap) {
+                long gap = footer.dataEnd() + SegmentFooter.HEADER_BYTES + (long) footer.entries().size() * SegmentFooter.ENTRY_BYTES;
+                p.region(gap, reader.size() - SegmentFooter.TRAILER_BYTES, Region.FOOTER_GAP);
+            }
             return new Result(List.copyOf(p.nonZero), layout);
+        }
+    }
+
+    /**
+     * Writes zeros over {@code ranges} of {@code file} (padding, as {@link #check} found it),
+     * read-modify-write in aligned units so that O_DIRECT works. Not synced: the caller syncs.
+     */
+    public static void zero(FileIO io, Path file, List<Range> ranges) throws IOException {
+        int unit = Math.max(io.alignment(), 512);
+        try (StoreFile f = io.openWrite(file); Arena arena = Arena.ofConfined()) {
+            for (Range r : ranges) {
+                long s = SegmentLayout.alignDown(r.offset(), unit);
+                long len = SegmentLayout.alignUp(r.offset() + r.length(), unit) - s;
+                MemorySegment buf = arena.allocate(len, unit);
+                long n = f.read(buf, s);
+                if (n < len) {
+                    throw new CorruptRecordException(s + n, "segment file " + file + " ends inside the padding to clear");
+                }
+                buf.asSlice(r.offset() - s, r.length()).fill((byte) 0);
+                f.write(buf, s);
+            }
         }
     }
 
