@@ -4,7 +4,9 @@ import io.spillway.index.BlockIndex;
 import io.spillway.segments.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CommitLog;
+import io.spillway.segments.io.FileIO;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,17 +40,17 @@ final class Publisher {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     /** Manual commit with a synced index only: see {@link CommitLog}. */
     private CommitLog commitLog;
-    private final io.spillway.segments.io.FileIO logIo;
-    private final java.nio.file.Path logDir;
+    private final FileIO logIo;
+    private final Path logDir;
     /** The log is rewritten with only its live entries once it grows past this. */
     private long compactAt;
 
     /**
-     * @param logDir where the {@link CommitLog} lives (the first store directory), or null for
-     *     none: auto-commit, or durability {@code none} (nothing is promised to survive a crash)
+     * @param logDir where the {@link CommitLog} lives (the first store directory); it is used only
+     *     under manual commit with a synced index (with durability {@code none} nothing is
+     *     promised to survive a crash, and auto-commit records need no log)
      */
-    Publisher(BlockIndex index, boolean autoCommit, boolean syncIndex, io.spillway.segments.io.FileIO logIo,
-              java.nio.file.Path logDir) throws IOException {
+    Publisher(BlockIndex index, boolean autoCommit, boolean syncIndex, FileIO logIo, Path logDir) throws IOException {
         this.index = index;
         this.autoCommit = autoCommit;
         this.syncIndex = syncIndex;
@@ -203,6 +205,7 @@ final class Publisher {
         lock.writeLock().lock();
         try (BlockIndex.Batch batch = index.batch()) {
             List<CommitLog.Entry> logged = new ArrayList<>();
+            List<InFlight> writing = new ArrayList<>();
             for (BlockKey key : new java.util.LinkedHashSet<>(keys)) {
                 BlockLocation loc = uncommitted.get(key);
                 if (loc != null) {
@@ -215,9 +218,7 @@ final class Publisher {
                 }
                 InFlight t = inFlight.get(key);
                 if (t != null) {
-                    synchronized (t) {
-                        t.commitIntent = success ? InFlight.CommitIntent.COMMIT : InFlight.CommitIntent.ABORT;
-                    }
+                    writing.add(t);
                     applied++;
                 }
             }
@@ -232,7 +233,13 @@ final class Publisher {
                 batch.putMeta(META_COMMIT_LOG_SEQ, seq);
             }
             index.write(batch, syncIndex);
+            // Only now that nothing can fail any more: a failed commit changes nothing.
             keys.forEach(uncommitted::remove);
+            for (InFlight t : writing) {
+                synchronized (t) {
+                    t.commitIntent = success ? InFlight.CommitIntent.COMMIT : InFlight.CommitIntent.ABORT;
+                }
+            }
             if (commitLog != null && commitLog.size() > compactAt) {
                 commitLog.close();
                 commitLog = null;
