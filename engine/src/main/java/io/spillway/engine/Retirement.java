@@ -37,6 +37,13 @@ final class Retirement {
     static void leaveToRecovery(StoreContext ctx, SegmentWriter s, String why) {
         ctx.catalog().markFailed(s.segmentId());
         try {
+            // Its preallocation belonged to an active writer; it has none any more, so the space
+            // bound gets it back (the catalog now counts the file as allocated).
+            s.releaseReservation();
+        } catch (IOException e) {
+            LOG.warn("releasing the reserved space of segment {}: {}", s.segmentId(), e.getMessage());
+        }
+        try {
             s.close();
         } catch (IOException e) {
             LOG.warn("closing segment {}: {}", s.segmentId(), e.getMessage());

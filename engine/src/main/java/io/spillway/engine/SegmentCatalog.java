@@ -223,13 +223,16 @@ final class SegmentCatalog implements AutoCloseable {
      * The space the store's data takes: sealed (and half-evicted) segments as allocated on disk,
      * open ones by what their writers appended. The GC's watermarks and the capacity check use
      * this; the open segments' preallocated remainder is the "one segment per active writer"
-     * the capacity may be exceeded by, so the data itself can use the whole capacity.
+     * the capacity may be exceeded by, so the data itself can use the whole capacity. A failed
+     * segment has no writer any more: it counts as allocated, whatever it still holds.
      */
     long dataBytes() {
         long total = 0;
-        for (Entry e : segments.values()) {
+        for (Map.Entry<Long, Entry> me : segments.entrySet()) {
+            Entry e = me.getValue();
             try {
-                total += e.state == SegmentPath.State.OPEN ? Math.min(e.written, e.allocatedBytes()) : e.allocatedBytes();
+                boolean active = e.state == SegmentPath.State.OPEN && !failed.containsKey(me.getKey());
+                total += active ? Math.min(e.written, e.allocatedBytes()) : e.allocatedBytes();
             } catch (IOException ex) {
                 // renamed or deleted between reading its state and the stat: counted next time
             }

@@ -343,6 +343,18 @@ public final class SegmentWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Frees the blocks reserved past the file's end (an ftruncate to its own length), for a
+     * segment no writer will append to again (a failed one, left to recovery): every byte written
+     * stays, only the preallocation goes back. Not synced (nothing depends on it), so it is no
+     * retry of a failed fsync.
+     */
+    public synchronized void releaseReservation() throws IOException {
+        if (!closed) {
+            file.truncate(file.size());
+        }
+    }
+
     /** Closes the file without sealing (on failure, or at shutdown without seal). Idempotent. */
     @Override
     public synchronized void close() throws IOException {

@@ -534,7 +534,12 @@ public final class ModelRun implements AutoCloseable {
         // One segment per active writer: the dump writers and the GC's own.
         long bound = cap + config.segmentSize().bytes() * (config.streamNumber() + 1) + 64 * 1024; // + foreign files
         if (used > bound) {
-            fail("space bound broken: " + used + " bytes allocated, capacity " + cap + " + one segment per writer = " + bound);
+            StringBuilder files = new StringBuilder();
+            for (String name : disk.names(data).stream().sorted().toList()) {
+                files.append(' ').append(name).append('=').append(disk.allocatedBytes(data.resolve(name)));
+            }
+            fail("space bound broken: " + used + " bytes allocated, capacity " + cap + " + one segment per writer = " + bound
+                    + "; allocated per file:" + files);
         }
     }
 
