@@ -99,6 +99,21 @@ final class Publisher {
         compactAt = Math.max(COMPACT_AT_LEAST, 2 * commitLog.size());
     }
 
+    /**
+     * A commit whose log append failed is reported failed, yet its record may reach the disk
+     * (a failed write or sync says nothing about what did). Recording its sequence number in the
+     * index as already applied keeps recovery from ever applying it, for instance over a delete
+     * the caller made after hearing of the failure.
+     */
+    private void voidFailedAppend(IOException cause) {
+        try (BlockIndex.Batch b = index.batch()) {
+            b.putMeta(META_COMMIT_LOG_SEQ, commitLog.lastSeq());
+            index.write(b, true);
+        } catch (IOException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
     /** Closes the commit log, if any. */
     void close() throws IOException {
         if (commitLog != null) {
@@ -223,12 +238,24 @@ final class Publisher {
                 }
             }
             if (logDir != null && !logged.isEmpty()) {
-                if (commitLog == null) {
-                    throw new IOException("the commit log could not be reopened after its last compaction; reopen the store");
+                if (commitLog == null || commitLog.failed()) {
+                    // A log whose sync failed takes no more appends (a failed fsync is never retried on
+                    // the same file): its live entries go to a new file first. The same rewrite
+                    // reopens a log whose last compaction failed to.
+                    if (commitLog != null) {
+                        commitLog.close();
+                        commitLog = null;
+                    }
+                    compactCommitLog(0);
                 }
                 long seq = 0;
-                for (int from = 0; from < logged.size(); from += CommitLog.MAX_ENTRIES) {
-                    seq = commitLog.append(logged.subList(from, Math.min(logged.size(), from + CommitLog.MAX_ENTRIES)));
+                try {
+                    for (int from = 0; from < logged.size(); from += CommitLog.MAX_ENTRIES) {
+                        seq = commitLog.append(logged.subList(from, Math.min(logged.size(), from + CommitLog.MAX_ENTRIES)));
+                    }
+                } catch (IOException e) {
+                    voidFailedAppend(e);
+                    throw e;
                 }
                 batch.putMeta(META_COMMIT_LOG_SEQ, seq);
             }

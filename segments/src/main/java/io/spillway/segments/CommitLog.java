@@ -148,7 +148,7 @@ public final class CommitLog implements AutoCloseable {
         }
     }
 
-    /** The sequence number of the last record appended or found. */
+    /** The sequence number of the last record appended or found, or of the last append that failed. */
     public long lastSeq() {
         return lastSeq;
     }
@@ -160,21 +160,23 @@ public final class CommitLog implements AutoCloseable {
 
     /**
      * Appends one record of {@code entries} with the next sequence number and makes it durable
-     * (fdatasync). A failed write (ENOSPC, EIO) changes nothing: the next append overwrites the
-     * same place. After a failed sync the log refuses every later append, since a failed fsync is
-     * never retried (the kernel may have dropped the pages it could not write); the store's next
-     * open starts from what reached the disk.
+     * (fdatasync). The sequence number is used up even if the append fails, so that the caller
+     * can void it ({@link #lastSeq()}): a record whose write or sync failed may still reach the
+     * disk, and must never take effect once its caller was told it failed. After a failed write
+     * (ENOSPC, EIO) the next append overwrites the same place. After a failed sync the log takes
+     * no more appends ({@link #failed()}), since a failed fsync is never retried (the kernel may
+     * have dropped the pages it could not write): the caller rewrites the log into a new file.
      *
      * @return the record's sequence number
      */
     public long append(List<Entry> entries) throws IOException {
         if (failed) {
-            throw new IOException("the commit log failed earlier and takes no more records until the store reopens");
+            throw new IOException("the commit log's last sync failed; it takes no more records (rewrite it)");
         }
         if (entries.isEmpty() || entries.size() > MAX_ENTRIES) {
             throw new IllegalArgumentException(entries.size() + " entries in one commit-log record (1 to " + MAX_ENTRIES + ")");
         }
-        long seq = lastSeq + 1;
+        long seq = ++lastSeq;
         byte[] encoded = encode(seq, entries, unit);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(encoded.length, unit);
@@ -188,8 +190,12 @@ public final class CommitLog implements AutoCloseable {
             }
         }
         end += encoded.length;
-        lastSeq = seq;
         return seq;
+    }
+
+    /** Whether a sync failed: the log takes no more appends. */
+    public boolean failed() {
+        return failed;
     }
 
     /**

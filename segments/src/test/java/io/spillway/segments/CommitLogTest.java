@@ -106,6 +106,29 @@ class CommitLogTest {
     }
 
     @Test
+    void aFailedAppendUsesUpItsSequenceNumberAndAFailedSyncIsNeverRetried() throws IOException {
+        SegmentWriterReaderTest.FailingSyncIO io = new SegmentWriterReaderTest.FailingSyncIO(SegmentFixtures.io(dir, false));
+        try (CommitLog log = CommitLog.open(io, dir, 0)) {
+            assertEquals(1, log.append(entries(0, 1)));
+            io.failWrite.set(true);
+            assertThrows(IOException.class, () -> log.append(entries(1, 1)));
+            assertEquals(2, log.lastSeq(), "the failed record's number is used up, so the caller can void it");
+            assertFalse(log.failed(), "a failed write is no failed sync: the next append may go ahead");
+            io.failWrite.set(false);
+            assertEquals(3, log.append(entries(2, 1)));
+            io.failSync.set(true);
+            int syncs = io.syncCalls.get();
+            assertThrows(IOException.class, () -> log.append(entries(3, 1)));
+            assertTrue(log.failed());
+            io.failSync.set(false);
+            assertThrows(IOException.class, () -> log.append(entries(4, 1)));
+            assertEquals(syncs + 1, io.syncCalls.get(), "fsync is never retried on the failed log");
+        }
+        assertEquals(List.of(1L, 3L, 4L), CommitLog.read(SegmentFixtures.io(dir, false), dir).records().stream()
+                .map(CommitLog.Record::seq).toList(), "what reached the page cache reads back; the caller voids 4 in its index");
+    }
+
+    @Test
     void anEmptyRecordIsRefused() throws IOException {
         try (CommitLog log = CommitLog.open(SegmentFixtures.io(dir, false), dir, 0)) {
             assertThrows(IllegalArgumentException.class, () -> log.append(List.of()));

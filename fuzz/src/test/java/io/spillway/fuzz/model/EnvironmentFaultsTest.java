@@ -61,6 +61,28 @@ class EnvironmentFaultsTest {
         runSeed(50168, probabilities());
     }
 
+    /**
+     * Regression (found by the long profile, seed 50404): each segment that failed (a write or
+     * sync error) was left for recovery with its whole preallocation, counted only by what its
+     * writer had appended, so six failed 1 MiB segments took 6,291,456 bytes against a bound of
+     * 5,308,416. A failed segment now gives its reservation back and counts as allocated.
+     */
+    @Test
+    void regressionFailedSegmentsKeepTheSpaceBound() throws Exception {
+        runSeed(50404, probabilities());
+    }
+
+    /**
+     * Regression (found by 1,000 fault seeds, seed 50850): a commit whose commit-log sync failed
+     * threw, the caller then deleted the key, and after a process crash recovery applied the
+     * failed record from the surviving page cache: the deleted block came back with the index
+     * intact. A failed append's sequence number is now voided in the index.
+     */
+    @Test
+    void regressionAFailedCommitNeverTakesEffectLater() throws Exception {
+        runSeed(50850, probabilities());
+    }
+
     @Test
     void randomEnospcAndEioThenPowerCut() throws Exception {
         double[] p = probabilities();
