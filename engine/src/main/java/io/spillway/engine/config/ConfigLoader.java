@@ -118,6 +118,10 @@ public final class ConfigLoader {
             throw fileProblem(file, "is not valid YAML: " + e.getProblem() + where, e);
         } catch (YAMLException e) {
             throw fileProblem(file, "is not valid YAML: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            // SnakeYAML lets a scalar its own resolver took for a number escape unconverted: "._"
+            // resolves as a float and Double.valueOf(".") throws (found by the config fuzz target).
+            throw fileProblem(file, "is not valid YAML: a scalar could not be converted (" + e.getMessage() + ")", e);
         }
     }
 
