@@ -6,6 +6,7 @@ import io.spillway.fuzz.sim.SimFileIO;
 import io.spillway.segments.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.Codec;
+import io.spillway.segments.CommitLog;
 import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.GroupHeader;
 import io.spillway.segments.RecordFlags;
@@ -14,6 +15,7 @@ import io.spillway.segments.RecordSource;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentHeader;
 import io.spillway.segments.SegmentLayout;
+import io.spillway.segments.SegmentPadding;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
 import io.spillway.segments.SegmentScanner;
@@ -89,7 +91,8 @@ class FormatFuzzTest {
 
     /**
      * A whole segment file, read the way the store reads it: open (header), footer, every footer
-     * entry's payload, and a full scan; a load that passes its CRC must return the bytes written.
+     * entry's payload, fsck's padding check and a full scan; a load that passes its CRC must
+     * return the bytes written. The same bytes are also read as a commit log.
      * Input layout: byte 0 even: the rest is the file; odd: the rest patches the valid segment
      * {@link ValidSegment} (repeated: 2-byte offset, 1-byte length, that many bytes), so the
      * fuzzer gets past the checksums to the structure behind them.
@@ -150,6 +153,12 @@ class FormatFuzzTest {
                     checkOffset(expected);
                 }
             }
+            try (SegmentReader r = SegmentReader.open(io, file, ValidSegment.ID)) {
+                SegmentPadding.check(r, r.readFooter()); // fsck --deep's padding check: any result, or a CorruptRecordException
+            } catch (CorruptRecordException expected) {
+                checkOffset(expected);
+            }
+            readAsCommitLog(disk, dir, image);
             SegmentScanner.Result scan = SegmentScanner.scan(io, file, ValidSegment.ID, true, Long.MAX_VALUE);
             // With no group at all the valid prefix is the data's start, which a short file may not reach.
             long limit = Math.max(image.length, SegmentLayout.firstGroupOffset(scan.alignment()));
@@ -158,6 +167,25 @@ class FormatFuzzTest {
             }
         } catch (CorruptRecordException expected) {
             checkOffset(expected);
+        }
+    }
+
+    /**
+     * The same bytes as a {@link CommitLog}, read as recovery reads it: no exception, a valid
+     * prefix within the file and on the alignment, sequence numbers that never go down.
+     */
+    private static void readAsCommitLog(SimDisk disk, Path dir, byte[] image) throws IOException {
+        disk.plant(dir.resolve(CommitLog.FILE_NAME), image);
+        CommitLog.Contents c = CommitLog.read(new SimFileIO(disk, 512, null), dir);
+        if (c.validEnd() > image.length || c.validEnd() % 512 != 0) {
+            throw new AssertionError("commit log's valid prefix ends at " + c.validEnd() + " in a file of " + image.length + " bytes");
+        }
+        long seq = 0;
+        for (CommitLog.Record r : c.records()) {
+            if (r.seq() < seq || r.entries().isEmpty() || r.entries().size() > CommitLog.MAX_ENTRIES) {
+                throw new AssertionError("commit log record " + r.seq() + " after " + seq + " with " + r.entries().size() + " entries");
+            }
+            seq = r.seq();
         }
     }
 
