@@ -201,14 +201,14 @@ public final class StoreRecovery {
         long added = 0;
         long truncated = 0;
         long unsealed = 0;
+        java.util.function.LongPredicate present = id -> sealed.containsKey(id) || open.containsKey(id);
         Set<Long> all = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
         all.addAll(open.keySet());
         all.addAll(sealed.keySet());
         for (long id : all) {
             if (open.containsKey(id)) {
                 Located l = open.get(id);
-                OpenSegmentRecovery.Report r = OpenSegmentRecovery.recover(l.dir().io(), l.dir().dir(), id, index,
-                        other -> sealed.containsKey(other) || open.containsKey(other));
+                OpenSegmentRecovery.Report r = OpenSegmentRecovery.recover(l.dir().io(), l.dir().dir(), id, index, present);
                 openDone++;
                 added += r.addedRecords();
                 truncated += r.truncatedBytes();
@@ -226,7 +226,7 @@ public final class StoreRecovery {
                 listener.segmentDone(id, r.scannedBytes());
             } else if (!index.knownSealed(id)) {
                 Located l = sealed.get(id);
-                Reconciled r = reconcileSealed(l, index, other -> sealed.containsKey(other) || open.containsKey(other));
+                Reconciled r = reconcileSealed(l, index, present);
                 added += r.added();
                 reconciled += r.scanned() ? 0 : 1;
                 scanned += r.scanned() ? 1 : 0;
@@ -340,6 +340,7 @@ public final class StoreRecovery {
             throws IOException {
         Map<Long, Map<Long, SegmentFooter.Entry>> footers = new HashMap<>();
         Map<BlockKey, BlockLocation> put = new java.util.LinkedHashMap<>();
+        Map<BlockKey, BlockLocation> replaced = new HashMap<>(); // entries into a segment that is gone
         long skipped = 0;
         for (CommitLog.Record rec : log.records().reversed()) {
             if (rec.seq() <= applied) {
@@ -363,16 +364,18 @@ public final class StoreRecovery {
                     continue;
                 }
                 put.put(keys.get(i), e.location().withFlags(e.location().flags() & ~RecordFlags.NOT_LIVE));
+                if (cur != null) {
+                    replaced.put(keys.get(i), cur);
+                }
             }
         }
         try (BlockIndex.Batch batch = index.batch()) {
-            List<BlockKey> keys = List.copyOf(put.keySet());
-            List<BlockLocation> current = index.getAll(keys);
-            for (int i = 0; i < keys.size(); i++) {
-                if (current.get(i) != null) {
-                    batch.remove(keys.get(i), current.get(i)); // points into a segment that is gone
+            for (var p : put.entrySet()) {
+                BlockLocation gone = replaced.get(p.getKey());
+                if (gone != null) {
+                    batch.remove(p.getKey(), gone); // its segment's accounting goes with it
                 }
-                batch.put(keys.get(i), put.get(keys.get(i)));
+                batch.put(p.getKey(), p.getValue());
             }
             batch.putMeta(META_COMMIT_LOG_SEQ, log.lastSeq());
             index.write(batch, true);
