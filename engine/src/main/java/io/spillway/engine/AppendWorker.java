@@ -1,5 +1,7 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.Outcome;
+
 import io.spillway.engine.config.Compression;
 import io.spillway.engine.config.Durability;
 import io.spillway.segments.BlockLocation;

@@ -1,9 +1,10 @@
 package io.spillway.engine;
 
+
 import io.spillway.engine.config.EvictionPolicy;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.index.SegmentStats;
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
@@ -23,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * CacheLib Navy's region eviction: no per-block deletes, no directory crawls, write amplification
  * near 1 because cold data is never copied.
  *
- * <p>A pass, on its own thread every second, on demand ({@link BlockStore#gc}), or urgently when a
+ * <p>A pass, on its own thread every second, on demand ({@link SegmentStore#gc}), or urgently when a
  * writer needs a segment and the store is at capacity:
  * <ol>
  *   <li><b>TTL</b>: a sealed segment whose newest record is older than {@code ttl} is evicted
@@ -228,7 +229,7 @@ final class GarbageCollector implements AutoCloseable {
     private long evict(SegmentCatalog.Entry victim, Keep keep) throws IOException, InterruptedException {
         long id = victim.id;
         SegmentFooter footer = victim.reader().readFooter();
-        List<BlockKey> keys = footer.entries().stream().map(SegmentFooter.Entry::key).toList();
+        List<RecordKey> keys = footer.entries().stream().map(SegmentFooter.Entry::key).toList();
         List<BlockLocation> current = ctx.index().getAll(keys);
         List<GcWriter.Move> moves = new ArrayList<>();
         List<GcWriter.Move> hot = new ArrayList<>();

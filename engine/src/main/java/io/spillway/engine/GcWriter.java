@@ -1,7 +1,7 @@
 package io.spillway.engine;
 
 import io.spillway.engine.config.Durability;
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.GroupHeader;
 import io.spillway.segments.RecordSource;
@@ -51,7 +51,7 @@ final class GcWriter implements AutoCloseable {
     }
 
     /** A block to move: its key and where the index had it. */
-    record Move(BlockKey key, BlockLocation from) {
+    record Move(RecordKey key, BlockLocation from) {
     }
 
     /**
@@ -138,7 +138,7 @@ final class GcWriter implements AutoCloseable {
             segment.sync();
             ctx.metrics().syncs.increment();
         }
-        List<BlockKey> keys = new ArrayList<>(group.size());
+        List<RecordKey> keys = new ArrayList<>(group.size());
         List<BlockLocation> from = new ArrayList<>(group.size());
         for (Move m : group) {
             keys.add(m.key());

@@ -1,6 +1,6 @@
 package io.spillway.engine;
 
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 
 /**
  * The claim a dump holds on a key from dispatch until its index entry is written: a second dump
@@ -15,14 +15,14 @@ final class InFlight {
 
     enum CommitIntent { NONE, COMMIT, ABORT }
 
-    final BlockKey key;
+    final RecordKey key;
     /** The dump block that holds the claim. */
     final TaskImpl task;
     final int block;
     CommitIntent commitIntent = CommitIntent.NONE;
     boolean deleted;
 
-    InFlight(BlockKey key, TaskImpl task, int block) {
+    InFlight(RecordKey key, TaskImpl task, int block) {
         this.key = key;
         this.task = task;
         this.block = block;

@@ -1,6 +1,8 @@
 package io.spillway.engine;
 
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.Outcome;
+
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.Codec;
 import io.spillway.segments.CorruptRecordException;
@@ -85,11 +87,11 @@ final class LoadPath implements AutoCloseable {
     }
 
     /** Queues the read of block {@code i} of {@code task}. */
-    void submit(TaskImpl task, int i, BlockKey key, BlockLocation loc, List<MemorySegment> destination) {
+    void submit(TaskImpl task, int i, RecordKey key, BlockLocation loc, List<MemorySegment> destination) {
         pool.execute(() -> load(task, i, key, loc, destination));
     }
 
-    private void load(TaskImpl task, int i, BlockKey key, BlockLocation loc, List<MemorySegment> destination) {
+    private void load(TaskImpl task, int i, RecordKey key, BlockLocation loc, List<MemorySegment> destination) {
         if (!task.isPending(i)) {
             return; // the deadline took it while queued
         }
@@ -146,7 +148,7 @@ final class LoadPath implements AutoCloseable {
         task.finishClaimed(i, Outcome.OK, null, loc.rawLength());
     }
 
-    private void corrupt(TaskImpl task, int i, BlockKey key, BlockLocation loc, CorruptRecordException e) {
+    private void corrupt(TaskImpl task, int i, RecordKey key, BlockLocation loc, CorruptRecordException e) {
         ctx.metrics().corruptBlocks.increment();
         LOG.warn("block {} in segment {} at offset {} is corrupt ({}); removing it from the index", key.shortHex(),
                 loc.segmentId(), loc.payloadOffset(), e.getMessage());

@@ -1,7 +1,7 @@
 package io.spillway.engine;
 
 import io.spillway.index.BlockIndex;
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CommitLog;
 import io.spillway.segments.io.FileIO;
@@ -35,8 +35,8 @@ final class Publisher {
     private final BlockIndex index;
     private final boolean autoCommit;
     private final boolean syncIndex;
-    private final Map<BlockKey, InFlight> inFlight = new ConcurrentHashMap<>();
-    private final Map<BlockKey, BlockLocation> uncommitted = new ConcurrentHashMap<>();
+    private final Map<RecordKey, InFlight> inFlight = new ConcurrentHashMap<>();
+    private final Map<RecordKey, BlockLocation> uncommitted = new ConcurrentHashMap<>();
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     /** Manual commit with a synced index only: see {@link CommitLog}. */
     private CommitLog commitLog;
@@ -75,13 +75,13 @@ final class Publisher {
         long indexed = index.getMeta(META_COMMIT_LOG_SEQ).orElse(0L);
         CommitLog.Contents c = CommitLog.read(logIo, logDir);
         if (c.validEnd() > threshold) {
-            Map<BlockKey, BlockLocation> newest = new java.util.LinkedHashMap<>();
+            Map<RecordKey, BlockLocation> newest = new java.util.LinkedHashMap<>();
             for (CommitLog.Record r : c.records()) {
                 for (CommitLog.Entry e : r.entries()) {
                     newest.put(e.key(), e.location());
                 }
             }
-            List<BlockKey> keys = List.copyOf(newest.keySet());
+            List<RecordKey> keys = List.copyOf(newest.keySet());
             List<BlockLocation> current = index.getAll(keys);
             List<CommitLog.Entry> keep = new ArrayList<>();
             for (int i = 0; i < keys.size(); i++) {
@@ -128,7 +128,7 @@ final class Publisher {
      * timed out while its write hangs) is stale and is taken over: deduplicating against it
      * would report OK for a block that is never stored.
      */
-    InFlight claim(BlockKey key, TaskImpl task, int block) {
+    InFlight claim(RecordKey key, TaskImpl task, int block) {
         if (uncommitted.containsKey(key)) {
             return null;
         }
@@ -212,7 +212,7 @@ final class Publisher {
      *
      * @return how many keys the call applied to
      */
-    int commit(List<BlockKey> keys, boolean success) throws IOException {
+    int commit(List<RecordKey> keys, boolean success) throws IOException {
         if (autoCommit) {
             return 0;
         }
@@ -221,7 +221,7 @@ final class Publisher {
         try (BlockIndex.Batch batch = index.batch()) {
             List<CommitLog.Entry> logged = new ArrayList<>();
             List<InFlight> writing = new ArrayList<>();
-            for (BlockKey key : new java.util.LinkedHashSet<>(keys)) {
+            for (RecordKey key : new java.util.LinkedHashSet<>(keys)) {
                 BlockLocation loc = uncommitted.get(key);
                 if (loc != null) {
                     if (success) {
@@ -284,13 +284,13 @@ final class Publisher {
      *
      * @return how many keys were present in any of those states
      */
-    int delete(List<BlockKey> keys) throws IOException {
+    int delete(List<RecordKey> keys) throws IOException {
         int removed = 0;
         lock.writeLock().lock();
         try (BlockIndex.Batch batch = index.batch()) {
             List<BlockLocation> locs = index.getAll(keys);
             for (int i = 0; i < keys.size(); i++) {
-                BlockKey key = keys.get(i);
+                RecordKey key = keys.get(i);
                 boolean hit = false;
                 InFlight t = inFlight.get(key);
                 if (t != null) {
@@ -321,7 +321,7 @@ final class Publisher {
      * Removes {@code key}'s index entry if it still points at {@code expected} (a corrupt block
      * found by a load; a concurrent re-dump to a new place must not be undone).
      */
-    boolean removeIf(BlockKey key, BlockLocation expected) throws IOException {
+    boolean removeIf(RecordKey key, BlockLocation expected) throws IOException {
         lock.writeLock().lock();
         try {
             var current = index.get(key);
@@ -348,7 +348,7 @@ final class Publisher {
      *     published watermark
      * @return for each key, whether it moved
      */
-    boolean[] relocate(List<BlockKey> keys, List<BlockLocation> from, List<BlockLocation> to, long segmentId, long watermark)
+    boolean[] relocate(List<? extends RecordKey> keys, List<BlockLocation> from, List<BlockLocation> to, long segmentId, long watermark)
             throws IOException {
         boolean[] moved = new boolean[keys.size()];
         lock.writeLock().lock();
@@ -377,7 +377,7 @@ final class Publisher {
      *
      * @return how many entries were removed, and their payload bytes
      */
-    long[] removeIn(List<BlockKey> keys, long segmentId) throws IOException {
+    long[] removeIn(List<RecordKey> keys, long segmentId) throws IOException {
         long removed = 0;
         long bytes = 0;
         lock.writeLock().lock();

@@ -1,5 +1,7 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.Outcome;
+
 import java.io.IOException;
 
 /** A dump needs a new segment and the store is at its {@code capacity}. Maps to {@link Outcome#STORE_FULL}. */

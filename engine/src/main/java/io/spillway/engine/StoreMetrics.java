@@ -1,5 +1,7 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.StoreStats;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;

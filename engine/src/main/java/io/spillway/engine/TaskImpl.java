@@ -1,5 +1,9 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.Task;
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,5 +1,7 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.Outcome;
+
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;

@@ -1,11 +1,15 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.Task;
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -32,7 +36,7 @@ class BackpressureTest {
         var config = StoreFixture.config(dir).streamNumber(1).waitingQueueDepth(1).runningQueueDepth(1)
                 .timeout(Duration.ofSeconds(20)).build();
         List<BlockKey> keys = StoreFixture.keys("busy", 10);
-        try (BlockStore store = BlockStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
              Arena arena = Arena.ofShared()) {
             List<MemorySegment> src = StoreFixture.buffers(arena, keys, BLOCK);
             assertTrue(StoreFixture.await(store.dump(keys.subList(0, 1), src.subList(0, 1))).allOk());

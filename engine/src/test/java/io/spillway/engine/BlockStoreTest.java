@@ -1,10 +1,13 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -21,7 +24,7 @@ class BlockStoreTest {
 
     @Test
     void dumpLookupLoadRoundTrip() throws Exception {
-        try (BlockStore store = BlockStore.open(StoreFixture.config(dir).build()); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(StoreFixture.config(dir).build()); Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("t", 10);
             TaskResult dumped = store.dump(keys, StoreFixture.buffers(arena, keys, 64 << 10)).await(Duration.ofSeconds(30));
             assertTrue(dumped.allOk(), dumped.toString());

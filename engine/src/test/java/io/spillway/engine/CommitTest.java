@@ -1,11 +1,15 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.Task;
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.StoreConfig;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -33,7 +37,7 @@ class CommitTest {
         List<BlockKey> committed = keys.subList(0, 3);
         List<BlockKey> aborted = keys.subList(3, 6);
         List<BlockKey> undecided = keys.subList(6, 9);
-        try (BlockStore store = BlockStore.open(config); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(config); Arena arena = Arena.ofShared()) {
             TaskResult r = StoreFixture.await(store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)));
             assertTrue(r.allOk(), r.toString());
             assertEquals("{}", store.lookup(keys).toString(), "nothing is visible before commit");
@@ -48,7 +52,7 @@ class CommitTest {
             assertLoadsExactly(store, arena, committed);
             assertEquals(3, load(store, arena, aborted).counts().get(Outcome.MISSING));
         }
-        try (BlockStore store = BlockStore.open(config); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(config); Arena arena = Arena.ofShared()) {
             assertEquals("{0, 1, 2}", store.lookup(keys).toString(), "after reopen only committed blocks are visible");
             assertLoadsExactly(store, arena, committed);
             assertEquals(3, load(store, arena, undecided).counts().get(Outcome.MISSING));
@@ -61,7 +65,7 @@ class CommitTest {
         FaultyFileIO faulty = new FaultyFileIO();
         StoreConfig config = StoreFixture.config(dir).autoCommit(false).streamNumber(1).build();
         List<BlockKey> keys = StoreFixture.keys("late-commit", 3);
-        try (BlockStore store = BlockStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
              Arena arena = Arena.ofShared()) {
             assertTrue(StoreFixture.await(store.dump(keys.subList(0, 1), StoreFixture.buffers(arena, keys.subList(0, 1), BLOCK))).allOk());
             FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.WRITE);
@@ -84,7 +88,7 @@ class CommitTest {
         FaultyFileIO faulty = new FaultyFileIO();
         StoreConfig config = StoreFixture.config(dir).streamNumber(1).timeout(Duration.ofSeconds(20)).build();
         List<BlockKey> keys = StoreFixture.keys("delete", 5);
-        try (BlockStore store = BlockStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
              Arena arena = Arena.ofShared()) {
             assertTrue(StoreFixture.await(store.dump(keys.subList(0, 3), StoreFixture.buffers(arena, keys.subList(0, 3), BLOCK))).allOk());
             assertEquals(2, store.delete(List.of(keys.get(0), keys.get(2), keys.get(4))), "only stored keys count");
@@ -106,16 +110,16 @@ class CommitTest {
             assertTrue(StoreFixture.await(store.dump(keys.subList(0, 1), StoreFixture.buffers(arena, keys.subList(0, 1), BLOCK))).allOk());
             assertLoadsExactly(store, arena, keys.subList(0, 2));
         }
-        try (BlockStore store = BlockStore.open(config, new SimpleMeterRegistry(), faulty.factory())) {
+        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory())) {
             assertEquals("{0, 1}", store.lookup(keys).toString(), "deletes survive a reopen");
         }
     }
 
-    private static TaskResult load(BlockStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
+    private static TaskResult load(SegmentStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
         return StoreFixture.await(store.load(keys, StoreFixture.empty(arena, keys.size(), BLOCK)));
     }
 
-    private static void assertLoadsExactly(BlockStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
+    private static void assertLoadsExactly(SegmentStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
         List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
         TaskResult r = StoreFixture.await(store.load(keys, dst));
         assertTrue(r.allOk(), r.toString());

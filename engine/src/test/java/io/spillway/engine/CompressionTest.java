@@ -1,12 +1,15 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.TaskResult;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spillway.engine.config.Compression;
 import io.spillway.engine.config.StoreConfig;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.Codec;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
@@ -40,9 +43,9 @@ class CompressionTest {
         List<BlockKey> keys = StoreFixture.keys("lz4-compressible", BLOCKS);
         roundTrip(config, keys, CompressionTest::fillCompressible);
 
-        Map<BlockKey, Codec> codecs = storedCodecs(config.storageBackends().getFirst());
+        Map<RecordKey, Codec> codecs = storedCodecs(config.storageBackends().getFirst());
         keys.forEach(k -> assertEquals(Codec.LZ4, codecs.get(k), "codec of " + k.shortHex()));
-        try (BlockStore store = BlockStore.open(config)) {
+        try (SegmentStore store = SegmentStore.open(config)) {
             long raw = (long) BLOCKS * BLOCK;
             long allocated = store.stats().allocatedBytes();
             assertTrue(allocated < raw / 4, allocated + " bytes on disk for " + raw + " raw bytes");
@@ -55,16 +58,16 @@ class CompressionTest {
         List<BlockKey> keys = StoreFixture.keys("lz4-random", BLOCKS);
         roundTrip(config, keys, StoreFixture::fill);
 
-        Map<BlockKey, Codec> codecs = storedCodecs(config.storageBackends().getFirst());
+        Map<RecordKey, Codec> codecs = storedCodecs(config.storageBackends().getFirst());
         keys.forEach(k -> assertEquals(Codec.NONE, codecs.get(k), "random bytes are not worth compressing"));
-        try (BlockStore store = BlockStore.open(config)) {
+        try (SegmentStore store = SegmentStore.open(config)) {
             assertTrue(store.stats().allocatedBytes() >= (long) BLOCKS * BLOCK);
         }
     }
 
     /** Dumps with the given content, closes, reopens and checks every block's bytes. */
     private static void roundTrip(StoreConfig config, List<BlockKey> keys, BiConsumer<MemorySegment, BlockKey> fill) throws Exception {
-        try (BlockStore store = BlockStore.open(config); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(config); Arena arena = Arena.ofShared()) {
             List<MemorySegment> src = new ArrayList<>();
             for (BlockKey k : keys) {
                 MemorySegment m = arena.allocate(BLOCK, 4096);
@@ -75,7 +78,7 @@ class CompressionTest {
             assertTrue(r.allOk(), r.toString());
             assertEquals((long) BLOCKS * BLOCK, r.bytes(), "task bytes count raw payload");
         }
-        try (BlockStore store = BlockStore.open(config); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(config); Arena arena = Arena.ofShared()) {
             List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
             TaskResult r = StoreFixture.await(store.load(keys, dst));
             assertTrue(r.allOk(), r.toString());
@@ -97,8 +100,8 @@ class CompressionTest {
     }
 
     /** Each record's codec, read from the sealed segments' footers. */
-    private static Map<BlockKey, Codec> storedCodecs(Path data) throws Exception {
-        Map<BlockKey, Codec> out = new HashMap<>();
+    private static Map<RecordKey, Codec> storedCodecs(Path data) throws Exception {
+        Map<RecordKey, Codec> out = new HashMap<>();
         ChannelFileIO io = new ChannelFileIO(4096);
         for (Path file : StoreFixture.segmentFiles(data, SegmentPath.State.SEALED)) {
             long id = SegmentPath.parse(file.getFileName().toString()).orElseThrow().segmentId();

@@ -1,9 +1,11 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.TaskResult;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -51,7 +53,7 @@ class ConcurrencyTest {
         List<String> problems = Collections.synchronizedList(new ArrayList<>());
         CyclicBarrier start = new CyclicBarrier(THREADS);
 
-        try (BlockStore store = BlockStore.open(StoreFixture.config(dir).streamNumber(3).build());
+        try (SegmentStore store = SegmentStore.open(StoreFixture.config(dir).streamNumber(3).build());
              Arena arena = Arena.ofShared()) {
             ExecutorService pool = Executors.newFixedThreadPool(THREADS);
             try {

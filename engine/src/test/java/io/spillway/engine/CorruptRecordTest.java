@@ -1,11 +1,14 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spillway.engine.config.StoreConfig;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
@@ -39,12 +42,12 @@ class CorruptRecordTest {
         StoreConfig config = StoreFixture.config(dir).streamNumber(1).build();
         List<BlockKey> keys = StoreFixture.keys("corrupt", 8);
         BlockKey victim = keys.get(5);
-        try (BlockStore store = BlockStore.open(config); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(config); Arena arena = Arena.ofShared()) {
             assertTrue(StoreFixture.await(store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK))).allOk());
         }
         flipPayloadByte(config.storageBackends().getFirst(), victim, BLOCK / 2 + 7);
 
-        try (BlockStore store = BlockStore.open(config); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(config); Arena arena = Arena.ofShared()) {
             assertEquals(keys.size(), store.lookup(keys).cardinality(), "corruption is found by loads, not by lookups");
             List<MemorySegment> dst = keys.stream().map(k -> StoreFixture.patterned(arena, BLOCK, PATTERN)).toList();
             TaskResult r = StoreFixture.await(store.load(keys, dst));

@@ -1,8 +1,12 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.Task;
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -36,7 +40,7 @@ public final class CrashChildMain {
         Path root = Path.of(args[0]);
         String namespace = args[1];
         Random random = new Random(Long.parseLong(args[2]));
-        try (BlockStore store = BlockStore.open(config(root)); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(config(root)); Arena arena = Arena.ofShared()) {
             System.out.println("READY");
             System.out.flush();
             int next = 0;

@@ -25,7 +25,7 @@ final class CrashImage {
     }
 
     /** Copies {@code store}'s data directory (segments and the commit log, not its LOCK) and index into {@code target}/data. */
-    static Path capture(BlockStore store, Path target) throws IOException {
+    static Path capture(SegmentStore store, Path target) throws IOException {
         Path from = store.config().storageBackends().getFirst();
         Path data = Files.createDirectories(target.resolve("data"));
         try (Stream<Path> files = Files.list(from)) {

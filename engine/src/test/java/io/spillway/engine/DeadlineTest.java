@@ -1,12 +1,16 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.Task;
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.StoreConfig;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.SegmentPath;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -35,14 +39,14 @@ class DeadlineTest {
     private final FaultyFileIO faulty = new FaultyFileIO();
     private final List<BlockKey> keys = StoreFixture.keys("deadline", 6);
     private StoreConfig config;
-    private BlockStore store;
+    private SegmentStore store;
     private Arena arena;
 
     @BeforeEach
     void open() throws Exception {
         // One writer, so a later dump's success proves the writer is past the hung group.
         config = StoreFixture.config(dir).streamNumber(1).timeout(TIMEOUT).build();
-        store = BlockStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
         arena = Arena.ofShared();
     }
 
@@ -150,7 +154,7 @@ class DeadlineTest {
         gate.open();
         gate.awaitPassed(1, Duration.ofSeconds(5));
         Thread.sleep(200);
-        store = BlockStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
         assertEquals(List.of(), StoreFixture.segmentFiles(config.storageBackends().getFirst(), SegmentPath.State.OPEN));
         assertLoads(keys.subList(0, 1));
         assertTrue(dump(keys.get(2)).allOk());
@@ -175,7 +179,7 @@ class DeadlineTest {
         assertLoads(keys.subList(0, 3));
 
         store.close();
-        store = BlockStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
         assertEquals(List.of(), StoreFixture.segmentFiles(config.storageBackends().getFirst(), SegmentPath.State.OPEN),
                 "recovery sealed the failed segment");
         assertLoads(keys.subList(0, 3));

@@ -1,11 +1,13 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.TaskResult;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.StoreConfig;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.io.ChannelFileIO;
 import io.spillway.segments.io.DirectIoProbe;
 import java.io.IOException;
@@ -32,11 +34,11 @@ class DirectAndBufferedIoTest {
     enum Mode {
         DIRECT, BUFFERED, CHANNEL;
 
-        BlockStore open(StoreConfig base) throws IOException {
+        SegmentStore open(StoreConfig base) throws IOException {
             return switch (this) {
-                case DIRECT -> BlockStore.open(base.toBuilder().ioDirect(true).build());
-                case BUFFERED -> BlockStore.open(base.toBuilder().ioDirect(false).build());
-                case CHANNEL -> BlockStore.open(base, new SimpleMeterRegistry(), (dir, direct, alignment) -> new ChannelFileIO(alignment));
+                case DIRECT -> SegmentStore.open(base.toBuilder().ioDirect(true).build());
+                case BUFFERED -> SegmentStore.open(base.toBuilder().ioDirect(false).build());
+                case CHANNEL -> SegmentStore.open(base, new SimpleMeterRegistry(), (dir, direct, alignment) -> new ChannelFileIO(alignment));
             };
         }
     }
@@ -55,7 +57,7 @@ class DirectAndBufferedIoTest {
         }
         StoreConfig config = StoreFixture.config(dir).build();
         List<BlockKey> keys = StoreFixture.keys("io-" + mode, SIZES.length * 4);
-        try (BlockStore store = mode.open(config); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = mode.open(config); Arena arena = Arena.ofShared()) {
             assertEquals(mode == Mode.DIRECT, store.directIo(), "directIo() for " + mode);
             assertEquals(mode == Mode.DIRECT, store.stats().directIo());
             TaskResult dumped = StoreFixture.await(store.dump(keys, sources(arena, keys)));
@@ -63,7 +65,7 @@ class DirectAndBufferedIoTest {
             assertEquals(0, dumped.deduplicated());
             assertTrue(dumped.durable(), "durability batch acknowledges durable blocks");
         }
-        try (BlockStore store = mode.open(config)) {
+        try (SegmentStore store = mode.open(config)) {
             assertLoadsExactly(store, keys);
         }
     }
@@ -74,14 +76,14 @@ class DirectAndBufferedIoTest {
         StoreConfig config = StoreFixture.config(dir).build();
         List<BlockKey> first = StoreFixture.keys("direct-first", 10);
         List<BlockKey> second = StoreFixture.keys("buffered-second", 10);
-        try (BlockStore store = Mode.DIRECT.open(config); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = Mode.DIRECT.open(config); Arena arena = Arena.ofShared()) {
             assertTrue(StoreFixture.await(store.dump(first, sources(arena, first))).allOk());
         }
-        try (BlockStore store = Mode.BUFFERED.open(config); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = Mode.BUFFERED.open(config); Arena arena = Arena.ofShared()) {
             assertLoadsExactly(store, first);
             assertTrue(StoreFixture.await(store.dump(second, sources(arena, second))).allOk());
         }
-        try (BlockStore store = Mode.DIRECT.open(config)) {
+        try (SegmentStore store = Mode.DIRECT.open(config)) {
             assertLoadsExactly(store, first);
             assertLoadsExactly(store, second);
         }
@@ -93,7 +95,7 @@ class DirectAndBufferedIoTest {
         List<BlockKey> keys = StoreFixture.keys("pieces", 6);
         int[] pieces = {3000, 4097, 1, 12_000}; // 19 098 bytes, no piece aligned
         int total = 19_098;
-        try (BlockStore store = Mode.DIRECT.open(StoreFixture.config(dir).build())) {
+        try (SegmentStore store = Mode.DIRECT.open(StoreFixture.config(dir).build())) {
             List<List<MemorySegment>> src = new ArrayList<>();
             for (BlockKey k : keys) {
                 MemorySegment whole = MemorySegment.ofArray(new byte[total]);
@@ -136,7 +138,7 @@ class DirectAndBufferedIoTest {
         return out;
     }
 
-    private static void assertLoadsExactly(BlockStore store, List<BlockKey> keys) throws Exception {
+    private static void assertLoadsExactly(SegmentStore store, List<BlockKey> keys) throws Exception {
         assertEquals(keys.size(), store.lookupPrefix(keys));
         try (Arena arena = Arena.ofShared()) {
             List<MemorySegment> dst = new ArrayList<>();

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * can aim at one group's write or one payload's read. Syncs are all subject to faults; arm a sync
  * fault only once a segment is active (after a first dump), or the segment's creation meets it.
  *
- * <p>Use through {@link #factory()}: {@code BlockStore.open(config, registry, faulty.factory())}.
+ * <p>Use through {@link #factory()}: {@code SegmentStore.open(config, registry, faulty.factory())}.
  * One instance serves one single-backend store at a time.
  */
 final class FaultyFileIO implements FileIO {

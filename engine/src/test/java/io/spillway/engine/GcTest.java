@@ -1,5 +1,8 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +11,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.Capacity;
 import io.spillway.engine.config.StoreConfig;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.SegmentPath;
 import java.lang.foreign.Arena;
@@ -39,7 +42,7 @@ class GcTest {
         return StoreFixture.config(dir).segmentSize(ByteSize.ofBytes(SEGMENT)).streamNumber(1).bufferSize(ByteSize.ofMiB(1));
     }
 
-    private static void dumpAll(BlockStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
+    private static void dumpAll(SegmentStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
         for (int i = 0; i < keys.size(); i += 4) {
             List<BlockKey> batch = keys.subList(i, Math.min(keys.size(), i + 4));
             TaskResult r = StoreFixture.await(store.dump(batch, StoreFixture.buffers(arena, batch, BLOCK)));
@@ -50,7 +53,7 @@ class GcTest {
     @Test
     void spaceStaysWithinCapacityPlusOneSegmentPerWriterAndOldBlocksGo() throws Exception {
         long capacity = 6 * SEGMENT;
-        try (BlockStore store = BlockStore.open(config().capacity(Capacity.of(ByteSize.ofBytes(capacity))).build());
+        try (SegmentStore store = SegmentStore.open(config().capacity(Capacity.of(ByteSize.ofBytes(capacity))).build());
              Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("cap", 200); // 50 MiB through a 24 MiB store
             long peak = 0;
@@ -77,7 +80,7 @@ class GcTest {
     @Test
     void watermarkPassEvictsDownToTheLowWatermark() throws Exception {
         long capacity = 10 * SEGMENT;
-        try (BlockStore store = BlockStore.open(config().capacity(Capacity.of(ByteSize.ofBytes(capacity)))
+        try (SegmentStore store = SegmentStore.open(config().capacity(Capacity.of(ByteSize.ofBytes(capacity)))
                 .gcHighWatermark(0.5).gcLowWatermark(0.3).build()); Arena arena = Arena.ofShared()) {
             dumpAll(store, arena, StoreFixture.keys("wm", 120)); // ~ 8 segments
             GcReport report = store.gc(-1);
@@ -88,7 +91,7 @@ class GcTest {
 
     @Test
     void loadsDuringForcedEvictionSucceedOrMissButNeverFailOrLie() throws Exception {
-        try (BlockStore store = BlockStore.open(config().streamNumber(2).build()); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(config().streamNumber(2).build()); Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("race", 96);
             dumpAll(store, arena, keys);
             AtomicBoolean stop = new AtomicBoolean();
@@ -141,7 +144,7 @@ class GcTest {
 
     @Test
     void conditionalRelocationLosesToADeleteAndToARedump() throws Exception {
-        try (BlockStore store = BlockStore.open(config().build()); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(config().build()); Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("cas", 2);
             dumpAll(store, arena, keys);
             StoreContext ctx = store.context();
@@ -167,7 +170,7 @@ class GcTest {
 
     @Test
     void hotBlocksAreReinsertedWithTheirBytesAndColdOnesEvicted() throws Exception {
-        try (BlockStore store = BlockStore.open(config().reinsertHits(2).reinsertBudgetPercent(100).build());
+        try (SegmentStore store = SegmentStore.open(config().reinsertHits(2).reinsertBudgetPercent(100).build());
              Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("hot", 24); // 6 MiB: the first 4 MiB segment is sealed
             dumpAll(store, arena, keys);
@@ -188,7 +191,7 @@ class GcTest {
 
     @Test
     void sparseSegmentsAreCompacted() throws Exception {
-        try (BlockStore store = BlockStore.open(config().compactionThreshold(0.5).build()); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(config().compactionThreshold(0.5).build()); Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("sparse", 30);
             dumpAll(store, arena, keys);
             List<BlockKey> dead = new ArrayList<>();
@@ -215,7 +218,7 @@ class GcTest {
     void fullDiskFailsDumpsFastKeepsLoadsAndLosesNothingCommitted() throws Exception {
         FaultyFileIO faulty = new FaultyFileIO();
         StoreConfig cfg = config().build();
-        try (BlockStore store = BlockStore.open(cfg, new SimpleMeterRegistry(), faulty.factory()); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(cfg, new SimpleMeterRegistry(), faulty.factory()); Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("enospc", 8);
             dumpAll(store, arena, keys);
             faulty.diskFull(true);
@@ -233,7 +236,7 @@ class GcTest {
             assertTrue(loaded.allOk(), "loads keep working on a full disk: " + loaded);
             faulty.diskFull(false);
         }
-        try (BlockStore store = BlockStore.open(cfg, new SimpleMeterRegistry(), faulty.factory()); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(cfg, new SimpleMeterRegistry(), faulty.factory()); Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("enospc", 8);
             List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
             TaskResult loaded = StoreFixture.await(store.load(keys, dst));
@@ -244,7 +247,7 @@ class GcTest {
 
     @Test
     void expiredBlocksAreDeadToLoadsAndEvicted() throws Exception {
-        try (BlockStore store = BlockStore.open(config().ttl(Duration.ofMillis(300)).build()); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(config().ttl(Duration.ofMillis(300)).build()); Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("ttl", 20);
             dumpAll(store, arena, keys);
             Thread.sleep(400);
@@ -259,7 +262,7 @@ class GcTest {
     void anInterruptedEvictionIsFinishedAtOpen() throws Exception {
         StoreConfig cfg = config().build();
         List<BlockKey> keys = StoreFixture.keys("interrupted", 24);
-        try (BlockStore store = BlockStore.open(cfg); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(cfg); Arena arena = Arena.ofShared()) {
             dumpAll(store, arena, keys);
         }
         // A crash right after eviction step 2: the first sealed segment renamed to .deleted.
@@ -267,7 +270,7 @@ class GcTest {
         Path first = StoreFixture.segmentFiles(data, SegmentPath.State.SEALED).getFirst();
         SegmentPath p = SegmentPath.parse(first.getFileName().toString()).orElseThrow();
         java.nio.file.Files.move(first, p.as(SegmentPath.State.DELETING).in(data));
-        try (BlockStore store = BlockStore.open(cfg)) {
+        try (SegmentStore store = SegmentStore.open(cfg)) {
             assertEquals(List.of(), StoreFixture.segmentFiles(data, SegmentPath.State.DELETING));
             assertEquals(0, store.lookupPrefix(keys), "the evicted segment's blocks are gone from the index");
             assertTrue(store.lookup(keys).cardinality() > 0, "later segments are untouched");

@@ -1,11 +1,14 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spillway.engine.config.ByteSize;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -32,13 +35,13 @@ class InvalidInputTest {
     @TempDir
     Path dir;
 
-    private BlockStore store;
+    private SegmentStore store;
     private Arena arena;
     private final List<BlockKey> keys = StoreFixture.keys("invalid", 3);
 
     @BeforeEach
     void open() throws Exception {
-        store = BlockStore.open(StoreFixture.config(dir).segmentSize(ByteSize.ofMiB(1)).timeout(Duration.ofSeconds(5)).build());
+        store = SegmentStore.open(StoreFixture.config(dir).segmentSize(ByteSize.ofMiB(1)).timeout(Duration.ofSeconds(5)).build());
         arena = Arena.ofShared();
     }
 

@@ -1,10 +1,13 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spillway.recovery.Fsck;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.io.StoreLock;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -66,7 +69,7 @@ class KillNineTest {
             }
             assertEquals(target, ackedThisCycle, () -> "child ended early: " + readQuietly(dir.resolve("child.err")));
             assertTrue(StoreLock.holder(dir.resolve("data")).isEmpty(), "a dead child's lock is free");
-            try (BlockStore store = BlockStore.open(CrashChildMain.config(dir)); Arena arena = Arena.ofShared()) {
+            try (SegmentStore store = SegmentStore.open(CrashChildMain.config(dir)); Arena arena = Arena.ofShared()) {
                 // Every acknowledged block, byte-identical.
                 List<MemorySegment> dst = StoreFixture.empty(arena, acked.size(), CrashChildMain.BLOCK);
                 TaskResult r = StoreFixture.await(store.load(acked, dst));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spillway.engine.config.StoreConfig;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.io.StoreLockedException;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -34,21 +34,21 @@ class SecondOpenerTest {
         List<BlockKey> keys = StoreFixture.keys("second", 4);
         Path alias = Files.createSymbolicLink(dir.resolve("alias"), config.storageBackends().getFirst().toAbsolutePath());
         try (Arena arena = Arena.ofShared()) {
-            try (BlockStore first = BlockStore.open(config)) {
-                StoreLockedException e = assertThrows(StoreLockedException.class, () -> BlockStore.open(config));
+            try (SegmentStore first = SegmentStore.open(config)) {
+                StoreLockedException e = assertThrows(StoreLockedException.class, () -> SegmentStore.open(config));
                 assertTrue(e.getMessage().contains("pid " + self), e.getMessage());
                 assertEquals(self, e.ownerPid().orElseThrow());
                 // Through another name for the same directory, too.
                 StoreLockedException viaAlias = assertThrows(StoreLockedException.class,
-                        () -> BlockStore.open(StoreFixture.config(dir).storageBackend(alias).build()));
+                        () -> SegmentStore.open(StoreFixture.config(dir).storageBackend(alias).build()));
                 assertTrue(viaAlias.getMessage().contains("pid " + self), viaAlias.getMessage());
 
                 // The refused opens took nothing from the first store.
                 assertTrue(StoreFixture.await(first.dump(keys, StoreFixture.buffers(arena, keys, BLOCK))).allOk());
                 assertEquals(keys.size(), first.lookupPrefix(keys));
-                assertThrows(StoreLockedException.class, () -> BlockStore.open(config));
+                assertThrows(StoreLockedException.class, () -> SegmentStore.open(config));
             }
-            try (BlockStore second = BlockStore.open(config)) {
+            try (SegmentStore second = SegmentStore.open(config)) {
                 List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
                 assertTrue(StoreFixture.await(second.load(keys, dst)).allOk());
                 assertTrue(StoreFixture.matches(dst.get(3), keys.get(3)));
@@ -68,14 +68,14 @@ class SecondOpenerTest {
             BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("OPEN " + child.pid(), out.readLine(), () -> "child failed: " + readQuietly(dir.resolve("child.err")));
 
-            StoreLockedException e = assertThrows(StoreLockedException.class, () -> BlockStore.open(StoreFixture.config(dir).build()));
+            StoreLockedException e = assertThrows(StoreLockedException.class, () -> SegmentStore.open(StoreFixture.config(dir).build()));
             assertTrue(e.getMessage().contains("locked by pid " + child.pid()), e.getMessage());
             assertEquals(child.pid(), e.ownerPid().orElseThrow());
 
             child.getOutputStream().close(); // the child closes its store and exits
             assertTrue(child.waitFor(30, TimeUnit.SECONDS), "child did not exit");
             assertEquals(0, child.exitValue(), () -> readQuietly(dir.resolve("child.err")));
-            try (BlockStore store = BlockStore.open(StoreFixture.config(dir).build())) {
+            try (SegmentStore store = SegmentStore.open(StoreFixture.config(dir).build())) {
                 assertEquals(0, store.stats().segments());
             }
         } finally {

@@ -14,7 +14,7 @@ public final class StoreHolderMain {
     }
 
     public static void main(String[] args) throws Exception {
-        try (BlockStore store = BlockStore.open(StoreConfig.builder().storageBackend(Path.of(args[0])).build())) {
+        try (SegmentStore store = SegmentStore.open(StoreConfig.builder().storageBackend(Path.of(args[0])).build())) {
             System.out.println("OPEN " + ProcessHandle.current().pid());
             System.out.flush();
             while (System.in.read() >= 0) {

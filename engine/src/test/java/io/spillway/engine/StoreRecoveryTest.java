@@ -1,5 +1,8 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +11,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.recovery.StoreRecovery;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
 import java.io.IOException;
@@ -34,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole store open path after crashes: crash images (segment copies plus an index
- * checkpoint of a live store) are damaged, then opened with {@link BlockStore#open}.
+ * checkpoint of a live store) are damaged, then opened with {@link SegmentStore#open}.
  */
 class StoreRecoveryTest {
 
@@ -59,7 +63,7 @@ class StoreRecoveryTest {
         return StoreFixture.config(root).streamNumber(1);
     }
 
-    private void dumpAll(BlockStore store, List<BlockKey> keys, int perTask, int size) throws Exception {
+    private void dumpAll(SegmentStore store, List<BlockKey> keys, int perTask, int size) throws Exception {
         for (int i = 0; i < keys.size(); i += perTask) {
             List<BlockKey> k = keys.subList(i, Math.min(keys.size(), i + perTask));
             TaskResult r = StoreFixture.await(store.dump(k, StoreFixture.buffers(arena, k, size)));
@@ -68,7 +72,7 @@ class StoreRecoveryTest {
     }
 
     /** Loads every key: those in {@code expected} must load byte-identical, no other may load at all. */
-    private void assertExactly(BlockStore store, List<BlockKey> all, Set<BlockKey> expected, int size) throws Exception {
+    private void assertExactly(SegmentStore store, List<BlockKey> all, Set<? extends RecordKey> expected, int size) throws Exception {
         BitSet hits = store.lookup(all);
         List<MemorySegment> dst = StoreFixture.empty(arena, all.size(), size);
         TaskResult r = StoreFixture.await(store.load(all, dst));
@@ -116,15 +120,15 @@ class StoreRecoveryTest {
     /** A live store with 12 acknowledged groups of 3 blocks in one open segment, captured as a crash image. */
     private List<BlockKey> imageOfTwelveGroups(Path image) throws Exception {
         List<BlockKey> keys = StoreFixture.keys("trunc", 36);
-        try (BlockStore store = BlockStore.open(config(dir.resolve("live")).build())) {
+        try (SegmentStore store = SegmentStore.open(config(dir.resolve("live")).build())) {
             dumpAll(store, keys, 3, BLOCK);
             CrashImage.capture(store, image);
         }
         return keys;
     }
 
-    private static Set<BlockKey> keysOfGroupsEndingBy(List<CrashImage.Group> groups, long cut) {
-        Set<BlockKey> out = new HashSet<>();
+    private static Set<RecordKey> keysOfGroupsEndingBy(List<CrashImage.Group> groups, long cut) {
+        Set<RecordKey> out = new HashSet<>();
         for (CrashImage.Group g : groups) {
             if (g.end() <= cut) {
                 g.records().forEach(e -> out.add(e.key()));
@@ -155,7 +159,7 @@ class StoreRecoveryTest {
             try (FileChannel ch = FileChannel.open(root.resolve("data").resolve(seg.getFileName()), StandardOpenOption.WRITE)) {
                 ch.truncate(cut);
             }
-            try (BlockStore store = BlockStore.open(config(root).build())) {
+            try (SegmentStore store = SegmentStore.open(config(root).build())) {
                 assertExactly(store, keys, keysOfGroupsEndingBy(groups, cut), BLOCK);
                 assertEquals(1, store.recoveryReport().openRecovered());
             }
@@ -180,7 +184,7 @@ class StoreRecoveryTest {
             try (FileChannel ch = FileChannel.open(root.resolve("data").resolve(seg.getFileName()), StandardOpenOption.WRITE)) {
                 ch.write(ByteBuffer.wrap(junk), from);
             }
-            try (BlockStore store = BlockStore.open(config(root).build())) {
+            try (SegmentStore store = SegmentStore.open(config(root).build())) {
                 assertExactly(store, keys, keysOfGroupsEndingBy(groups, from), BLOCK);
             }
             deleteTree(root);
@@ -192,13 +196,13 @@ class StoreRecoveryTest {
         List<BlockKey> keys = StoreFixture.keys("lost", 300);
         Path image = dir.resolve("image");
         int size = 64 << 10;
-        try (BlockStore store = BlockStore.open(config(dir.resolve("live")).build())) {
+        try (SegmentStore store = SegmentStore.open(config(dir.resolve("live")).build())) {
             dumpAll(store, keys, 4, size);
             CrashImage.capture(store, image);
         }
         assertTrue(StoreFixture.segmentFiles(image.resolve("data"), SegmentPath.State.SEALED).size() >= 2);
         deleteTree(image.resolve("data").resolve("index"));
-        try (BlockStore store = BlockStore.open(config(image).build(), new SimpleMeterRegistry(), ShuffledListingIO.factory(3))) {
+        try (SegmentStore store = SegmentStore.open(config(image).build(), new SimpleMeterRegistry(), ShuffledListingIO.factory(3))) {
             StoreRecovery.Report r = store.recoveryReport();
             assertEquals(1, r.openRecovered());
             assertTrue(r.sealedReconciled() >= 2, r::toString);
@@ -206,7 +210,7 @@ class StoreRecoveryTest {
             assertExactly(store, keys, new HashSet<>(keys), size);
         }
         // And the next open is a clean one.
-        try (BlockStore store = BlockStore.open(config(image).build())) {
+        try (SegmentStore store = SegmentStore.open(config(image).build())) {
             assertTrue(store.recoveryReport().fastPath());
             assertEquals(keys.size(), store.lookupPrefix(keys));
         }
@@ -216,12 +220,12 @@ class StoreRecoveryTest {
     void unreadableIndexIsMovedAsideAndRebuilt() throws Exception {
         List<BlockKey> keys = StoreFixture.keys("broken", 40);
         Path root = dir.resolve("store");
-        try (BlockStore store = BlockStore.open(config(root).build())) {
+        try (SegmentStore store = SegmentStore.open(config(root).build())) {
             dumpAll(store, keys, 4, BLOCK);
         }
         Path index = root.resolve("data").resolve("index");
         Files.writeString(index.resolve("CURRENT"), "MANIFEST-999999\n"); // names a manifest that does not exist
-        try (BlockStore store = BlockStore.open(config(root).build())) {
+        try (SegmentStore store = SegmentStore.open(config(root).build())) {
             assertExactly(store, keys, new HashSet<>(keys), BLOCK);
         }
         try (Stream<Path> s = Files.list(root.resolve("data"))) {
@@ -236,7 +240,7 @@ class StoreRecoveryTest {
         List<BlockKey> rolledBack = StoreFixture.keys("rolled-back", 20);
         Path root = dir.resolve("store");
         StoreConfig manual = config(root).autoCommit(false).build();
-        try (BlockStore store = BlockStore.open(manual)) {
+        try (SegmentStore store = SegmentStore.open(manual)) {
             dumpAll(store, committed, 4, BLOCK);
             store.commit(committed, true);
             dumpAll(store, rolledBack, 4, BLOCK);
@@ -245,7 +249,7 @@ class StoreRecoveryTest {
         deleteTree(root.resolve("data").resolve("index"));
         List<BlockKey> all = new ArrayList<>(committed);
         all.addAll(rolledBack);
-        try (BlockStore store = BlockStore.open(manual)) {
+        try (SegmentStore store = SegmentStore.open(manual)) {
             assertExactly(store, all, new HashSet<>(committed), BLOCK);
         }
     }
@@ -264,7 +268,7 @@ class StoreRecoveryTest {
                 .build();
         Path kept = dir.resolve("kept");
         Path lost = dir.resolve("lost");
-        try (BlockStore store = BlockStore.open(live)) {
+        try (SegmentStore store = SegmentStore.open(live)) {
             dumpAll(store, committed, 4, BLOCK);
             dumpAll(store, rolledBack, 4, BLOCK);
             dumpAll(store, deleted, 4, BLOCK);
@@ -280,11 +284,11 @@ class StoreRecoveryTest {
         List<BlockKey> all = new ArrayList<>(committed);
         all.addAll(rolledBack);
         all.addAll(deleted);
-        try (BlockStore store = BlockStore.open(config(kept).autoCommit(false).build())) {
+        try (SegmentStore store = SegmentStore.open(config(kept).autoCommit(false).build())) {
             assertExactly(store, all, new HashSet<>(committed), BLOCK);
         }
         deleteTree(lost.resolve("data").resolve("index"));
-        try (BlockStore store = BlockStore.open(config(lost).autoCommit(false).build())) {
+        try (SegmentStore store = SegmentStore.open(config(lost).autoCommit(false).build())) {
             assertTrue(store.recoveryReport().entriesAdded() >= committed.size(), store.recoveryReport()::toString);
             // Deleted keys may come back here (a delete lived only in the lost index); rolled-back ones never.
             List<BlockKey> checked = new ArrayList<>(committed);
@@ -299,7 +303,7 @@ class StoreRecoveryTest {
         int size = 64 << 10;
         Path image = dir.resolve("image");
         Path old = dir.resolve("old-index");
-        try (BlockStore store = BlockStore.open(config(dir.resolve("live")).build())) {
+        try (SegmentStore store = SegmentStore.open(config(dir.resolve("live")).build())) {
             dumpAll(store, keys.subList(0, 60), 4, size);
             store.indexForTests().checkpoint(old);
             dumpAll(store, keys.subList(60, keys.size()), 4, size);
@@ -307,7 +311,7 @@ class StoreRecoveryTest {
         }
         deleteTree(image.resolve("data").resolve("index"));
         copyTree(old, image.resolve("data").resolve("index"));
-        try (BlockStore store = BlockStore.open(config(image).build())) {
+        try (SegmentStore store = SegmentStore.open(config(image).build())) {
             assertEquals(keys.size() - 60, store.recoveryReport().entriesAdded());
             assertExactly(store, keys, new HashSet<>(keys), size);
         }
@@ -319,7 +323,7 @@ class StoreRecoveryTest {
         FaultyFileIO faulty = new FaultyFileIO();
         List<BlockKey> keys = StoreFixture.keys("failed", 2);
         Path image = dir.resolve("image");
-        try (BlockStore store = BlockStore.open(config(dir.resolve("live")).build(), new SimpleMeterRegistry(), faulty.factory())) {
+        try (SegmentStore store = SegmentStore.open(config(dir.resolve("live")).build(), new SimpleMeterRegistry(), faulty.factory())) {
             dumpAll(store, keys.subList(0, 1), 1, BLOCK);
             faulty.fail(FaultyFileIO.Op.SYNC, 1);
             TaskResult r = StoreFixture.await(store.dump(keys.subList(1, 2), StoreFixture.buffers(arena, keys.subList(1, 2), BLOCK)));
@@ -327,7 +331,7 @@ class StoreRecoveryTest {
             CrashImage.capture(store, image); // a kill -9 now: the failed record's bytes are on disk
             faulty.clear();
         }
-        try (BlockStore store = BlockStore.open(config(image).build())) {
+        try (SegmentStore store = SegmentStore.open(config(image).build())) {
             assertExactly(store, keys, Set.of(keys.getFirst()), BLOCK);
         }
     }
@@ -336,7 +340,7 @@ class StoreRecoveryTest {
     void cleanCloseOpensOnTheFastPathAndOnlyOurTemporaryFilesAreRemoved() throws Exception {
         List<BlockKey> keys = StoreFixture.keys("clean", 12);
         Path root = dir.resolve("store");
-        try (BlockStore store = BlockStore.open(config(root).build())) {
+        try (SegmentStore store = SegmentStore.open(config(root).build())) {
             assertFalse(store.recoveryReport().cleanShutdown());
             dumpAll(store, keys, 3, BLOCK);
         }
@@ -349,7 +353,7 @@ class StoreRecoveryTest {
         for (String name : foreign) {
             Files.writeString(data.resolve(name), "not ours");
         }
-        try (BlockStore store = BlockStore.open(config(root).build())) {
+        try (SegmentStore store = SegmentStore.open(config(root).build())) {
             StoreRecovery.Report r = store.recoveryReport();
             assertTrue(r.cleanShutdown() && r.fastPath(), r::toString);
             assertEquals(2, r.tempFilesRemoved());

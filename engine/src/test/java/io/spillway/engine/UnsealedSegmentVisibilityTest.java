@@ -1,11 +1,14 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.Outcome;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.StoreConfig;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,13 +34,13 @@ class UnsealedSegmentVisibilityTest {
     private final FaultyFileIO faulty = new FaultyFileIO();
     private final List<BlockKey> keys = StoreFixture.keys("unsealed", 4);
     private StoreConfig config;
-    private BlockStore store;
+    private SegmentStore store;
     private Arena arena;
 
     @BeforeEach
     void open() throws Exception {
         config = StoreFixture.config(dir).streamNumber(1).timeout(Duration.ofMillis(300)).build();
-        store = BlockStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
         arena = Arena.ofShared();
     }
 
@@ -84,7 +87,7 @@ class UnsealedSegmentVisibilityTest {
 
     private void reopen() throws Exception {
         store.close();
-        store = BlockStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
     }
 
     private TaskResult dump(BlockKey key) throws InterruptedException {

@@ -1,9 +1,11 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.TaskResult;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.SegmentPath;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -20,7 +22,7 @@ class WriterSpreadTest {
     @Test
     void consecutiveSmallTasksGoToDifferentWriters() throws Exception {
         List<BlockKey> keys = StoreFixture.keys("spread", 4);
-        try (BlockStore store = BlockStore.open(StoreFixture.config(dir).build()); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(StoreFixture.config(dir).build()); Arena arena = Arena.ofShared()) {
             for (int t = 0; t < 2; t++) {
                 List<BlockKey> two = keys.subList(2 * t, 2 * t + 2);
                 TaskResult r = StoreFixture.await(store.dump(two, StoreFixture.buffers(arena, two, 8192)));

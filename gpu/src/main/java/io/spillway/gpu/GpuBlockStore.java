@@ -1,10 +1,10 @@
 package io.spillway.gpu;
 
-import io.spillway.engine.BlockStore;
-import io.spillway.engine.Outcome;
-import io.spillway.engine.Task;
-import io.spillway.engine.TaskResult;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockStore;
+import io.spillway.engine.api.Outcome;
+import io.spillway.engine.api.Task;
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.api.BlockKey;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayDeque;

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.spillway.engine.BlockStore;
-import io.spillway.engine.Outcome;
+import io.spillway.engine.api.BlockStore;
+import io.spillway.engine.api.Outcome;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;

@@ -1,6 +1,6 @@
 package io.spillway.index;
 
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.SegmentFooter;
@@ -175,7 +175,7 @@ public final class BlockIndex implements AutoCloseable {
         try (ReadOptions scan = new ReadOptions().setFillCache(false).setReadaheadSize(4 << 20);
              RocksIterator it = db.newIterator(blocks, scan)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                keyTable.load(BlockKey.of(it.key()));
+                keyTable.load(RecordKey.of(it.key()));
             }
             it.status();
         }
@@ -191,7 +191,7 @@ public final class BlockIndex implements AutoCloseable {
     }
 
     /** The location of {@code key}, if indexed. */
-    public Optional<BlockLocation> get(BlockKey key) throws IndexException, CorruptRecordException {
+    public Optional<BlockLocation> get(RecordKey key) throws IndexException, CorruptRecordException {
         enter();
         try {
             try {
@@ -209,7 +209,7 @@ public final class BlockIndex implements AutoCloseable {
      * Locations of {@code keys} in one {@code multiGet}: null where a key is not indexed, or where
      * its value is unreadable (the caller treats that as a miss and may repair).
      */
-    public List<BlockLocation> getAll(List<BlockKey> keys) throws IndexException {
+    public List<BlockLocation> getAll(List<? extends RecordKey> keys) throws IndexException {
         List<byte[]> raw = multiGet(keys);
         List<BlockLocation> out = new ArrayList<>(raw.size());
         for (byte[] v : raw) {
@@ -243,7 +243,7 @@ public final class BlockIndex implements AutoCloseable {
     }
 
     /** Which of {@code keys} are indexed (answered from the in-memory {@link KeyTable}). */
-    public BitSet contains(List<BlockKey> keys) throws IndexException {
+    public BitSet contains(List<? extends RecordKey> keys) throws IndexException {
         enter();
         try {
             boolean[] present = keyTable.containsAll(keys);
@@ -260,7 +260,7 @@ public final class BlockIndex implements AutoCloseable {
     }
 
     /** How many leading keys are indexed, stopping at the first miss (from the {@link KeyTable}). */
-    public int prefixHits(List<BlockKey> keys) throws IndexException {
+    public int prefixHits(List<? extends RecordKey> keys) throws IndexException {
         enter();
         try {
             return keyTable.leading(keys);
@@ -270,7 +270,7 @@ public final class BlockIndex implements AutoCloseable {
     }
 
     /** One RocksDB multiGet; values are null where a key is absent. */
-    private List<byte[]> multiGet(List<BlockKey> keys) throws IndexException {
+    private List<byte[]> multiGet(List<? extends RecordKey> keys) throws IndexException {
         enter();
         try {
             if (keys.isEmpty()) {
@@ -278,7 +278,7 @@ public final class BlockIndex implements AutoCloseable {
             }
             List<byte[]> k = new ArrayList<>(keys.size());
             List<ColumnFamilyHandle> cfs = new ArrayList<>(keys.size());
-            for (BlockKey key : keys) {
+            for (RecordKey key : keys) {
                 k.add(key.toBytes());
                 cfs.add(blocks);
             }
@@ -296,11 +296,11 @@ public final class BlockIndex implements AutoCloseable {
     public final class Batch implements AutoCloseable {
         private final WriteBatch wb = new WriteBatch();
         private final Map<Long, long[]> deltas = new HashMap<>();
-        private final Map<BlockKey, Boolean> keyChanges = new java.util.LinkedHashMap<>();
+        private final Map<RecordKey, Boolean> keyChanges = new java.util.LinkedHashMap<>();
         private int ops;
 
         /** Points {@code key} at {@code loc}; the caller has checked it is not indexed yet. */
-        public Batch put(BlockKey key, BlockLocation loc) throws IndexException {
+        public Batch put(RecordKey key, BlockLocation loc) throws IndexException {
             try {
                 wb.put(blocks, key.toBytes(), LocationCodec.encode(loc));
             } catch (RocksDBException e) {
@@ -317,7 +317,7 @@ public final class BlockIndex implements AutoCloseable {
         }
 
         /** Removes {@code key}, which the caller read at {@code old}, and its live accounting. */
-        public Batch remove(BlockKey key, BlockLocation old) throws IndexException {
+        public Batch remove(RecordKey key, BlockLocation old) throws IndexException {
             try {
                 wb.delete(blocks, key.toBytes());
             } catch (RocksDBException e) {
@@ -551,7 +551,7 @@ public final class BlockIndex implements AutoCloseable {
                     } catch (CorruptRecordException e) {
                         loc = null;
                     }
-                    if (!visitor.visit(BlockKey.of(it.key()), loc)) {
+                    if (!visitor.visit(RecordKey.of(it.key()), loc)) {
                         break;
                     }
                 }
@@ -567,7 +567,7 @@ public final class BlockIndex implements AutoCloseable {
     /** Receives index entries; {@code loc} is null for an unreadable value. */
     @FunctionalInterface
     public interface EntryVisitor {
-        boolean visit(BlockKey key, BlockLocation loc);
+        boolean visit(RecordKey key, BlockLocation loc);
     }
 
     /** RocksDB's own estimate of the number of keys (cheap; exact after compaction). */

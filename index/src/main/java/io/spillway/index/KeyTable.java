@@ -1,6 +1,6 @@
 package io.spillway.index;
 
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -51,7 +51,7 @@ final class KeyTable {
         }
     }
 
-    boolean contains(BlockKey key) {
+    boolean contains(RecordKey key) {
         lock.readLock().lock();
         try {
             return find(key) >= 0;
@@ -61,7 +61,7 @@ final class KeyTable {
     }
 
     /** How many leading keys are present. */
-    int leading(List<BlockKey> keys) {
+    int leading(List<? extends RecordKey> keys) {
         lock.readLock().lock();
         try {
             int n = 0;
@@ -75,7 +75,7 @@ final class KeyTable {
     }
 
     /** Presence of each key. */
-    boolean[] containsAll(List<BlockKey> keys) {
+    boolean[] containsAll(List<? extends RecordKey> keys) {
         boolean[] out = new boolean[keys.size()];
         lock.readLock().lock();
         try {
@@ -103,12 +103,12 @@ final class KeyTable {
     }
 
     /** Adds one key while loading: no lock, no change map. Only before the table is shared. */
-    void load(BlockKey key) {
+    void load(RecordKey key) {
         add(key);
     }
 
     /** Applies a committed batch's final state per key (true: present), atomically for readers. */
-    void apply(java.util.Map<BlockKey, Boolean> changes) {
+    void apply(java.util.Map<RecordKey, Boolean> changes) {
         if (changes.isEmpty()) {
             return;
         }
@@ -126,17 +126,17 @@ final class KeyTable {
         }
     }
 
-    private static boolean isZero(BlockKey k) {
+    private static boolean isZero(RecordKey k) {
         return k.word(0) == 0 && k.word(1) == 0 && k.word(2) == 0 && k.word(3) == 0;
     }
 
-    private int home(BlockKey k) {
+    private int home(RecordKey k) {
         long h = (k.word(0) ^ seed) * 0x9E3779B97F4A7C15L;
         return (int) (h >>> 32) & mask;
     }
 
     /** The slot holding {@code k}, or -1. Caller holds a lock. */
-    private int find(BlockKey k) {
+    private int find(RecordKey k) {
         if (isZero(k)) {
             return hasZeroKey ? Integer.MAX_VALUE : -1;
         }
@@ -156,7 +156,7 @@ final class KeyTable {
         }
     }
 
-    private void add(BlockKey k) {
+    private void add(RecordKey k) {
         if (isZero(k)) {
             hasZeroKey = true;
             return;
@@ -175,7 +175,7 @@ final class KeyTable {
         size++;
     }
 
-    private void remove(BlockKey k) {
+    private void remove(RecordKey k) {
         if (isZero(k)) {
             hasZeroKey = false;
             return;

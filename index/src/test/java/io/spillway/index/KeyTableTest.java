@@ -3,7 +3,7 @@ package io.spillway.index;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class KeyTableTest {
 
     /** Keys whose first word (the hash input) comes from a tiny range, so probe runs collide and wrap. */
-    private static BlockKey key(SplittableRandom r, boolean colliding) {
+    private static RecordKey key(SplittableRandom r, boolean colliding) {
         byte[] b = new byte[32];
         r.nextBytes(b);
         if (colliding) {
@@ -25,7 +25,7 @@ class KeyTableTest {
             }
             b[0] = (byte) r.nextInt(4);
         }
-        return BlockKey.of(b);
+        return RecordKey.of(b);
     }
 
     @Test
@@ -33,16 +33,16 @@ class KeyTableTest {
         for (boolean colliding : new boolean[] {false, true}) {
             SplittableRandom r = new SplittableRandom(colliding ? 2 : 1);
             KeyTable table = new KeyTable();
-            Set<BlockKey> model = new HashSet<>();
-            List<BlockKey> universe = new ArrayList<>();
+            Set<RecordKey> model = new HashSet<>();
+            List<RecordKey> universe = new ArrayList<>();
             for (int i = 0; i < 3000; i++) {
                 universe.add(key(r, colliding));
             }
-            universe.add(BlockKey.ROOT); // the all-zero key, which doubles as the empty-slot marker
+            universe.add(RecordKey.of(new byte[RecordKey.BYTES])); // the all-zero key, which doubles as the empty-slot marker
             for (int step = 0; step < 200; step++) {
-                Map<BlockKey, Boolean> batch = new LinkedHashMap<>();
+                Map<RecordKey, Boolean> batch = new LinkedHashMap<>();
                 for (int i = 0; i < 50; i++) {
-                    BlockKey k = universe.get(r.nextInt(universe.size()));
+                    RecordKey k = universe.get(r.nextInt(universe.size()));
                     batch.put(k, r.nextInt(3) != 0);
                 }
                 table.apply(batch);
@@ -66,11 +66,11 @@ class KeyTableTest {
     @Test
     void leadingStopsAtTheFirstMiss() {
         SplittableRandom r = new SplittableRandom(3);
-        List<BlockKey> chain = new ArrayList<>();
+        List<RecordKey> chain = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             chain.add(key(r, false));
         }
-        Map<BlockKey, Boolean> batch = new LinkedHashMap<>();
+        Map<RecordKey, Boolean> batch = new LinkedHashMap<>();
         for (int i = 0; i < 10; i++) {
             if (i != 6) {
                 batch.put(chain.get(i), true);
@@ -87,10 +87,10 @@ class KeyTableTest {
     void growsPastItsFirstCapacity() {
         SplittableRandom r = new SplittableRandom(4);
         KeyTable table = new KeyTable();
-        List<BlockKey> keys = new ArrayList<>();
-        Map<BlockKey, Boolean> batch = new LinkedHashMap<>();
+        List<RecordKey> keys = new ArrayList<>();
+        Map<RecordKey, Boolean> batch = new LinkedHashMap<>();
         for (int i = 0; i < 100_000; i++) {
-            BlockKey k = key(r, false);
+            RecordKey k = key(r, false);
             keys.add(k);
             batch.put(k, true);
         }

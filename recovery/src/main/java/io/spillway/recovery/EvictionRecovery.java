@@ -1,7 +1,7 @@
 package io.spillway.recovery;
 
 import io.spillway.index.BlockIndex;
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
@@ -49,7 +49,7 @@ public final class EvictionRecovery implements GcRecovery {
     private static void finish(StoreRecovery.Directory d, long id, BlockIndex index) throws IOException {
         var file = new SegmentPath(id, SegmentPath.State.DELETING).in(d.dir());
         // Step 1.
-        List<BlockKey> keys = new ArrayList<>();
+        List<RecordKey> keys = new ArrayList<>();
         try (SegmentReader r = SegmentReader.open(d.io(), file, id)) {
             for (SegmentFooter.Entry e : r.readFooter().entries()) {
                 keys.add(e.key());

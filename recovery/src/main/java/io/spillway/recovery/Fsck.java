@@ -3,7 +3,7 @@ package io.spillway.recovery;
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexException;
 import io.spillway.index.IndexOptions;
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CommitLog;
 import io.spillway.segments.CorruptRecordException;
@@ -253,7 +253,7 @@ public final class Fsck {
             }
         }
         // Step 4.
-        Map<BlockKey, BlockLocation> remove = new HashMap<>();
+        Map<RecordKey, BlockLocation> remove = new HashMap<>();
         Map<Long, Integer> missing = new TreeMap<>();
         index.forEach((key, loc) -> {
             indexEntries++;
@@ -298,7 +298,7 @@ public final class Fsck {
             }
         }
         // Step 5.
-        Map<BlockKey, BlockLocation> add = new HashMap<>();
+        Map<RecordKey, BlockLocation> add = new HashMap<>();
         List<Long> markSealed = new ArrayList<>();
         long deletedSinceSeal = 0;
         for (Seg s : segs.values()) {

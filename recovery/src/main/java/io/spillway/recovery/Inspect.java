@@ -3,7 +3,7 @@ package io.spillway.recovery;
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexException;
 import io.spillway.index.IndexOptions;
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.GroupHeader;
@@ -115,7 +115,7 @@ public final class Inspect {
      * Where {@code key} is: its index entry (when the index can be opened), every record of it in
      * the segments, and the hex of each record's header.
      */
-    public String key(BlockKey key, Path indexDir) throws IOException {
+    public String key(RecordKey key, Path indexDir) throws IOException {
         StringBuilder sb = new StringBuilder();
         sb.append("key    ").append(key.toHex()).append('\n');
         Optional<BlockLocation> indexed = Optional.empty();

@@ -2,7 +2,7 @@ package io.spillway.recovery;
 
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexException;
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.RecordFlags;
@@ -137,7 +137,7 @@ public final class OpenSegmentRecovery {
         // Step 3: below the watermark, the index decides.
         boolean[] live = index.pointsAt(records);
         // Step 4: above it, auto-commit records come back, the latest per key.
-        Map<BlockKey, Integer> latest = new HashMap<>();
+        Map<RecordKey, Integer> latest = new HashMap<>();
         for (int i = 0; i < records.size(); i++) {
             BlockLocation loc = records.get(i).location();
             if (loc.payloadOffset() >= watermark && (loc.flags() & RecordFlags.AUTO_COMMIT) != 0 && !live[i]) {
@@ -147,7 +147,7 @@ public final class OpenSegmentRecovery {
         int added = 0;
         try (BlockIndex.Batch batch = index.batch()) {
             if (!latest.isEmpty()) {
-                List<BlockKey> keys = List.copyOf(latest.keySet());
+                List<RecordKey> keys = List.copyOf(latest.keySet());
                 List<BlockLocation> current = index.getAll(keys);
                 for (int k = 0; k < keys.size(); k++) {
                     BlockLocation cur = current.get(k);

@@ -3,7 +3,7 @@ package io.spillway.recovery;
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexException;
 import io.spillway.index.SegmentStats;
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CommitLog;
 import io.spillway.segments.CorruptRecordException;
@@ -295,7 +295,7 @@ public final class StoreRecovery {
             } catch (CorruptRecordException e) {
                 LOG.warn("segment {}: footer unreadable ({}); scanning it", id, e.getMessage());
                 SegmentScanner.Result scan = SegmentScanner.scan(l.dir().io(), file, id, true, Long.MAX_VALUE);
-                Map<BlockKey, SegmentFooter.Entry> latest = new HashMap<>();
+                Map<RecordKey, SegmentFooter.Entry> latest = new HashMap<>();
                 for (SegmentFooter.Entry en : scan.records()) {
                     if ((en.location().flags() & RecordFlags.AUTO_COMMIT) != 0) {
                         latest.put(en.key(), en);
@@ -339,14 +339,14 @@ public final class StoreRecovery {
     private static long applyCommitLog(CommitLog.Contents log, long applied, BlockIndex index, Map<Long, Located> sealed)
             throws IOException {
         Map<Long, Map<Long, SegmentFooter.Entry>> footers = new HashMap<>();
-        Map<BlockKey, BlockLocation> put = new java.util.LinkedHashMap<>();
-        Map<BlockKey, BlockLocation> replaced = new HashMap<>(); // entries into a segment that is gone
+        Map<RecordKey, BlockLocation> put = new java.util.LinkedHashMap<>();
+        Map<RecordKey, BlockLocation> replaced = new HashMap<>(); // entries into a segment that is gone
         long skipped = 0;
         for (CommitLog.Record rec : log.records().reversed()) {
             if (rec.seq() <= applied) {
                 break;
             }
-            List<BlockKey> keys = rec.entries().stream().map(CommitLog.Entry::key).toList();
+            List<RecordKey> keys = rec.entries().stream().map(CommitLog.Entry::key).toList();
             List<BlockLocation> current = index.getAll(keys);
             for (int i = 0; i < keys.size(); i++) {
                 BlockLocation cur = current.get(i);
@@ -416,7 +416,7 @@ public final class StoreRecovery {
     /** Step 10: one pass over the index, dropping entries into {@code segments} that are not valid. */
     private static long sweep(BlockIndex index, Set<Long> segments, Map<Long, Set<Long>> validOffsets, Set<Long> present)
             throws IOException {
-        Map<BlockKey, BlockLocation> drop = new HashMap<>();
+        Map<RecordKey, BlockLocation> drop = new HashMap<>();
         index.forEach((key, loc) -> {
             if (loc != null && segments.contains(loc.segmentId())) {
                 Set<Long> valid = validOffsets.get(loc.segmentId());

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexOptions;
 import io.spillway.index.SegmentStats;
-import io.spillway.segments.BlockKey;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.Codec;
 import io.spillway.segments.RecordFlags;
@@ -72,8 +72,10 @@ class OpenSegmentRecoveryTest {
         return BlockIndex.open(root.resolve("index"), new IndexOptions(8L << 20, true));
     }
 
-    private static BlockKey key(int i) {
-        return BlockKey.chain(BlockKey.ROOT, new int[] {i, 100 + i}, "recovery-test|tp=0/1|bf16");
+    private static RecordKey key(int i) {
+        byte[] b = new byte[RecordKey.BYTES];
+        new java.util.Random(1_000_003L * i + 100).nextBytes(b);
+        return RecordKey.of(b);
     }
 
     private static byte[] payload(int i, int length) {
@@ -83,7 +85,7 @@ class OpenSegmentRecoveryTest {
     }
 
     /** A written record, as the test knows it. */
-    record Written(int group, BlockKey key, BlockLocation loc, byte[] data) {
+    record Written(int group, RecordKey key, BlockLocation loc, byte[] data) {
         boolean autoCommit() {
             return (loc.flags() & RecordFlags.AUTO_COMMIT) != 0;
         }

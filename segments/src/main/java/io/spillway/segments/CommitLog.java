@@ -71,7 +71,7 @@ public final class CommitLog implements AutoCloseable {
     public static final int MAX_ENTRIES = 1 << 16;
 
     /** One committed block. */
-    public record Entry(BlockKey key, BlockLocation location) {
+    public record Entry(RecordKey key, BlockLocation location) {
     }
 
     /** One valid record. */
@@ -294,7 +294,7 @@ public final class CommitLog implements AutoCloseable {
     private static List<Entry> decodeEntries(byte[] bytes, int count) {
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         List<Entry> out = new ArrayList<>(count);
-        byte[] key = new byte[BlockKey.BYTES];
+        byte[] key = new byte[RecordKey.BYTES];
         for (int i = 0; i < count; i++) {
             int p = HEADER_BYTES + i * ENTRY_BYTES;
             b.get(p, key);
@@ -311,7 +311,7 @@ public final class CommitLog implements AutoCloseable {
             if (seg < 0 || off < 0 || stored < 0 || raw < 0 || stored > RecordHeader.MAX_PAYLOAD || raw > RecordHeader.MAX_PAYLOAD) {
                 return null;
             }
-            out.add(new Entry(BlockKey.of(key), new BlockLocation(seg, off, stored, raw, b.getInt(p + 56), codec,
+            out.add(new Entry(RecordKey.of(key), new BlockLocation(seg, off, stored, raw, b.getInt(p + 56), codec,
                     b.get(p + 61) & 0xff, b.getLong(p + 64))));
         }
         return out;

@@ -28,7 +28,7 @@ import java.nio.ByteOrder;
  * A header of zeros (padding, a preallocated tail) fails the magic check, and random bytes fail
  * the header CRC, so padding can never pass for a header.
  */
-public record RecordHeader(BlockKey key, long payloadOffset, int storedLength, int rawLength, int payloadCrc,
+public record RecordHeader(RecordKey key, long payloadOffset, int storedLength, int rawLength, int payloadCrc,
                            Codec codec, int flags, long writeTimeMillis) {
 
     /** Encoded size. */
@@ -47,7 +47,7 @@ public record RecordHeader(BlockKey key, long payloadOffset, int storedLength, i
     }
 
     /** The header of a record whose payload is at {@code loc}. */
-    public static RecordHeader of(BlockKey key, BlockLocation loc) {
+    public static RecordHeader of(RecordKey key, BlockLocation loc) {
         return new RecordHeader(key, loc.payloadOffset(), loc.storedLength(), loc.rawLength(), loc.payloadCrc(),
                 loc.codec(), loc.flags(), loc.writeTimeMillis());
     }
@@ -103,7 +103,7 @@ public record RecordHeader(BlockKey key, long payloadOffset, int storedLength, i
             throw new CorruptRecordException(fileOffset, e.getMessage());
         }
         int flags = b.get(7) & 0xff;
-        byte[] key = new byte[BlockKey.BYTES];
+        byte[] key = new byte[RecordKey.BYTES];
         b.get(8, key);
         long payloadOffset = b.getLong(40);
         int stored = b.getInt(48);
@@ -113,7 +113,7 @@ public record RecordHeader(BlockKey key, long payloadOffset, int storedLength, i
             throw new CorruptRecordException(fileOffset, "record payload out of range: offset " + payloadOffset
                     + ", stored " + stored + ", raw " + raw + ", limit " + fileLimit);
         }
-        return new RecordHeader(BlockKey.of(key), payloadOffset, stored, raw, b.getInt(56), codec, flags, b.getLong(64));
+        return new RecordHeader(RecordKey.of(key), payloadOffset, stored, raw, b.getInt(56), codec, flags, b.getLong(64));
     }
 
     private static int crcOf(ByteBuffer b, int base) {

@@ -10,7 +10,7 @@ import java.util.Objects;
  *
  * @param rawLength the payload length before the codec ({@code storedLength()} when NONE)
  */
-public record RecordSource(BlockKey key, List<MemorySegment> pieces, Codec codec, int rawLength, int flags,
+public record RecordSource(RecordKey key, List<MemorySegment> pieces, Codec codec, int rawLength, int flags,
                            long writeTimeMillis) {
 
     public RecordSource {

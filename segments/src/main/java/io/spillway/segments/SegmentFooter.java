@@ -53,7 +53,7 @@ public record SegmentFooter(long segmentId, long dataEnd, List<Entry> entries) {
     public static final int VERSION = 1;
 
     /** One record of the segment. */
-    public record Entry(BlockKey key, BlockLocation location) {
+    public record Entry(RecordKey key, BlockLocation location) {
     }
 
     public SegmentFooter {
@@ -147,7 +147,7 @@ public record SegmentFooter(long segmentId, long dataEnd, List<Entry> entries) {
             throw new CorruptRecordException(dataEnd, "footer header disagrees with its trailer");
         }
         List<Entry> entries = new ArrayList<>((int) count);
-        byte[] key = new byte[BlockKey.BYTES];
+        byte[] key = new byte[RecordKey.BYTES];
         for (int i = 0; i < count; i++) {
             int p = HEADER_BYTES + i * ENTRY_BYTES;
             long at = dataEnd + p;
@@ -165,7 +165,7 @@ public record SegmentFooter(long segmentId, long dataEnd, List<Entry> entries) {
                     || off < SegmentLayout.firstGroupOffset(alignment) || off % alignment != 0 || off > dataEnd - stored) {
                 throw new CorruptRecordException(at, "footer entry " + i + " out of range: offset " + off + ", stored " + stored);
             }
-            entries.add(new Entry(BlockKey.of(key), new BlockLocation(segmentId, off, stored, raw, b.getInt(p + 48), codec,
+            entries.add(new Entry(RecordKey.of(key), new BlockLocation(segmentId, off, stored, raw, b.getInt(p + 48), codec,
                     b.get(p + 53) & 0xff, b.getLong(p + 56))));
         }
         return new SegmentFooter(segmentId, dataEnd, entries);

@@ -18,7 +18,7 @@ class RecordFormatTest {
 
     private static final int ALIGN = 4096;
     private static final long SEGMENT = 7;
-    private static final BlockKey KEY = BlockKey.chain(BlockKey.ROOT, new int[] {1, 2, 3}, "m|tp=0/1|bf16");
+    private static final RecordKey KEY = SegmentFixtures.keyOf(1, 2, 3);
 
     private static RecordHeader record(long payloadOffset, int stored) {
         return new RecordHeader(KEY, payloadOffset, stored, stored + 17, 0xCAFEBABE, Codec.LZ4, RecordFlags.AUTO_COMMIT,
@@ -254,7 +254,7 @@ class RecordFormatTest {
         List<SegmentFooter.Entry> out = new ArrayList<>();
         long off = 2L * ALIGN;
         for (int i = 0; i < n; i++) {
-            BlockKey k = BlockKey.chain(BlockKey.ROOT, new int[] {i}, "ns");
+            RecordKey k = SegmentFixtures.keyOf(i);
             int stored = 1000 + i * 4096;
             out.add(new SegmentFooter.Entry(k, new BlockLocation(SEGMENT, off, stored, stored * 2, i * 31, i % 2 == 0 ? Codec.NONE : Codec.LZ4,
                     i % 3 == 0 ? RecordFlags.AUTO_COMMIT : 0, 1_700_000_000_000L + i)));

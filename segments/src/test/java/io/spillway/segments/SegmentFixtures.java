@@ -22,7 +22,6 @@ import java.util.Random;
 final class SegmentFixtures {
 
     static final int ALIGN = 4096;
-    static final String NS = new KeyNamespace("test-model", 0, 1, "bf16").canonical();
 
     private SegmentFixtures() {
     }
@@ -37,8 +36,21 @@ final class SegmentFixtures {
         return new PosixFileIO(direct, ALIGN);
     }
 
-    static BlockKey key(int i) {
-        return BlockKey.chain(BlockKey.ROOT, new int[] {i, i * 7 + 1}, NS);
+    static RecordKey key(int i) {
+        return keyOf(i, i * 7 + 1);
+    }
+
+    /** A distinct key per sequence of ints: their SHA-256 (tests need distinct keys, not chains). */
+    static RecordKey keyOf(int... parts) {
+        try {
+            java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+            for (int p : parts) {
+                sha.update(new byte[] {(byte) p, (byte) (p >> 8), (byte) (p >> 16), (byte) (p >> 24)});
+            }
+            return RecordKey.of(sha.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
     }
 
     static byte[] payload(long seed, int length) {
@@ -51,7 +63,7 @@ final class SegmentFixtures {
      * A record of {@code data}, split into {@code pieces} uneven pieces, alternately heap and
      * native (from {@code arena}) when {@code mixed}, else all native.
      */
-    static RecordSource source(BlockKey key, byte[] data, int pieces, boolean mixed, Arena arena, int flags) {
+    static RecordSource source(RecordKey key, byte[] data, int pieces, boolean mixed, Arena arena, int flags) {
         List<MemorySegment> out = new ArrayList<>();
         int start = 0;
         for (int p = 0; p < pieces; p++) {
@@ -70,7 +82,7 @@ final class SegmentFixtures {
     }
 
     /** A single heap piece. */
-    static RecordSource heapSource(BlockKey key, byte[] data, int flags) {
+    static RecordSource heapSource(RecordKey key, byte[] data, int flags) {
         return new RecordSource(key, List.of(MemorySegment.ofArray(data)), Codec.NONE, data.length, flags, 1_700_000_000_000L);
     }
 

@@ -9,7 +9,7 @@ import io.spillway.fuzz.sim.SimFileIO;
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexOptions;
 import io.spillway.recovery.Fsck;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.Codec;
 import io.spillway.segments.CorruptRecordException;

@@ -3,7 +3,7 @@ package io.spillway.fuzz.format;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.spillway.fuzz.sim.SimDisk;
 import io.spillway.fuzz.sim.SimFileIO;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.Codec;
 import io.spillway.segments.CommitLog;
@@ -213,7 +213,7 @@ class FormatFuzzTest {
     static final class ValidSegment {
         static final long ID = 3;
         static final java.util.Map<BlockKey, byte[]> PAYLOADS = new java.util.HashMap<>();
-        static final java.util.Map<BlockKey, Long> OFFSETS = new java.util.HashMap<>();
+        static final java.util.Map<io.spillway.segments.RecordKey, Long> OFFSETS = new java.util.HashMap<>();
         static final byte[] IMAGE = build();
 
         private static byte[] build() {

@@ -1,11 +1,11 @@
 package io.spillway.fuzz.model;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.spillway.engine.BlockStore;
+import io.spillway.engine.SegmentStore;
 import io.spillway.engine.IoFactory;
-import io.spillway.engine.Outcome;
-import io.spillway.engine.Task;
-import io.spillway.engine.TaskResult;
+import io.spillway.engine.api.Outcome;
+import io.spillway.engine.api.Task;
+import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.Capacity;
 import io.spillway.engine.config.Durability;
@@ -13,7 +13,7 @@ import io.spillway.engine.config.StoreConfig;
 import io.spillway.fuzz.sim.FaultPlan;
 import io.spillway.fuzz.sim.SimDisk;
 import io.spillway.fuzz.sim.SimFileIO;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.BlockKey;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -104,7 +104,7 @@ public final class ModelRun implements AutoCloseable {
     private final Long shuffleSeed;
     private final Set<IndexFate> fates;
     private Map<BlockKey, Set<Long>> checkpointMay;
-    private BlockStore store;
+    private SegmentStore store;
     private long nextGen = 1;
     private int steps;
     private int crashes;
@@ -182,7 +182,7 @@ public final class ModelRun implements AutoCloseable {
     public void open() throws IOException {
         IoFactory factory = (dir, wantDirect, alignment) -> new SimFileIO(disk, alignment, shuffleSeed);
         long t0 = System.nanoTime();
-        store = BlockStore.open(config, new SimpleMeterRegistry(), factory);
+        store = SegmentStore.open(config, new SimpleMeterRegistry(), factory);
         OPEN_NS.addAndGet(System.nanoTime() - t0);
         log("open");
     }
@@ -589,7 +589,7 @@ public final class ModelRun implements AutoCloseable {
     }
 
     /** The store being tested (null between a crash and its reopen). */
-    public BlockStore store() {
+    public SegmentStore store() {
         return store;
     }
 

@@ -1,7 +1,7 @@
 package io.spillway.fuzz.model;
 
-import io.spillway.engine.Outcome;
-import io.spillway.segments.BlockKey;
+import io.spillway.engine.api.Outcome;
+import io.spillway.engine.api.BlockKey;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -1,0 +1,340 @@
+package io.spillway.cli;
+
+import io.spillway.cli.bench.Latencies;
+import io.spillway.engine.api.BlockStore;
+import io.spillway.engine.api.Outcome;
+import io.spillway.engine.api.StoreStats;
+import io.spillway.engine.api.Task;
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.config.ByteSize;
+import io.spillway.engine.config.StoreConfig;
+import io.spillway.engine.api.BlockKey;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code spillway demo}: a simulated inference workload against a real store.
+ *
+ * <p>Round 1 plays the first turn of every request: a prefix lookup, then a dump of the blocks
+ * after the hit, as an inference engine's KV connector would. Round 2 replays every request with a
+ * follow-up: it prints UCM-style {@code request i: total_blocks_num T, hit external H} lines, loads
+ * the hit blocks and checks every byte against the content derived from the key
+ * ({@link BlockContent}), then dumps the new blocks. Tasks are pipelined a few at a time.
+ *
+ * <p>Exit code 1 when any byte mismatches or any task ends with a block not OK.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Simulates an inference workload with real KV geometry: round 1 dumps the KV blocks of requests "
+                + "that share prefixes, round 2 replays them with new turns, loads the hits and verifies every byte.",
+                "Uses a fresh store in a temporary directory unless --dir is given."})
+final class DemoCommand implements Callable<Integer> {
+
+    /** Tasks in flight at once: enough to keep the store's IO threads busy on a small host. */
+    private static final int WINDOW = 4;
+    /** The demo's segment size when the config leaves the 1 GiB default: a small store fills a few. */
+    private static final ByteSize DEMO_SEGMENT_SIZE = ByteSize.ofMiB(256);
+    private static final long ALIGNMENT = 4096;
+    private static final int MISMATCHES_SHOWN = 5;
+
+    @Option(names = "--dir", paramLabel = "D", description = "Store directory, kept afterwards (default: a temporary directory, deleted).")
+    Path dir;
+
+    @Option(names = "--model", paramLabel = "M", defaultValue = "llama-3.1-8b", converter = Units.ModelConverter.class,
+            completionCandidates = Units.ModelIds.class, description = "Model geometry: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    ModelPreset model;
+
+    @Option(names = "--requests", paramLabel = "N", defaultValue = "32", description = "Requests per round (default: ${DEFAULT-VALUE}).")
+    int requests;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "42", description = "Workload seed (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Mixin
+    ConfigOption config;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private PrintWriter out;
+    private PrintWriter err;
+
+    private final Latencies dumpLatency = new Latencies();
+    private final Latencies loadLatency = new Latencies();
+    private long dumpedBytes;
+    private long dumpedBlocks;
+    private long deduplicated;
+    private long loadedBytes;
+    private long verified;
+    private long mismatches;
+    private long failedBlocks;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        if (requests < 1 || requests > 100_000) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--requests must be between 1 and 100000, got " + requests);
+        }
+        out = spec.commandLine().getOut();
+        err = spec.commandLine().getErr();
+        DemoWorkload workload = DemoWorkload.generate(requests, seed, model.blockTokens(), model.namespace());
+        boolean temporary = dir == null;
+        Path storeDir = temporary ? Files.createTempDirectory("spillway-demo") : dir;
+        // Ctrl-C skips the finally below: delete the temporary store on the way out anyway.
+        Thread cleanup = new Thread(() -> {
+            try {
+                Files2.deleteRecursively(storeDir);
+            } catch (IOException e) {
+                System.err.println("could not delete the demo store " + storeDir + ": " + e);
+            }
+        }, "demo-cleanup");
+        if (temporary) {
+            Runtime.getRuntime().addShutdownHook(cleanup);
+        }
+        try {
+            StoreConfig storeConfig = storeConfig(storeDir);
+            return runDemo(workload, storeConfig, storeDir, temporary);
+        } finally {
+            if (temporary) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running or about to
+                }
+                try {
+                    Files2.deleteRecursively(storeDir);
+                } catch (IOException e) {
+                    err.println("could not delete the demo store " + storeDir + ": " + e);
+                }
+            }
+        }
+    }
+
+    private StoreConfig storeConfig(Path storeDir) {
+        StoreConfig c = config.load().storageBackend(storeDir).kvBlockSize(ByteSize.ofBytes(model.kvBlockSize())).build();
+        ByteSize defaultSegment = StoreConfig.builder().storageBackend(storeDir).build().segmentSize();
+        return c.segmentSize().equals(defaultSegment) ? c.toBuilder().segmentSize(DEMO_SEGMENT_SIZE).build() : c;
+    }
+
+    private int runDemo(DemoWorkload workload, StoreConfig storeConfig, Path storeDir, boolean temporary)
+            throws IOException, InterruptedException {
+        long blockSize = model.kvBlockSize();
+        out.printf("model %s: %s, kv_block_size %s%n", model.id(), model.geometry(), ByteSize.ofBytes(blockSize));
+        out.printf("workload: %d requests over %d shared prefixes, seed %d: %d distinct blocks (%s) in round 1%n",
+                requests, workload.prefixCount(), seed, workload.distinctFirstTurnBlocks(),
+                Units.bytes(workload.distinctFirstTurnBlocks() * blockSize));
+        out.flush();
+        Duration dumpWall;
+        Duration loadWall;
+        long secondHits = 0;
+        try (BlockStore store = BlockStore.open(storeConfig)) {
+            StoreStats opened = store.stats();
+            out.printf("store %s: segment_size %s, direct IO %s%n", storeDir, storeConfig.segmentSize(), opened.directIo() ? "yes" : "no");
+            out.flush();
+
+            dumpWall = roundOne(store, workload);
+
+            int[] hits = new int[requests];
+            for (DemoWorkload.Request r : workload.requests()) {
+                hits[r.id()] = store.lookupPrefix(r.secondTurnKeys());
+                secondHits += hits[r.id()];
+                out.printf("request %d: total_blocks_num %d, hit external %d%n", r.id(), r.secondTurnKeys().size(), hits[r.id()]);
+            }
+            out.flush();
+            loadWall = roundTwoLoads(store, workload, hits);
+            dumpWall = dumpWall.plus(roundTwoDumps(store, workload, hits));
+
+            StoreStats stats = store.stats();
+            out.printf("store: %d blocks in %d segments, %s allocated, %s live%n", stats.blocks(), stats.segments(),
+                    Units.bytes(stats.allocatedBytes()), Units.bytes(stats.liveBytes()));
+        }
+        long secondTotal = workload.secondTurnBlocks();
+        out.printf("dump %s: %d blocks, %s in %s (%d deduplicated); task latency %s over %d tasks%n",
+                Units.gbPerSecond(dumpedBytes, dumpWall), dumpedBlocks, Units.bytes(dumpedBytes), Units.seconds(dumpWall),
+                deduplicated, dumpLatency.summary(), dumpLatency.count());
+        out.printf("load %s: %d blocks, %s in %s; task latency %s over %d tasks%n",
+                Units.gbPerSecond(loadedBytes, loadWall), verified, Units.bytes(loadedBytes), Units.seconds(loadWall),
+                loadLatency.summary(), loadLatency.count());
+        out.printf(Locale.ROOT, "hit ratio %.2f (%d of %d round-2 blocks)%n", secondTotal == 0 ? 0.0 : (double) secondHits / secondTotal,
+                secondHits, secondTotal);
+        out.printf("verified %d blocks, %d mismatches%n", verified, mismatches);
+        if (!temporary) {
+            out.printf("store kept in %s (see: spillway stats %s)%n", storeDir, storeDir);
+        }
+        out.flush();
+        if (mismatches > 0 || failedBlocks > 0) {
+            err.printf("demo FAILED: %d mismatched blocks, %d blocks not OK%n", mismatches, failedBlocks);
+            err.flush();
+            return SpillwayCli.EXIT_FAILURE;
+        }
+        return 0;
+    }
+
+    /** Round 1: per request, a prefix lookup, then a dump of everything after the hit. */
+    private Duration roundOne(BlockStore store, DemoWorkload workload) throws IOException, InterruptedException {
+        long prefixHits = 0;
+        long blocks = 0;
+        long start = System.nanoTime();
+        Deque<Pending> inFlight = new ArrayDeque<>();
+        try (ProgressBar bar = Progress.bar("round 1: dump", requests, " req", 1)) {
+            for (DemoWorkload.Request r : workload.requests()) {
+                List<BlockKey> keys = r.firstTurnKeys();
+                int hit = store.lookupPrefix(keys);
+                prefixHits += hit;
+                blocks += keys.size();
+                if (hit < keys.size()) {
+                    inFlight.add(submitDump(store, keys.subList(hit, keys.size())));
+                }
+                while (inFlight.size() >= WINDOW) {
+                    finishDump(inFlight.poll());
+                }
+                bar.step();
+            }
+            while (!inFlight.isEmpty()) {
+                finishDump(inFlight.poll());
+            }
+        }
+        Duration wall = Duration.ofNanos(System.nanoTime() - start);
+        out.printf("round 1: %d requests, %d blocks: %d prefix hits, %d dumped, %d deduplicated in flight%n",
+                requests, blocks, prefixHits, dumpedBlocks, deduplicated);
+        out.flush();
+        return wall;
+    }
+
+    /** Round 2, loads: the hit blocks of every request, each verified byte for byte. */
+    private Duration roundTwoLoads(BlockStore store, DemoWorkload workload, int[] hits) throws InterruptedException {
+        long start = System.nanoTime();
+        Deque<Pending> inFlight = new ArrayDeque<>();
+        try (ProgressBar bar = Progress.bar("round 2: load", requests, " req", 1)) {
+            for (DemoWorkload.Request r : workload.requests()) {
+                int hit = hits[r.id()];
+                if (hit > 0) {
+                    inFlight.add(submitLoad(store, r.secondTurnKeys().subList(0, hit)));
+                }
+                while (inFlight.size() >= WINDOW) {
+                    finishLoad(inFlight.poll());
+                }
+                bar.step();
+            }
+            while (!inFlight.isEmpty()) {
+                finishLoad(inFlight.poll());
+            }
+        }
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    /** Round 2, dumps: every block after the hit (the new turn, plus anything the lookup missed). */
+    private Duration roundTwoDumps(BlockStore store, DemoWorkload workload, int[] hits) throws InterruptedException {
+        long start = System.nanoTime();
+        Deque<Pending> inFlight = new ArrayDeque<>();
+        try (ProgressBar bar = Progress.bar("round 2: dump", requests, " req", 1)) {
+            for (DemoWorkload.Request r : workload.requests()) {
+                List<BlockKey> keys = r.secondTurnKeys();
+                int hit = hits[r.id()];
+                if (hit < keys.size()) {
+                    inFlight.add(submitDump(store, keys.subList(hit, keys.size())));
+                }
+                while (inFlight.size() >= WINDOW) {
+                    finishDump(inFlight.poll());
+                }
+                bar.step();
+            }
+            while (!inFlight.isEmpty()) {
+                finishDump(inFlight.poll());
+            }
+        }
+        return Duration.ofNanos(System.nanoTime() - start);
+    }
+
+    private Pending submitDump(BlockStore store, List<BlockKey> keys) {
+        Arena arena = Arena.ofShared();
+        List<MemorySegment> sources = new ArrayList<>(keys.size());
+        for (BlockKey key : keys) {
+            MemorySegment s = arena.allocate(model.kvBlockSize(), ALIGNMENT);
+            BlockContent.fill(s, key);
+            sources.add(s);
+        }
+        return new Pending(store.dump(keys, sources), arena, keys, sources);
+    }
+
+    private Pending submitLoad(BlockStore store, List<BlockKey> keys) {
+        Arena arena = Arena.ofShared();
+        List<MemorySegment> destinations = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            destinations.add(arena.allocate(model.kvBlockSize(), ALIGNMENT));
+        }
+        return new Pending(store.load(keys, destinations), arena, keys, destinations);
+    }
+
+    private void finishDump(Pending p) throws InterruptedException {
+        TaskResult result = p.task().await();
+        dumpLatency.record(result.elapsed());
+        dumpedBytes += result.bytes();
+        deduplicated += result.deduplicated();
+        dumpedBlocks += result.counts().getOrDefault(Outcome.OK, 0) - result.deduplicated();
+        reportProblems(result, p.keys());
+        p.release();
+    }
+
+    private void finishLoad(Pending p) throws InterruptedException {
+        TaskResult result = p.task().await();
+        loadLatency.record(result.elapsed());
+        loadedBytes += result.bytes();
+        for (int i = 0; i < p.keys().size(); i++) {
+            if (result.outcome(i) != Outcome.OK) {
+                continue;
+            }
+            verified++;
+            long at = BlockContent.firstMismatch(p.buffers().get(i), p.keys().get(i));
+            if (at >= 0) {
+                mismatches++;
+                if (mismatches <= MISMATCHES_SHOWN) {
+                    err.printf("MISMATCH: block %s differs from what was dumped at byte %d%n", p.keys().get(i).shortHex(), at);
+                }
+            }
+        }
+        reportProblems(result, p.keys());
+        p.release();
+    }
+
+    private void reportProblems(TaskResult result, List<BlockKey> keys) {
+        if (result.allOk()) {
+            return;
+        }
+        for (int i = 0; i < keys.size(); i++) {
+            if (result.outcome(i) != Outcome.OK) {
+                failedBlocks++;
+                if (failedBlocks <= MISMATCHES_SHOWN) {
+                    err.printf("%s of block %s: %s%s%n", result.kind() == Task.Kind.D2S ? "dump" : "load", keys.get(i).shortHex(),
+                            result.outcome(i), result.details().get(i) == null ? "" : " (" + result.details().get(i) + ")");
+                }
+            }
+        }
+        err.flush();
+    }
+
+    /** A submitted task and the native memory it reads or writes, freed once it is done. */
+    private record Pending(Task task, Arena arena, List<BlockKey> keys, List<MemorySegment> buffers) {
+        void release() {
+            try {
+                arena.close();
+            } catch (IllegalStateException stillInUse) {
+                // A timed-out task's IO may still hold the memory: leave it to the process exit.
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.spillway.cli;
+
+import io.spillway.engine.config.ByteSize;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * Runs fio as the yardstick for {@code spillway bench} and {@code throughput}: O_DIRECT writes,
+ * then reads of the same files ({@code read} or {@code randread}), with the same block size and
+ * thread count as the store's run.
+ */
+final class Fio {
+
+    private Fio() {
+    }
+
+    /** Whether an executable {@code fio} is on the PATH. */
+    static boolean onPath() {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return false;
+        }
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "fio"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The fio command line for one direction.
+     *
+     * @param rw "write", "read" or "randread"
+     */
+    static List<String> command(String rw, Path dir, ByteSize blockSize, int jobs, long bytesPerJob) {
+        return List.of("fio", "--name=w", "--directory=" + dir, "--rw=" + rw, "--bs=" + blockSize.bytes(),
+                "--numjobs=" + jobs, "--size=" + bytesPerJob, "--direct=1", "--ioengine=psync",
+                "--group_reporting", "--output-format=json");
+    }
+
+    /**
+     * Runs fio and returns the bandwidth of {@code rw}, in bytes per second.
+     *
+     * @throws IOException when fio cannot start, fails, or prints no usable JSON
+     */
+    static long run(String rw, Path dir, ByteSize blockSize, int jobs, long bytesPerJob) throws IOException, InterruptedException {
+        List<String> cmd = command(rw, dir, blockSize, jobs, bytesPerJob);
+        Process process = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()));
+        String out = drain(process.getInputStream());
+        int rc = process.waitFor();
+        if (rc != 0) {
+            throw new IOException("fio --rw=" + rw + " exited with " + rc + ": " + err.join().strip());
+        }
+        return bandwidth(out, rw);
+    }
+
+    /**
+     * Reads {@code jobs[0].<rw>.bw_bytes} from fio's JSON output. Text before the first '{' (fio
+     * prints notes there, e.g. about O_DIRECT) is skipped.
+     *
+     * @throws IOException when the output holds no such number
+     */
+    static long bandwidth(String fioJson, String rw) throws IOException {
+        int start = fioJson.indexOf('{');
+        if (start < 0) {
+            throw new IOException("fio printed no JSON: " + abbreviate(fioJson));
+        }
+        JsonNode doc;
+        try {
+            doc = Json.read(fioJson.substring(start));
+        } catch (IOException e) {
+            throw new IOException("fio's output is not valid JSON: " + e.getMessage(), e);
+        }
+        // fio reports a randread job's figures under "read".
+        String section = rw.endsWith("read") ? "read" : "write";
+        JsonNode bw = doc.path("jobs").path(0).path(section).path("bw_bytes");
+        if (bw.isNumber()) {
+            return bw.longValue();
+        }
+        throw new IOException("fio's JSON has no jobs[0]." + section + ".bw_bytes: " + abbreviate(fioJson));
+    }
+
+    /** Deletes the files fio made in {@code dir}, then {@code dir}. */
+    static void deleteFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        List<Path> files = new ArrayList<>();
+        try (var listing = Files.list(dir)) {
+            listing.forEach(files::add);
+        }
+        for (Path f : files) {
+            Files.delete(f);
+        }
+        Files.delete(dir);
+    }
+
+    private static String drain(InputStream in) {
+        try (in) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static String abbreviate(String s) {
+        String t = s.strip().replace('\n', ' ');
+        return t.length() <= 200 ? t : t.substring(0, 200) + "...";
+    }
+}

@@ -1,0 +1,66 @@
+package io.spillway.cli;
+
+import io.spillway.recovery.Fsck;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code spillway fsck DIR [--deep] [--repair]}: checks the index against the segments and back
+ * ({@link Fsck}). Exit codes: 0 clean, 1 problems found (or repaired), 2 could not run (no store,
+ * an unreadable index, or the store is open in another process).
+ */
+@Command(name = "fsck", mixinStandardHelpOptions = true,
+        description = {"Checks a store's index against its segments and back; changes nothing without --repair.",
+                "Exit codes: 0 clean, 1 problems found (or repaired with --repair), 2 could not run."})
+final class FsckCommand implements Callable<Integer> {
+
+    /** Exit code: the check could not run. */
+    static final int EXIT_COULD_NOT_RUN = 2;
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "The store directory.")
+    Path dir;
+
+    @Option(names = "--index", paramLabel = "PATH", description = "The index directory (default: DIR/index).")
+    Path index;
+
+    @Option(names = "--deep", description = "Also read every payload and check its CRC32C.")
+    boolean deep;
+
+    @Option(names = "--repair", description = "Fix what can be fixed (the store must not be open).")
+    boolean repair;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Fsck.Result r;
+        try {
+            r = Fsck.run(dir, index == null ? dir.resolve("index") : index, deep, repair);
+        } catch (IOException | RuntimeException e) {
+            err.println("fsck: could not run: " + e.getMessage());
+            err.flush();
+            return EXIT_COULD_NOT_RUN;
+        }
+        out.printf("fsck %s%s%s: %d segments, %d records, %d index entries%s, %d problem(s)%s in %d ms%n", dir,
+                deep ? " --deep" : "", repair ? " --repair" : "", r.segments(), r.records(), r.indexEntries(),
+                deep ? ", " + r.payloadsVerified() + " payloads verified" : "", r.problems().size(),
+                repair ? " (" + r.problems().stream().filter(Fsck.Problem::repaired).count() + " repaired)" : "", r.millis());
+        for (Fsck.Problem p : r.problems()) {
+            out.println("  problem: " + p);
+        }
+        for (String n : r.notices()) {
+            out.println("  note: " + n);
+        }
+        out.flush();
+        return r.clean() ? 0 : SpillwayCli.EXIT_FAILURE;
+    }
+}

@@ -1,0 +1,73 @@
+package io.spillway.cli;
+
+import io.spillway.recovery.Inspect;
+import io.spillway.engine.api.BlockKey;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code spillway inspect DIR [--segment ID] [--key HEX]}: read-only views for operators
+ * ({@link Inspect}): every segment's header and footer summary; one segment's records; where a
+ * key is, with the hex of its record header.
+ */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = "Shows segment headers and footers, a segment's records, or where a key is (read-only).")
+final class InspectCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "DIR", description = "The store directory.")
+    Path dir;
+
+    @Option(names = "--segment", paramLabel = "ID", description = "A segment id (hex, as in its file name, or decimal with a 'd' suffix).")
+    String segment;
+
+    @Option(names = "--key", paramLabel = "HEX", description = "A block key, 64 hex digits.")
+    String key;
+
+    @Option(names = "--index", paramLabel = "PATH", description = "The index directory (default: DIR/index).")
+    Path index;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new NoSuchFileException(dir.toString(), null, "no store directory");
+        }
+        Inspect inspect = new Inspect(dir);
+        PrintWriter out = spec.commandLine().getOut();
+        if (key != null) {
+            BlockKey k;
+            try {
+                k = BlockKey.fromHex(key);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("--key " + key + " is not 64 hex digits");
+            }
+            out.print(inspect.key(k, index == null ? dir.resolve("index") : index));
+        }
+        if (segment != null) {
+            out.print(inspect.segment(parseId(segment)));
+        }
+        if (key == null && segment == null) {
+            out.print(inspect.segments());
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static long parseId(String s) {
+        try {
+            return s.endsWith("d") ? Long.parseLong(s.substring(0, s.length() - 1)) : Long.parseUnsignedLong(s, 16);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--segment " + s + " is not a segment id (hex, or decimal with a 'd' suffix)");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.spillway.cli;
+
+import io.spillway.cli.bench.LookupBenchmark;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code spillway lookup-bench}: times {@code lookupPrefix} of a long prefix chain against a big
+ * index, the call a connector's scheduler makes for every new request.
+ */
+@Command(name = "lookup-bench", mixinStandardHelpOptions = true,
+        description = "Times lookupPrefix of a chain of --chain keys against an index of --keys keys (p50, p99).")
+final class LookupCommand implements Callable<Integer> {
+
+    @Option(names = "--keys", paramLabel = "N", defaultValue = "1000000", description = "Indexed keys (default: ${DEFAULT-VALUE}).")
+    long keys;
+
+    @Option(names = "--chain", paramLabel = "N", defaultValue = "1000", description = "Keys per lookupPrefix call (default: ${DEFAULT-VALUE}).")
+    int chain;
+
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "2000", description = "Timed calls (default: ${DEFAULT-VALUE}).")
+    int iterations;
+
+    @Option(names = "--dir", paramLabel = "D", description = "Where to build the index (default: a temporary directory, deleted).")
+    Path dir;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws IOException {
+        if (chain < 1 || keys < chain || iterations < 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "need --chain >= 1, --keys >= --chain and --iterations >= 1; got " + chain + ", " + keys + ", " + iterations);
+        }
+        Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("spillway-lookup");
+        Path work = Files.createTempDirectory(root, "lookup-");
+        PrintWriter out = spec.commandLine().getOut();
+        try {
+            LookupBenchmark.Result r;
+            try (ProgressBar bar = Progress.bar("index", keys, " keys", 1)) {
+                r = LookupBenchmark.run(work, keys, chain, iterations, bar::stepTo);
+            }
+            out.printf(Locale.ROOT, "indexed %,d keys in %.1f s%n", r.indexedKeys(), r.fillSeconds());
+            out.printf(Locale.ROOT, "lookupPrefix of %d keys (all hits), %d calls: p50 %.3f ms, p99 %.3f ms, max %.3f ms%n",
+                    r.chainLength(), r.iterations(), r.p50Micros() / 1000, r.p99Micros() / 1000, r.maxMicros() / 1000);
+            out.flush();
+        } finally {
+            Files2.deleteRecursively(work);
+            if (dir == null) {
+                Files2.deleteRecursively(root);
+            }
+        }
+        return 0;
+    }
+}

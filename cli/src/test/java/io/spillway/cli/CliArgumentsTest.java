@@ -1,0 +1,67 @@
+package io.spillway.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Argument errors exit 2 with one line, before any store is opened. */
+class CliArgumentsTest {
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cl = SpillwayCli.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        cl.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
+        return cl.execute(args);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "demo --requests 0",
+        "demo --requests many",
+        "demo --model gpt-9",
+        "demo --bogus",
+        "throughput",
+        "throughput --dir /nonexistent --block-size 3",
+        "throughput --dir /nonexistent --block-size 2XB",
+        "throughput --dir /nonexistent --threads 0",
+        "throughput --dir /nonexistent --bytes 1MiB --block-size 2MiB",
+        "stats",
+        "frobnicate",
+    })
+    void badArgumentsExitTwoWithOneLine(String line) {
+        assertEquals(2, run(line.split(" ")), err.toString());
+        String message = err.toString().strip();
+        assertEquals(1, message.lines().count(), message);
+        assertTrue(message.contains("--help"), message);
+    }
+
+    @Test
+    void unknownModelNamesTheKnownOnes() {
+        run("demo", "--model", "gpt-9");
+        assertTrue(err.toString().contains("llama-3.1-8b"), err.toString());
+    }
+
+    @Test
+    void versionAndHelpExitZero() {
+        assertEquals(0, run("--version"));
+        assertTrue(out.toString().startsWith("spillway "), out.toString());
+        assertEquals(0, run("demo", "--help"));
+        assertTrue(out.toString().contains("--requests"), out.toString());
+    }
+
+    @Test
+    void statsOfAMissingDirectoryExitsOne() {
+        assertEquals(1, run("stats", "/nonexistent/spillway-store"));
+        assertTrue(err.toString().contains("/nonexistent/spillway-store"), err.toString());
+    }
+}

@@ -1,0 +1,52 @@
+package io.spillway.cli.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.spillway.cli.bench.BenchReport.FioResult;
+import io.spillway.cli.bench.BenchReport.Phase;
+import io.spillway.cli.bench.BenchReport.SizeResult;
+import io.spillway.cli.bench.BenchReport.TargetResult;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MediansTest {
+
+    private static Phase gbps(double v, long mismatches) {
+        return new Phase(1, 1, 1, 1, v, 0, 0, 0, mismatches);
+    }
+
+    private static SizeResult run(double spillwayLoad, double peerLoad, double fioRead, long mismatches) {
+        Map<String, TargetResult> t = new LinkedHashMap<>();
+        t.put(SpillwayTarget.ID, new TargetResult("Spillway", "O_DIRECT", gbps(1, 0), gbps(spillwayLoad, mismatches), null));
+        t.put(FilePerBlockTarget.ID, new TargetResult("fpb", "buffered", gbps(1, 0), gbps(peerLoad, 0), null));
+        return BenchReport.sizeResult(1 << 20, "1 MiB", t, new FioResult("ok", 1.0, fioRead, List.of(), List.of()));
+    }
+
+    @Test
+    void lowerMedianIgnoresNulls() {
+        assertEquals(2.0, Medians.median(Arrays.asList(3.0, null, 1.0, 2.0)));
+        assertEquals(1.0, Medians.median(List.of(2.0, 1.0)));
+        assertNull(Medians.median(Arrays.asList(null, null)));
+    }
+
+    @Test
+    void ratiosAreMediansOfPerRunRatiosNotRatiosOfMedians() {
+        // The disk halves its speed in run 2: per-run ratios stay 2x, medians of rates would not.
+        SizeResult s = Medians.summarise(List.of(run(2.0, 1.0, 1.0, 0), run(1.0, 0.5, 0.5, 1), run(3.0, 1.5, 1.5, 0)));
+        assertEquals(2.0, s.ratios().get("load/file-per-block"));
+        assertEquals(2.0, s.targets().get(SpillwayTarget.ID).load().gbps());
+        assertEquals(1.0, s.fio().randreadGbps());
+        // Mismatches anywhere stay visible in the summary.
+        assertEquals(1, s.targets().get(SpillwayTarget.ID).load().mismatches());
+    }
+
+    @Test
+    void oneRunIsItsOwnSummary() {
+        SizeResult r = run(2.0, 1.0, 1.0, 0);
+        assertEquals(r, Medians.summarise(List.of(r)));
+    }
+}

@@ -1,0 +1,53 @@
+package io.spillway.cli.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.spillway.cli.bench.BenchReport.FioResult;
+import io.spillway.cli.bench.BenchReport.Phase;
+import io.spillway.cli.bench.BenchReport.TargetResult;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RatiosTest {
+
+    private static Phase gbps(double v) {
+        return new Phase(1, 1, 1, 1, v, 0, 0, 0, 0);
+    }
+
+    @Test
+    void ratioIsSpillwayOverThePeerAndNullWhenUnmeasured() {
+        assertEquals(1.5, BenchReport.Ratios.ratio(3.0, 2.0));
+        assertNull(BenchReport.Ratios.ratio(null, 2.0));
+        assertNull(BenchReport.Ratios.ratio(1.0, null));
+        assertNull(BenchReport.Ratios.ratio(1.0, 0.0));
+        assertEquals(0.3333, BenchReport.Ratios.ratio(1.0, 3.0));
+    }
+
+    @Test
+    void everyPeerAndFioGetsARatioPerWorkload() {
+        Map<String, TargetResult> targets = new LinkedHashMap<>();
+        targets.put(SpillwayTarget.ID, new TargetResult("Spillway", "O_DIRECT", gbps(1.8), gbps(1.2), gbps(1.0)));
+        targets.put(FilePerBlockTarget.ID, new TargetResult("fpb", "buffered", gbps(1.2), gbps(0.6), null));
+        FioResult fio = new FioResult("ok", 2.0, 1.0, List.of(), List.of());
+        Map<String, Double> r = BenchReport.Ratios.of(targets, fio);
+        assertEquals(0.9, r.get("dump/fio"));
+        assertEquals(1.2, r.get("load/fio"));
+        assertEquals(1.5, r.get("dump/file-per-block"));
+        assertEquals(2.0, r.get("load/file-per-block"));
+        assertNull(r.get("mixed/file-per-block"));
+        assertEquals(List.of("dump/fio", "load/fio", "dump/file-per-block", "load/file-per-block", "mixed/file-per-block"),
+                List.copyOf(r.keySet()));
+    }
+
+    @Test
+    void missingFioGivesNoFioRatios() {
+        Map<String, TargetResult> targets = Map.of(SpillwayTarget.ID, new TargetResult("Spillway", "O_DIRECT", gbps(1), gbps(1), null));
+        assertEquals(Map.of(), BenchReport.Ratios.of(targets, null));
+        FioResult failed = new FioResult("failed: x", null, null, List.of(), List.of());
+        Map<String, Double> r = BenchReport.Ratios.of(targets, failed);
+        assertNull(r.get("dump/fio"));
+    }
+}

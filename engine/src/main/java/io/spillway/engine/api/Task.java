@@ -1,0 +1,42 @@
+package io.spillway.engine.api;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A submitted dump or load. It always completes: with every block's outcome, or at its deadline
+ * ({@code timeout_ms}) with {@link Outcome#TIMEOUT} for the blocks still unfinished, even if the
+ * IO under it hangs.
+ */
+public interface Task {
+
+    /** Direction of a task, named as the seeds' task log lines name them. */
+    enum Kind {
+        /** Device to storage: a dump. */
+        D2S,
+        /** Storage to device: a load. */
+        S2D
+    }
+
+    long id();
+
+    Kind kind();
+
+    /** Number of blocks. */
+    int size();
+
+    /**
+     * Waits up to {@code timeout} for the task, and at most until its deadline.
+     *
+     * @return the result, or null if {@code timeout} passed first (the task goes on)
+     */
+    TaskResult await(Duration timeout) throws InterruptedException;
+
+    /** Waits until the task completes (never past its deadline). */
+    TaskResult await() throws InterruptedException;
+
+    /** Completes with the result; never completes exceptionally. */
+    CompletableFuture<TaskResult> future();
+
+    boolean isDone();
+}
