@@ -1,6 +1,7 @@
 package io.spillway.engine;
 
 import io.spillway.index.BlockIndex;
+import io.spillway.index.MetaKeys;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CommitLog;
@@ -28,9 +29,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * dump of it is live, which is what makes dedup exact.
  */
 final class Publisher {
-
-    /** The index metadata key of the last {@link CommitLog} record the index holds. */
-    static final String META_COMMIT_LOG_SEQ = io.spillway.recovery.StoreRecovery.META_COMMIT_LOG_SEQ;
 
     private final BlockIndex index;
     private final boolean autoCommit;
@@ -72,7 +70,7 @@ final class Publisher {
      * larger than {@code threshold}; then opens it for appending. Called with no log open.
      */
     private void compactCommitLog(long threshold) throws IOException {
-        long indexed = index.getMeta(META_COMMIT_LOG_SEQ).orElse(0L);
+        long indexed = index.getMeta(MetaKeys.COMMIT_LOG_SEQ).orElse(0L);
         CommitLog.Contents c = CommitLog.read(logIo, logDir);
         if (c.validEnd() > threshold) {
             Map<RecordKey, BlockLocation> newest = new java.util.LinkedHashMap<>();
@@ -107,7 +105,7 @@ final class Publisher {
      */
     private void voidFailedAppend(IOException cause) {
         try (BlockIndex.Batch b = index.batch()) {
-            b.putMeta(META_COMMIT_LOG_SEQ, commitLog.lastSeq());
+            b.putMeta(MetaKeys.COMMIT_LOG_SEQ, commitLog.lastSeq());
             index.write(b, true);
         } catch (IOException e) {
             cause.addSuppressed(e);
@@ -257,7 +255,7 @@ final class Publisher {
                     voidFailedAppend(e);
                     throw e;
                 }
-                batch.putMeta(META_COMMIT_LOG_SEQ, seq);
+                batch.putMeta(MetaKeys.COMMIT_LOG_SEQ, seq);
             }
             index.write(batch, syncIndex);
             // Only now that nothing can fail any more: a failed commit changes nothing.

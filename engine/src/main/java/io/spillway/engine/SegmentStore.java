@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.index.BlockIndex;
+import io.spillway.index.MetaKeys;
 import io.spillway.index.SegmentStats;
 import io.spillway.recovery.EvictionRecovery;
 import io.spillway.recovery.IndexOpener;
@@ -59,8 +60,6 @@ import org.slf4j.LoggerFactory;
 public final class SegmentStore implements BlockStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(SegmentStore.class);
-    private static final String META_ALIGNMENT = "alignment";
-    private static final String META_COUNTER_PREFIX = "counter.";
 
     private final StoreConfig config;
     private final List<Backend> backends;
@@ -138,13 +137,13 @@ public final class SegmentStore implements BlockStore {
             }
             IndexOpener.Opened opened = IndexOpener.open(config.indexPath(), config.indexCacheSize().bytes());
             index = opened.index();
-            long stored = index.getMeta(META_ALIGNMENT).orElse(0L);
+            long stored = index.getMeta(MetaKeys.ALIGNMENT).orElse(0L);
             if (stored != 0 && stored != alignment) {
                 throw new IOException("store at " + config.storageBackends() + " was created with alignment " + stored
                         + "; config key 'alignment' = " + alignment + " cannot change it");
             }
             if (stored == 0) {
-                index.putMeta(META_ALIGNMENT, alignment);
+                index.putMeta(MetaKeys.ALIGNMENT, alignment);
             }
             List<StoreRecovery.Directory> dirs = backends.stream().map(b -> new StoreRecovery.Directory(b.dir(), b.io())).toList();
             StoreRecovery.Report recovery = StoreRecovery.run(dirs, index, new EvictionRecovery(), StoreRecovery.Listener.NONE);
@@ -165,7 +164,7 @@ public final class SegmentStore implements BlockStore {
             StoreContext ctx = new StoreContext(config, index, catalog, ids, publisher, new StoreMetrics(registry), capacity);
             Map<String, Long> base = new LinkedHashMap<>();
             for (String name : ctx.metrics().counters().keySet()) {
-                base.put(name, index.getMeta(META_COUNTER_PREFIX + name).orElse(0L));
+                base.put(name, index.getMeta(MetaKeys.counter(name)).orElse(0L));
             }
             SegmentStore store = new SegmentStore(config, backends, ctx, base);
             store.recovery = recovery;
@@ -628,7 +627,7 @@ public final class SegmentStore implements BlockStore {
         IOException failure = null;
         try (BlockIndex.Batch b = ctx.index().batch()) {
             for (Map.Entry<String, Long> e : ctx.metrics().counters().entrySet()) {
-                b.putMeta(META_COUNTER_PREFIX + e.getKey(), e.getValue() + lifetimeBase.getOrDefault(e.getKey(), 0L));
+                b.putMeta(MetaKeys.counter(e.getKey()), e.getValue() + lifetimeBase.getOrDefault(e.getKey(), 0L));
             }
             // Segments left open (a failed or stuck writer): every block in them has had its outcome
             // reported by now, so none may be re-indexed by the next recovery.
