@@ -1,6 +1,5 @@
 package io.spillway.engine;
 
-import io.spillway.engine.config.Durability;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.GroupHeader;
@@ -134,7 +133,7 @@ final class GcWriter implements AutoCloseable {
         ensureSegment(lengths);
         List<BlockLocation> to = segment.append(records, () -> { });
         ctx.catalog().written(segment.segmentId(), segment.position());
-        if (ctx.config().durability() != Durability.NONE) {
+        if (ctx.durability().syncsData()) {
             segment.sync();
             ctx.metrics().syncs.increment();
         }

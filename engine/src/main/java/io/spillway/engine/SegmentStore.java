@@ -158,10 +158,10 @@ public final class SegmentStore implements BlockStore {
                 registerSegments(b, catalog);
             }
             SegmentIds ids = new SegmentIds(index, catalog.maxId());
-            boolean syncIndex = config.durability() != io.spillway.engine.config.Durability.NONE;
-            publisher = new Publisher(index, config.autoCommit(), syncIndex, backends.get(0).io(), backends.get(0).dir());
+            DurabilityPolicy durability = DurabilityPolicy.of(config.durability());
+            publisher = new Publisher(index, config.autoCommit(), durability.syncsIndex(), backends.get(0).io(), backends.get(0).dir());
             long capacity = config.capacity().resolve(java.nio.file.Files.getFileStore(backends.get(0).dir()).getTotalSpace());
-            StoreContext ctx = new StoreContext(config, index, catalog, ids, publisher, new StoreMetrics(registry), capacity);
+            StoreContext ctx = new StoreContext(config, durability, index, catalog, ids, publisher, new StoreMetrics(registry), capacity);
             Map<String, Long> base = new LinkedHashMap<>();
             for (String name : ctx.metrics().counters().keySet()) {
                 base.put(name, index.getMeta(MetaKeys.counter(name)).orElse(0L));
@@ -286,7 +286,7 @@ public final class SegmentStore implements BlockStore {
             }
             return;
         }
-        boolean durable = config.durability() != io.spillway.engine.config.Durability.NONE;
+        boolean durable = ctx.durability().acknowledgesDurable();
         List<Integer> toWrite = new ArrayList<>();
         for (int j = 0; j < fresh.size(); j++) {
             int i = fresh.get(j);
