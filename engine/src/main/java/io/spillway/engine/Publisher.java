@@ -9,6 +9,8 @@ import io.spillway.segments.io.FileIO;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,7 +75,7 @@ final class Publisher {
         long indexed = index.getMeta(MetaKeys.COMMIT_LOG_SEQ).orElse(0L);
         CommitLog.Contents c = CommitLog.read(logIo, logDir);
         if (c.validEnd() > threshold) {
-            Map<RecordKey, BlockLocation> newest = new java.util.LinkedHashMap<>();
+            Map<RecordKey, BlockLocation> newest = new LinkedHashMap<>();
             for (CommitLog.Record r : c.records()) {
                 for (CommitLog.Entry e : r.entries()) {
                     newest.put(e.key(), e.location());
@@ -219,7 +221,7 @@ final class Publisher {
         try (BlockIndex.Batch batch = index.batch()) {
             List<CommitLog.Entry> logged = new ArrayList<>();
             List<InFlight> writing = new ArrayList<>();
-            for (RecordKey key : new java.util.LinkedHashSet<>(keys)) {
+            for (RecordKey key : new LinkedHashSet<>(keys)) {
                 BlockLocation loc = uncommitted.get(key);
                 if (loc != null) {
                     if (success) {
@@ -370,12 +372,19 @@ final class Publisher {
     }
 
     /**
+     * What {@link #removeIn} removed.
+     *
+     * @param entries index entries removed
+     * @param rawBytes their blocks' payload bytes (uncompressed)
+     */
+    record Removed(long entries, long rawBytes) {
+    }
+
+    /**
      * Removes the entries of {@code keys} that still point into segment {@code segmentId} (an
      * evicted segment); entries that moved elsewhere meanwhile stay.
-     *
-     * @return how many entries were removed, and their payload bytes
      */
-    long[] removeIn(List<RecordKey> keys, long segmentId) throws IOException {
+    Removed removeIn(List<RecordKey> keys, long segmentId) throws IOException {
         long removed = 0;
         long bytes = 0;
         lock.writeLock().lock();
@@ -393,7 +402,7 @@ final class Publisher {
         } finally {
             lock.writeLock().unlock();
         }
-        return new long[] {removed, bytes};
+        return new Removed(removed, bytes);
     }
 
     /** Keys dumped under manual commit and not yet committed or rolled back. */

@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -82,7 +83,7 @@ public final class SegmentStore implements BlockStore {
         this.ctx = ctx;
         this.lifetimeBase = lifetimeBase;
         this.scheduler = new TaskScheduler(config.waitingQueueDepth(), config.runningQueueDepth(), ctx.metrics());
-        this.gc = new GarbageCollector(ctx, backends);
+        this.gc = new GarbageCollector(ctx, backends, GcPolicies.reinsertion(config, ctx.metrics()));
         for (int i = 0; i < config.streamNumber(); i++) {
             AppendWorker w = new AppendWorker(i, backends.get(i % backends.size()), ctx, gc);
             writers.add(w);
@@ -122,7 +123,7 @@ public final class SegmentStore implements BlockStore {
         List<Backend> backends = new ArrayList<>();
         BlockIndex index = null;
         Publisher publisher = null;
-        SegmentCatalog catalog = new SegmentCatalog();
+        SegmentCatalog catalog = new SegmentCatalog(GcPolicies.eviction(config));
         try {
             for (Path dir : config.storageBackends()) {
                 java.nio.file.Files.createDirectories(dir);
@@ -154,9 +155,7 @@ public final class SegmentStore implements BlockStore {
                         recovery.sealedReconciled(), recovery.sealedScanned(), recovery.openRecovered(), recovery.entriesAdded(),
                         recovery.millis());
             }
-            for (Backend b : backends) {
-                registerSegments(b, catalog);
-            }
+            registerSegments(backends, catalog);
             SegmentIds ids = new SegmentIds(index, catalog.maxId());
             DurabilityPolicy durability = DurabilityPolicy.of(config.durability());
             publisher = new Publisher(index, config.autoCommit(), durability.syncsIndex(), backends.get(0).io(), backends.get(0).dir());
@@ -190,14 +189,22 @@ public final class SegmentStore implements BlockStore {
         }
     }
 
-    /** Registers a backend's segments (all sealed once recovery ran). Foreign files are left alone. */
-    private static void registerSegments(Backend b, SegmentCatalog catalog) throws IOException {
-        for (String name : b.io().list(b.dir())) {
-            var parsed = SegmentPath.parse(name);
-            if (parsed.isPresent() && catalog.get(parsed.get().segmentId()) == null) {
-                catalog.add(parsed.get().segmentId(), b, parsed.get().state());
+    /**
+     * Registers every backend's segments (all sealed once recovery ran), in id order so that the
+     * eviction order starts as the ids' order whatever the directory listings' order. Foreign
+     * files are left alone; a segment id found in two directories is taken from the first.
+     */
+    private static void registerSegments(List<Backend> backends, SegmentCatalog catalog) throws IOException {
+        Map<Long, Registered> found = new TreeMap<>();
+        for (Backend b : backends) {
+            for (String name : b.io().list(b.dir())) {
+                SegmentPath.parse(name).ifPresent(p -> found.putIfAbsent(p.segmentId(), new Registered(b, p.state())));
             }
         }
+        found.forEach((id, r) -> catalog.add(id, r.backend(), r.state()));
+    }
+
+    private record Registered(Backend backend, SegmentPath.State state) {
     }
 
     // ---------------------------------------------------------------- lookups
