@@ -3,7 +3,6 @@ package io.spillway.engine;
 import io.spillway.engine.api.Outcome;
 
 import io.spillway.engine.config.Compression;
-import io.spillway.engine.config.Durability;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.Codec;
 import io.spillway.segments.GroupHeader;
@@ -73,7 +72,7 @@ final class AppendWorker implements Runnable {
         this.ctx = ctx;
         this.staging = arena.allocate(ctx.bufferSize(), ctx.alignment());
         this.lz4 = ctx.config().compression() == Compression.LZ4 ? new Lz4Codec() : null;
-        this.maxGroupRecords = ctx.config().durability() == Durability.ALWAYS ? 1 : GroupHeader.MAX_RECORDS;
+        this.maxGroupRecords = ctx.durability().syncsEachBlock() ? 1 : GroupHeader.MAX_RECORDS;
         this.syncer = new GroupSyncer(this, ctx);
     }
 
@@ -394,14 +393,13 @@ final class AppendWorker implements Runnable {
             }
             return;
         }
-        boolean durable = ctx.config().durability() != Durability.NONE;
         for (int i = 0; i < blocks.size(); i++) {
             BlockWrite w = blocks.get(i);
             if (fates.get(i) == Publisher.Fate.ABORTED) {
                 w.task().finishClaimed(w.block(), Outcome.ABORTED, "rolled back by commit(keys, false)", 0);
                 continue;
             }
-            if (!durable) {
+            if (!ctx.durability().acknowledgesDurable()) {
                 w.task().markNotDurable();
             }
             ctx.metrics().dumpBlocks.increment();

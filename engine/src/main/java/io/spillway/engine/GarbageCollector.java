@@ -1,8 +1,8 @@
 package io.spillway.engine;
 
-
-import io.spillway.engine.config.EvictionPolicy;
 import io.spillway.engine.config.StoreConfig;
+import io.spillway.engine.policy.EvictionPolicy;
+import io.spillway.engine.policy.ReinsertionPolicy;
 import io.spillway.index.SegmentStats;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
@@ -33,9 +33,11 @@ import org.slf4j.LoggerFactory;
  *       accounting) fell below {@code compaction_threshold} has its live blocks copied forward,
  *       then is evicted.
  *   <li><b>Capacity</b>: while the segments' allocated space exceeds the high watermark (then
- *       down to the low one), evict a victim, oldest first ({@code fifo}) or least recently read
- *       ({@code lru}); before that, copy forward its blocks read at least {@code reinsert_hits}
- *       times, within a budget of {@code reinsert_budget_percent} of the bytes users wrote.
+ *       down to the low one), evict the victim the catalog's {@link EvictionPolicy} names, oldest
+ *       first ({@code fifo}) or least recently read ({@code lru}); before that, copy forward the
+ *       blocks the {@link ReinsertionPolicy} keeps (by default those read at least {@code
+ *       reinsert_hits} times, hottest first, within a budget of {@code reinsert_budget_percent}
+ *       of the bytes users wrote).
  * </ol>
  * Copies are throttled to {@code gc_max_bytes_per_sec}; evicting costs no data IO.
  *
@@ -67,13 +69,16 @@ final class GarbageCollector implements AutoCloseable {
     private final Object passLock = new Object();
     private final Semaphore wake = new Semaphore(0);
     private final GcMetrics metrics;
+    /** Asked only under {@link #passLock}, as it is not thread-safe. */
+    private final ReinsertionPolicy reinsertion;
     private Thread thread;
     private volatile boolean stopping;
-    private long reinsertedBytes;
 
-    GarbageCollector(StoreContext ctx, List<Backend> backends) {
+    /** @param reinsertion which blocks of a segment evicted for capacity are copied forward */
+    GarbageCollector(StoreContext ctx, List<Backend> backends, ReinsertionPolicy reinsertion) {
         this.ctx = ctx;
         this.config = ctx.config();
+        this.reinsertion = reinsertion;
         this.writer = new GcWriter(ctx, backends);
         this.throttle = new Throttle(config.gcMaxBytesPerSec().bytes());
         this.metrics = new GcMetrics(ctx);
@@ -161,12 +166,17 @@ final class GarbageCollector implements AutoCloseable {
         wake.release();
     }
 
-    /** Sealed segments the GC may evict, oldest id first. */
+    /** Whether the GC may evict {@code e}: sealed, not failed, not the segment the GC itself is writing. */
+    private boolean evictable(SegmentCatalog.Entry e, long gcActive) {
+        return e.state == SegmentPath.State.SEALED && e.id != gcActive && !ctx.catalog().isFailed(e.id);
+    }
+
+    /** The segments the GC may evict, by id (TTL and compaction go over all of them). */
     private List<SegmentCatalog.Entry> candidates() {
         long gcActive = writer.activeSegmentId();
         List<SegmentCatalog.Entry> out = new ArrayList<>();
         for (SegmentCatalog.Entry e : ctx.catalog().entries()) {
-            if (e.state == SegmentPath.State.SEALED && e.id != gcActive && !ctx.catalog().isFailed(e.id)) {
+            if (evictable(e, gcActive)) {
                 out.add(e);
             }
         }
@@ -176,14 +186,12 @@ final class GarbageCollector implements AutoCloseable {
     /** Evicts until the store's data ({@link SegmentCatalog#dataBytes}) is at most {@code target}. */
     private void evictUntil(long target, String why) throws IOException, InterruptedException {
         while (ctx.catalog().dataBytes() > target) {
-            List<SegmentCatalog.Entry> c = candidates();
-            if (c.isEmpty()) {
+            long gcActive = writer.activeSegmentId();
+            SegmentCatalog.Entry victim = ctx.catalog().victim(e -> evictable(e, gcActive));
+            if (victim == null) {
                 LOG.debug("{}: nothing left to evict ({} bytes of data, target {})", why, ctx.catalog().dataBytes(), target);
                 return;
             }
-            SegmentCatalog.Entry victim = config.evictionPolicy() == EvictionPolicy.LRU
-                    ? c.stream().min(Comparator.comparingLong((SegmentCatalog.Entry e) -> e.lastAccess).thenComparingLong(e -> e.id)).get()
-                    : c.getFirst();
             evict(victim, Keep.HOT);
         }
     }
@@ -231,46 +239,23 @@ final class GarbageCollector implements AutoCloseable {
         SegmentFooter footer = victim.reader().readFooter();
         List<RecordKey> keys = footer.entries().stream().map(SegmentFooter.Entry::key).toList();
         List<BlockLocation> current = ctx.index().getAll(keys);
-        List<GcWriter.Move> moves = new ArrayList<>();
-        List<GcWriter.Move> hot = new ArrayList<>();
-        List<Integer> hotHits = new ArrayList<>();
-        long live = 0;
+        List<GcWriter.Move> liveBlocks = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
             BlockLocation c = current.get(i);
             BlockLocation r = footer.entries().get(i).location();
-            if (c == null || c.segmentId() != id || c.payloadOffset() != r.payloadOffset()) {
-                continue;
-            }
-            live++;
-            if (keep == Keep.ALL_LIVE) {
-                moves.add(new GcWriter.Move(keys.get(i), c));
-            } else if (keep == Keep.HOT && config.reinsertHits() > 0 && victim.hitsAt(c.payloadOffset()) >= config.reinsertHits()) {
-                hot.add(new GcWriter.Move(keys.get(i), c));
-                hotHits.add(victim.hitsAt(c.payloadOffset()));
+            if (c != null && c.segmentId() == id && c.payloadOffset() == r.payloadOffset()) {
+                liveBlocks.add(new GcWriter.Move(keys.get(i), c));
             }
         }
-        // Hottest first while the budget lasts, then in file order (a prefix chain stays together).
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < hot.size(); i++) {
-            order.add(i);
-        }
-        order.sort(Comparator.comparingInt((Integer i) -> -hotHits.get(i)).thenComparingInt(i -> i));
-        List<Integer> chosen = new ArrayList<>();
-        for (int i : order) {
-            long bytes = hot.get(i).from().storedLength();
-            if (withinReinsertBudget(bytes)) {
-                reinsertedBytes += bytes;
-                chosen.add(i);
-            }
-        }
-        chosen.sort(null);
-        for (int i : chosen) {
-            moves.add(hot.get(i));
-        }
+        List<GcWriter.Move> moves = switch (keep) {
+            case NOTHING -> List.of();
+            case ALL_LIVE -> liveBlocks;
+            case HOT -> reinserted(victim, liveBlocks);
+        };
         // Step 1: copy forward.
-        long[] moved = moves.isEmpty() ? new long[2] : writer.move(moves, throttle);
-        metrics.bytesWritten.increment(moved[0]);
-        (keep == Keep.HOT ? metrics.reinsertedBlocks : metrics.copiedBlocks).increment(moved[1]);
+        GcWriter.Moved moved = moves.isEmpty() ? GcWriter.Moved.NOTHING : writer.move(moves, throttle);
+        metrics.bytesWritten.increment(moved.bytesWritten());
+        (keep == Keep.HOT ? metrics.reinsertedBlocks : metrics.copiedBlocks).increment(moved.blocksMoved());
         // Step 2: the durable decision.
         Backend b = victim.backend;
         SegmentPath sealed = new SegmentPath(id, SegmentPath.State.SEALED);
@@ -278,15 +263,42 @@ final class GarbageCollector implements AutoCloseable {
         b.io().syncDirectory(b.dir());
         victim.state = SegmentPath.State.DELETING;
         // Step 3: unindex what was not moved.
-        long[] removed = ctx.publisher().removeIn(keys, id);
+        Publisher.Removed removed = ctx.publisher().removeIn(keys, id);
         ctx.index().forgetSegment(id);
         // Steps 4 and 5.
         finishDelete(victim);
         metrics.evictedSegments.increment();
-        metrics.evictedBlocks.increment(removed[0]);
-        metrics.evictedBytes.increment(removed[1]);
-        LOG.debug("evicted segment {}: {} live blocks, {} copied forward, {} dropped", id, live, moved[1], removed[0]);
-        return live;
+        metrics.evictedBlocks.increment(removed.entries());
+        metrics.evictedBytes.increment(removed.rawBytes());
+        LOG.debug("evicted segment {}: {} live blocks, {} copied forward, {} dropped", id, liveBlocks.size(), moved.blocksMoved(),
+                removed.entries());
+        return liveBlocks.size();
+    }
+
+    /**
+     * The live blocks of {@code victim} the reinsertion policy keeps. It is asked hottest block
+     * first (so the hottest are kept while a budget lasts); the kept ones are copied in file
+     * order, so a prefix chain stays together.
+     */
+    private List<GcWriter.Move> reinserted(SegmentCatalog.Entry victim, List<GcWriter.Move> liveBlocks) {
+        List<Integer> order = new ArrayList<>(liveBlocks.size());
+        int[] hits = new int[liveBlocks.size()];
+        for (int i = 0; i < liveBlocks.size(); i++) {
+            order.add(i);
+            hits[i] = victim.hitsAt(liveBlocks.get(i).from().payloadOffset());
+        }
+        order.sort(Comparator.comparingInt((Integer i) -> -hits[i]).thenComparingInt(i -> i));
+        boolean[] kept = new boolean[liveBlocks.size()];
+        for (int i : order) {
+            kept[i] = reinsertion.reinsert(hits[i], liveBlocks.get(i).from().storedLength());
+        }
+        List<GcWriter.Move> out = new ArrayList<>();
+        for (int i = 0; i < liveBlocks.size(); i++) {
+            if (kept[i]) {
+                out.add(liveBlocks.get(i));
+            }
+        }
+        return out;
     }
 
     /** Steps 4 and 5: retire, drain (bounded), delete, fsync the directory. */
@@ -305,11 +317,6 @@ final class GarbageCollector implements AutoCloseable {
         ctx.catalog().remove(victim.id);
         b.io().delete(new SegmentPath(victim.id, SegmentPath.State.DELETING).in(b.dir()));
         b.io().syncDirectory(b.dir());
-    }
-
-    private boolean withinReinsertBudget(long bytes) {
-        double userBytes = ctx.metrics().dumpBytes.count();
-        return reinsertedBytes + bytes <= userBytes * config.reinsertBudgetPercent() / 100.0;
     }
 
     @Override

@@ -1,8 +1,8 @@
 package io.spillway.engine;
 
-import io.spillway.engine.config.Durability;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
+import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.GroupHeader;
 import io.spillway.segments.RecordSource;
 import io.spillway.segments.SegmentLayout;
@@ -55,12 +55,22 @@ final class GcWriter implements AutoCloseable {
     }
 
     /**
+     * What {@link #move} did.
+     *
+     * @param bytesWritten stored payload bytes appended (copies the index then refused included)
+     * @param blocksMoved blocks whose index entry now points at the copy
+     */
+    record Moved(long bytesWritten, long blocksMoved) {
+
+        static final Moved NOTHING = new Moved(0, 0);
+    }
+
+    /**
      * Moves blocks forward, in groups that fit the buffers.
      *
      * @param throttle charged for every byte read and written
-     * @return the payload bytes written and how many blocks moved
      */
-    long[] move(List<Move> moves, Throttle throttle) throws IOException, InterruptedException {
+    Moved move(List<Move> moves, Throttle throttle) throws IOException, InterruptedException {
         long written = 0;
         long moved = 0;
         int i = 0;
@@ -102,7 +112,7 @@ final class GcWriter implements AutoCloseable {
                 moved += b ? 1 : 0;
             }
         }
-        return new long[] {written, moved};
+        return new Moved(written, moved);
     }
 
     /** Step 1: false if the segment is gone or the bytes fail their check. */
@@ -114,7 +124,7 @@ final class GcWriter implements AutoCloseable {
         try {
             e.reader().readVerified(from, slot);
             return true;
-        } catch (io.spillway.segments.CorruptRecordException corrupt) {
+        } catch (CorruptRecordException corrupt) {
             return false;
         } finally {
             e.release();
@@ -134,7 +144,7 @@ final class GcWriter implements AutoCloseable {
         ensureSegment(lengths);
         List<BlockLocation> to = segment.append(records, () -> { });
         ctx.catalog().written(segment.segmentId(), segment.position());
-        if (ctx.config().durability() != Durability.NONE) {
+        if (ctx.durability().syncsData()) {
             segment.sync();
             ctx.metrics().syncs.increment();
         }

@@ -1,6 +1,5 @@
 package io.spillway.engine;
 
-import io.spillway.engine.config.Durability;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.SegmentLayout;
 import io.spillway.segments.SegmentWriter;
@@ -51,7 +50,7 @@ final class GroupSyncer implements Runnable {
     GroupSyncer(AppendWorker owner, StoreContext ctx) {
         this.owner = owner;
         this.ctx = ctx;
-        this.coalesce = ctx.config().durability() != Durability.ALWAYS;
+        this.coalesce = !ctx.durability().syncsEachBlock();
     }
 
     void hand(WrittenGroup item) {
@@ -141,7 +140,7 @@ final class GroupSyncer implements Runnable {
     /** Syncs each segment of {@code groups} once; returns the failed ones with why. */
     private Map<SegmentWriter, String> syncAll(List<WrittenGroup.Group> groups) {
         Map<SegmentWriter, String> failed = new HashMap<>();
-        if (ctx.config().durability() == Durability.NONE) {
+        if (!ctx.durability().syncsData()) {
             return failed;
         }
         Set<SegmentWriter> segments = new LinkedHashSet<>();

@@ -168,15 +168,23 @@ final class LoadPath implements AutoCloseable {
         task.tryFinish(i, outcome, detail);
     }
 
+    /**
+     * Stops the reader threads, waiting five seconds at most, and then, in every case (an
+     * interrupted wait included), keeps any read still running from touching the index, which
+     * the close sequence closes next.
+     */
     @Override
     public void close() throws InterruptedException {
         pool.shutdown();
-        if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
-            LOG.warn("load threads still busy at close (a hung read?); abandoning them");
-            pool.shutdownNow();
-        }
-        synchronized (indexGuard) {
-            closed = true;
+        try {
+            if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warn("load threads still busy at close (a hung read?); abandoning them");
+                pool.shutdownNow();
+            }
+        } finally {
+            synchronized (indexGuard) {
+                closed = true;
+            }
         }
     }
 }

@@ -2,6 +2,8 @@ package io.spillway.engine;
 
 import io.spillway.segments.CorruptRecordException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.List;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Exception;
@@ -38,7 +40,7 @@ final class Lz4Codec {
         if (n > (long) rawLength * (100 - MIN_SAVING_PERCENT) / 100) {
             return null;
         }
-        return java.util.Arrays.copyOf(out, n);
+        return Arrays.copyOf(out, n);
     }
 
     /**
@@ -47,7 +49,7 @@ final class Lz4Codec {
      * @throws CorruptRecordException if the bytes do not decode to that length
      */
     byte[] decompress(MemorySegment stored, int rawLength) throws CorruptRecordException {
-        byte[] src = stored.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        byte[] src = stored.toArray(ValueLayout.JAVA_BYTE);
         byte[] dst = new byte[rawLength];
         try {
             int n = decompressor.decompress(src, 0, src.length, dst, 0, rawLength);

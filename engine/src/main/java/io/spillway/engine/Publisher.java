@@ -1,6 +1,7 @@
 package io.spillway.engine;
 
 import io.spillway.index.BlockIndex;
+import io.spillway.index.MetaKeys;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CommitLog;
@@ -8,6 +9,8 @@ import io.spillway.segments.io.FileIO;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,9 +31,6 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * dump of it is live, which is what makes dedup exact.
  */
 final class Publisher {
-
-    /** The index metadata key of the last {@link CommitLog} record the index holds. */
-    static final String META_COMMIT_LOG_SEQ = io.spillway.recovery.StoreRecovery.META_COMMIT_LOG_SEQ;
 
     private final BlockIndex index;
     private final boolean autoCommit;
@@ -72,10 +72,10 @@ final class Publisher {
      * larger than {@code threshold}; then opens it for appending. Called with no log open.
      */
     private void compactCommitLog(long threshold) throws IOException {
-        long indexed = index.getMeta(META_COMMIT_LOG_SEQ).orElse(0L);
+        long indexed = index.getMeta(MetaKeys.COMMIT_LOG_SEQ).orElse(0L);
         CommitLog.Contents c = CommitLog.read(logIo, logDir);
         if (c.validEnd() > threshold) {
-            Map<RecordKey, BlockLocation> newest = new java.util.LinkedHashMap<>();
+            Map<RecordKey, BlockLocation> newest = new LinkedHashMap<>();
             for (CommitLog.Record r : c.records()) {
                 for (CommitLog.Entry e : r.entries()) {
                     newest.put(e.key(), e.location());
@@ -107,7 +107,7 @@ final class Publisher {
      */
     private void voidFailedAppend(IOException cause) {
         try (BlockIndex.Batch b = index.batch()) {
-            b.putMeta(META_COMMIT_LOG_SEQ, commitLog.lastSeq());
+            b.putMeta(MetaKeys.COMMIT_LOG_SEQ, commitLog.lastSeq());
             index.write(b, true);
         } catch (IOException e) {
             cause.addSuppressed(e);
@@ -221,7 +221,7 @@ final class Publisher {
         try (BlockIndex.Batch batch = index.batch()) {
             List<CommitLog.Entry> logged = new ArrayList<>();
             List<InFlight> writing = new ArrayList<>();
-            for (RecordKey key : new java.util.LinkedHashSet<>(keys)) {
+            for (RecordKey key : new LinkedHashSet<>(keys)) {
                 BlockLocation loc = uncommitted.get(key);
                 if (loc != null) {
                     if (success) {
@@ -257,7 +257,7 @@ final class Publisher {
                     voidFailedAppend(e);
                     throw e;
                 }
-                batch.putMeta(META_COMMIT_LOG_SEQ, seq);
+                batch.putMeta(MetaKeys.COMMIT_LOG_SEQ, seq);
             }
             index.write(batch, syncIndex);
             // Only now that nothing can fail any more: a failed commit changes nothing.
@@ -372,12 +372,19 @@ final class Publisher {
     }
 
     /**
+     * What {@link #removeIn} removed.
+     *
+     * @param entries index entries removed
+     * @param rawBytes their blocks' payload bytes (uncompressed)
+     */
+    record Removed(long entries, long rawBytes) {
+    }
+
+    /**
      * Removes the entries of {@code keys} that still point into segment {@code segmentId} (an
      * evicted segment); entries that moved elsewhere meanwhile stay.
-     *
-     * @return how many entries were removed, and their payload bytes
      */
-    long[] removeIn(List<RecordKey> keys, long segmentId) throws IOException {
+    Removed removeIn(List<RecordKey> keys, long segmentId) throws IOException {
         long removed = 0;
         long bytes = 0;
         lock.writeLock().lock();
@@ -395,7 +402,7 @@ final class Publisher {
         } finally {
             lock.writeLock().unlock();
         }
-        return new long[] {removed, bytes};
+        return new Removed(removed, bytes);
     }
 
     /** Keys dumped under manual commit and not yet committed or rolled back. */

@@ -1,30 +1,41 @@
 package io.spillway.engine;
 
+import io.spillway.engine.policy.EvictionPolicy;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Every segment of the store: which backend holds it, in which state, a shared reader, and the
- * in-memory figures the GC decides with (reader references, access heat, per-block hits).
+ * in-memory figures the GC decides with (reader references, the eviction order, per-block hits).
  *
  * <p>Readers are opened on first use and shared by all load threads (positional reads). A reader
  * opened on an {@code .open} file stays valid after the writer renames it to {@code .seg}, and a
  * reader of a {@code .seg} stays valid after the GC renames it to {@code .deleted}: rename does
  * not affect open descriptors.
  *
- * <p>Access figures are kept in memory only (design: no RocksDB write per read): a logical clock
- * tick per load for segment heat (LRU eviction), and a hit count per payload offset for hot-block
- * reinsertion. They start from zero after a restart.
+ * <p>The catalog keeps the GC's {@link EvictionPolicy} up to date: a segment is admitted when it
+ * joins the catalog (created by a writer, or found at open, in id order), touched by every load
+ * that reads it, and removed when it leaves (evicted, or discarded empty). Admitting at creation
+ * rather than at sealing keeps FIFO order the order of segment ids (the GC's own segment, filled
+ * slowly, is as old as its id says) and makes a never-read segment's LRU recency its creation;
+ * the GC's predicate refuses a segment until it is sealed. Concurrent writers may create
+ * segments in the other order than their ids were handed out; FIFO then follows creation.
+ *
+ * <p>Access figures are kept in memory only (design: no RocksDB write per read): the policy's
+ * order, and a hit count per payload offset for hot-block reinsertion. They start afresh after a
+ * restart.
  */
 final class SegmentCatalog implements AutoCloseable {
 
@@ -38,8 +49,6 @@ final class SegmentCatalog implements AutoCloseable {
         private volatile SegmentReader reader;
         /** Loads in flight on this segment; the sign bit is set once retired (no new loads). */
         private final AtomicInteger refs = new AtomicInteger();
-        /** The catalog clock at the last load: larger is more recent. */
-        volatile long lastAccess;
         /** Hits per payload offset since the record was written (only offsets read at least once). */
         private final Map<Long, AtomicInteger> hits = new ConcurrentHashMap<>();
         /** Disk space, cached once the segment is sealed (a sealed file never changes). */
@@ -49,14 +58,13 @@ final class SegmentCatalog implements AutoCloseable {
         /** Newest write time of a sealed segment's records, read once from its footer (TTL); -1 until then. */
         volatile long newestWriteMillis = -1;
 
-        Entry(long id, Backend backend, SegmentPath.State state, long clock) {
+        Entry(long id, Backend backend, SegmentPath.State state) {
             this.id = id;
             this.backend = backend;
             this.state = state;
-            this.lastAccess = clock;
         }
 
-        java.nio.file.Path path() {
+        Path path() {
             return new SegmentPath(id, state).in(backend.dir());
         }
 
@@ -100,8 +108,7 @@ final class SegmentCatalog implements AutoCloseable {
             return refs.get() == Integer.MIN_VALUE;
         }
 
-        void recordHit(long payloadOffset, long clock) {
-            lastAccess = clock;
+        void recordHit(long payloadOffset) {
             hits.computeIfAbsent(payloadOffset, o -> new AtomicInteger()).incrementAndGet();
         }
 
@@ -135,14 +142,27 @@ final class SegmentCatalog implements AutoCloseable {
         }
     }
 
-    private final Map<Long, Entry> segments = new ConcurrentSkipListMap<>();
+    private final ConcurrentSkipListMap<Long, Entry> segments = new ConcurrentSkipListMap<>();
     private final Map<Long, Boolean> failed = new ConcurrentHashMap<>();
-    private final AtomicLong clock = new AtomicLong();
+    /** Not thread-safe itself: every call holds its monitor. */
+    private final EvictionPolicy<Long> eviction;
 
+    /** @param eviction the order in which the GC evicts segments, empty */
+    SegmentCatalog(EvictionPolicy<Long> eviction) {
+        if (eviction.size() != 0) {
+            throw new IllegalArgumentException("the eviction policy already holds " + eviction.size() + " items");
+        }
+        this.eviction = eviction;
+    }
+
+    /** Adds a segment, and admits it to the eviction order. */
     void add(long id, Backend backend, SegmentPath.State state) {
-        Entry prev = segments.putIfAbsent(id, new Entry(id, backend, state, clock.incrementAndGet()));
-        if (prev != null) {
-            throw new IllegalStateException("segment " + id + " found twice: in " + prev.backend.dir() + " and " + backend.dir());
+        synchronized (eviction) {
+            Entry prev = segments.putIfAbsent(id, new Entry(id, backend, state));
+            if (prev != null) {
+                throw new IllegalStateException("segment " + id + " found twice: in " + prev.backend.dir() + " and " + backend.dir());
+            }
+            eviction.admit(id);
         }
     }
 
@@ -153,9 +173,13 @@ final class SegmentCatalog implements AutoCloseable {
         }
     }
 
-    /** Forgets a segment whose file is gone (evicted, or an empty one discarded at close). */
+    /** Forgets a segment whose file is gone (evicted, or an empty one discarded), and drops it from the eviction order. */
     void remove(long id) {
-        Entry e = segments.remove(id);
+        Entry e;
+        synchronized (eviction) {
+            e = segments.remove(id);
+            eviction.remove(id);
+        }
         failed.remove(id);
         if (e != null) {
             e.closeReader();
@@ -176,16 +200,34 @@ final class SegmentCatalog implements AutoCloseable {
         return !failed.isEmpty();
     }
 
-    /** Ticks the access clock and records a hit on the record at {@code payloadOffset}. */
+    /** Records a load of the record at {@code payloadOffset}: a hit for reinsertion, a touch for the eviction order. */
     void recordHit(Entry e, long payloadOffset) {
-        e.recordHit(payloadOffset, clock.incrementAndGet());
+        e.recordHit(payloadOffset);
+        synchronized (eviction) {
+            eviction.touch(e.id);
+        }
+    }
+
+    /**
+     * The segment to evict next: the first in the eviction policy's order that {@code evictable}
+     * accepts (called with the policy's monitor held, so it must be quick and must not call back
+     * into the catalog's eviction methods), or null.
+     */
+    Entry victim(Predicate<Entry> evictable) {
+        synchronized (eviction) {
+            Long id = eviction.victim(k -> {
+                Entry e = segments.get(k);
+                return e != null && evictable.test(e);
+            });
+            return id == null ? null : segments.get(id);
+        }
     }
 
     /** The reader of segment {@code id}; throws if the segment is unknown. */
     SegmentReader reader(long id) throws IOException {
         Entry e = segments.get(id);
         if (e == null) {
-            throw new java.nio.file.NoSuchFileException("segment " + id + " is not in the store");
+            throw new NoSuchFileException("segment " + id + " is not in the store");
         }
         return e.reader();
     }
@@ -199,7 +241,8 @@ final class SegmentCatalog implements AutoCloseable {
     }
 
     long maxId() {
-        return segments.isEmpty() ? 0 : ((ConcurrentSkipListMap<Long, Entry>) segments).lastKey();
+        Map.Entry<Long, Entry> last = segments.lastEntry();
+        return last == null ? 0 : last.getKey();
     }
 
     List<Entry> entries() {

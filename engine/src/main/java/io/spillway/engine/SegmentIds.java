@@ -1,6 +1,7 @@
 package io.spillway.engine;
 
 import io.spillway.index.BlockIndex;
+import io.spillway.index.MetaKeys;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -12,20 +13,18 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class SegmentIds {
 
-    static final String META_NEXT_SEGMENT_ID = io.spillway.recovery.StoreRecovery.META_NEXT_SEGMENT_ID;
-
     private final AtomicLong next;
     private final BlockIndex index;
 
     SegmentIds(BlockIndex index, long maxIdOnDisk) throws IOException {
         this.index = index;
-        long persisted = index.getMeta(META_NEXT_SEGMENT_ID).orElse(1L);
+        long persisted = index.getMeta(MetaKeys.NEXT_SEGMENT_ID).orElse(1L);
         this.next = new AtomicLong(Math.max(persisted, maxIdOnDisk + 1));
     }
 
     long next() throws IOException {
         long id = next.getAndIncrement();
-        index.putMeta(META_NEXT_SEGMENT_ID, id + 1);
+        index.putMeta(MetaKeys.NEXT_SEGMENT_ID, id + 1);
         return id;
     }
 }

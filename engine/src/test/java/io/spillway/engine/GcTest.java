@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.Capacity;
+import io.spillway.engine.config.EvictionPolicy;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.BlockLocation;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -73,6 +75,73 @@ class GcTest {
             assertTrue(loaded.allOk(), loaded.toString());
             for (int i = 0; i < 10; i++) {
                 assertTrue(StoreFixture.matches(dst.get(i), keys.get(190 + i)));
+            }
+        }
+    }
+
+    /** The keys of each segment, by segment id (from the index). */
+    private static TreeMap<Long, List<BlockKey>> bySegment(SegmentStore store, List<BlockKey> keys) throws Exception {
+        TreeMap<Long, List<BlockKey>> out = new TreeMap<>();
+        for (BlockKey k : keys) {
+            out.computeIfAbsent(store.context().index().get(k).orElseThrow().segmentId(), id -> new ArrayList<>()).add(k);
+        }
+        return out;
+    }
+
+    /** Evicts exactly one segment (the policy's victim) and returns which, by the keys gone from the index. */
+    private static long evictOne(SegmentStore store, TreeMap<Long, List<BlockKey>> segments) throws Exception {
+        GcReport report = store.gc(store.context().catalog().dataBytes() - 1);
+        assertEquals(1, report.evictedSegments(), report.toString());
+        List<Long> gone = new ArrayList<>();
+        for (Map.Entry<Long, List<BlockKey>> e : segments.entrySet()) {
+            int present = store.lookup(e.getValue()).cardinality();
+            if (present == 0) {
+                gone.add(e.getKey());
+            } else {
+                assertEquals(e.getValue().size(), present, "segment " + e.getKey() + " lost only some blocks");
+            }
+        }
+        assertEquals(1, gone.size(), "evicted " + gone);
+        return gone.getFirst();
+    }
+
+    @Test
+    void lruEvictsTheSegmentReadLeastRecentlyAndFifoTheOldest() throws Exception {
+        for (EvictionPolicy policy : EvictionPolicy.values()) {
+            Path root = dir.resolve(policy.configName());
+            StoreConfig cfg = StoreFixture.config(root).segmentSize(ByteSize.ofBytes(SEGMENT)).streamNumber(1)
+                    .bufferSize(ByteSize.ofMiB(1)).evictionPolicy(policy).reinsertHits(0).build();
+            try (SegmentStore store = SegmentStore.open(cfg); Arena arena = Arena.ofShared()) {
+                List<BlockKey> keys = StoreFixture.keys("order-" + policy.configName(), 48); // three sealed segments and an open one
+                dumpAll(store, arena, keys);
+                TreeMap<Long, List<BlockKey>> segments = bySegment(store, keys);
+                segments.pollLastEntry(); // the open segment: never a victim
+                assertTrue(segments.size() >= 3, segments.keySet().toString());
+                long oldest = segments.firstKey();
+                long second = segments.higherKey(oldest);
+                List<BlockKey> read = segments.get(oldest).subList(0, 2);
+                assertTrue(StoreFixture.await(store.load(read, StoreFixture.empty(arena, 2, BLOCK))).allOk());
+                long victim = evictOne(store, segments);
+                assertEquals(policy == EvictionPolicy.LRU ? second : oldest, victim, policy.configName());
+            }
+        }
+    }
+
+    @Test
+    void afterAReopenTheEvictionOrderIsTheIdOrderWhateverTheListing() throws Exception {
+        for (EvictionPolicy policy : EvictionPolicy.values()) {
+            Path root = dir.resolve("reopen-" + policy.configName());
+            StoreConfig cfg = StoreFixture.config(root).segmentSize(ByteSize.ofBytes(SEGMENT)).streamNumber(1)
+                    .bufferSize(ByteSize.ofMiB(1)).evictionPolicy(policy).reinsertHits(0).build();
+            List<BlockKey> keys = StoreFixture.keys("reopen-" + policy.configName(), 48);
+            try (SegmentStore store = SegmentStore.open(cfg); Arena arena = Arena.ofShared()) {
+                dumpAll(store, arena, keys);
+            }
+            for (long seed = 1; seed <= 3; seed++) {
+                try (SegmentStore store = SegmentStore.open(cfg, new SimpleMeterRegistry(), ShuffledListingIO.factory(seed))) {
+                    TreeMap<Long, List<BlockKey>> segments = bySegment(store, store.lookup(keys).stream().mapToObj(keys::get).toList());
+                    assertEquals(segments.firstKey(), evictOne(store, segments), policy.configName() + ", listing seed " + seed);
+                }
             }
         }
     }

@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
-import io.spillway.recovery.StoreRecovery;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.SegmentFooter;
@@ -203,7 +202,7 @@ class StoreRecoveryTest {
         assertTrue(StoreFixture.segmentFiles(image.resolve("data"), SegmentPath.State.SEALED).size() >= 2);
         deleteTree(image.resolve("data").resolve("index"));
         try (SegmentStore store = SegmentStore.open(config(image).build(), new SimpleMeterRegistry(), ShuffledListingIO.factory(3))) {
-            StoreRecovery.Report r = store.recoveryReport();
+            RecoveryReport r = store.recoveryReport();
             assertEquals(1, r.openRecovered());
             assertTrue(r.sealedReconciled() >= 2, r::toString);
             assertEquals(keys.size(), r.entriesAdded());
@@ -354,7 +353,7 @@ class StoreRecoveryTest {
             Files.writeString(data.resolve(name), "not ours");
         }
         try (SegmentStore store = SegmentStore.open(config(root).build())) {
-            StoreRecovery.Report r = store.recoveryReport();
+            RecoveryReport r = store.recoveryReport();
             assertTrue(r.cleanShutdown() && r.fastPath(), r::toString);
             assertEquals(2, r.tempFilesRemoved());
             assertExactly(store, keys, new HashSet<>(keys), BLOCK);

@@ -3,6 +3,7 @@ package io.spillway.recovery;
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexException;
 import io.spillway.index.IndexOptions;
+import io.spillway.index.MetaKeys;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CommitLog;
@@ -199,7 +200,7 @@ public final class Fsck {
     }
 
     private void check(BlockIndex index) throws IOException {
-        int alignment = Math.toIntExact(index.getMeta("alignment").orElse(4096L));
+        int alignment = Math.toIntExact(index.getMeta(MetaKeys.ALIGNMENT).orElse(4096L));
         FileIO io = this.io != null ? this.io : DirectIoProbe.forDirectory(dir, false, alignment);
         // Step 1.
         Map<Long, SegmentPath> files = new TreeMap<>();
@@ -492,7 +493,7 @@ public final class Fsck {
             notices.add(CommitLog.FILE_NAME + ": " + log.tornBytes() + " bytes of a torn append after offset " + log.validEnd()
                     + " (never acknowledged; the next open cuts them off)");
         }
-        long indexed = index.getMeta(StoreRecovery.META_COMMIT_LOG_SEQ).orElse(0L);
+        long indexed = index.getMeta(MetaKeys.COMMIT_LOG_SEQ).orElse(0L);
         if (log.lastSeq() > indexed) {
             problem(Kind.UNINDEXED_RECORD, CommitLog.FILE_NAME, "records " + (indexed + 1) + " to " + log.lastSeq()
                     + " hold commits the index lacks (the next open applies them)", false);

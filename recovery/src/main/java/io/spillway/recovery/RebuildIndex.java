@@ -2,6 +2,7 @@ package io.spillway.recovery;
 
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexOptions;
+import io.spillway.index.MetaKeys;
 import io.spillway.segments.SegmentHeader;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.io.DirectIoProbe;
@@ -70,7 +71,7 @@ public final class RebuildIndex {
             int alignment = alignmentOf(dir);
             FileIO io = DirectIoProbe.forDirectory(dir, false, alignment);
             try (BlockIndex index = BlockIndex.open(indexDir, new IndexOptions(64L << 20, true))) {
-                index.putMeta("alignment", alignment);
+                index.putMeta(MetaKeys.ALIGNMENT, alignment);
                 StoreRecovery.Report r = StoreRecovery.run(List.of(new StoreRecovery.Directory(dir, io)), index,
                         GcRecovery.NO_GC, listener);
                 index.flush();

@@ -2,6 +2,7 @@ package io.spillway.recovery;
 
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexException;
+import io.spillway.index.MetaKeys;
 import io.spillway.index.SegmentStats;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
@@ -72,13 +73,6 @@ public final class StoreRecovery {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreRecovery.class);
 
-    /** The index metadata key of the clean-shutdown marker. */
-    public static final String META_CLEAN_SHUTDOWN = "clean_shutdown";
-    /** The index metadata key of the last {@link CommitLog} record whose commit the index holds. */
-    public static final String META_COMMIT_LOG_SEQ = "commit_log_seq";
-    /** The index metadata key of the next segment id (kept in sync with the engine's SegmentIds). */
-    public static final String META_NEXT_SEGMENT_ID = "next_segment_id";
-
     /** One store directory and the IO to use on it. */
     public record Directory(Path dir, FileIO io) {
     }
@@ -119,10 +113,10 @@ public final class StoreRecovery {
     public static Report run(List<Directory> dirs, BlockIndex index, GcRecovery gc, Listener listener) throws IOException {
         long t0 = System.nanoTime();
         // Step 1.
-        boolean clean = index.getMeta(META_CLEAN_SHUTDOWN).orElse(0L) != 0;
+        boolean clean = index.getMeta(MetaKeys.CLEAN_SHUTDOWN).orElse(0L) != 0;
         if (clean) {
             try (BlockIndex.Batch b = index.batch()) {
-                b.deleteMeta(META_CLEAN_SHUTDOWN);
+                b.deleteMeta(MetaKeys.CLEAN_SHUTDOWN);
                 index.write(b, true);
             }
         }
@@ -164,11 +158,11 @@ public final class StoreRecovery {
         // Step 4.
         gc.finishOrRollBack(dirs, index);
         // Step 5.
-        long nextId = index.getMeta(META_NEXT_SEGMENT_ID).orElse(1L);
+        long nextId = index.getMeta(MetaKeys.NEXT_SEGMENT_ID).orElse(1L);
         long maxId = Math.max(sealed.isEmpty() ? 0 : ((TreeMap<Long, Located>) sealed).lastKey(),
                 open.isEmpty() ? 0 : ((TreeMap<Long, Located>) open).lastKey());
         CommitLog.Contents log = CommitLog.read(dirs.getFirst().io(), dirs.getFirst().dir());
-        long logApplied = index.getMeta(META_COMMIT_LOG_SEQ).orElse(0L);
+        long logApplied = index.getMeta(MetaKeys.COMMIT_LOG_SEQ).orElse(0L);
         Map<Long, SegmentStats> stats = index.segmentStats();
         boolean allThere = stats.values().stream().allMatch(st -> st.liveRecords() == 0 || sealed.containsKey(st.segmentId()));
         if (clean && open.isEmpty() && maxId < nextId && allThere && log.lastSeq() <= logApplied) {
@@ -249,7 +243,7 @@ public final class StoreRecovery {
         long dropped = sweep.isEmpty() ? 0 : sweep(index, sweep, validOffsets, sealed.keySet());
         if (maxId >= nextId) {
             // A rebuilt or stale index learns every id on disk, so the next fast-path check holds.
-            index.putMeta(META_NEXT_SEGMENT_ID, maxId + 1);
+            index.putMeta(MetaKeys.NEXT_SEGMENT_ID, maxId + 1);
         }
         Report r = new Report(clean, false, openDone, reconciled, scanned, added, dropped, truncated, unsealed, temps, foreign,
                 (System.nanoTime() - t0) / 1_000_000);
@@ -267,7 +261,7 @@ public final class StoreRecovery {
      */
     public static void markClean(BlockIndex index) throws IOException {
         try (BlockIndex.Batch b = index.batch()) {
-            b.putMeta(META_CLEAN_SHUTDOWN, 1);
+            b.putMeta(MetaKeys.CLEAN_SHUTDOWN, 1);
             index.write(b, true);
         }
     }
@@ -377,7 +371,7 @@ public final class StoreRecovery {
                 }
                 batch.put(p.getKey(), p.getValue());
             }
-            batch.putMeta(META_COMMIT_LOG_SEQ, log.lastSeq());
+            batch.putMeta(MetaKeys.COMMIT_LOG_SEQ, log.lastSeq());
             index.write(batch, true);
         } catch (IndexException e) {
             throw new IOException("applying the commit log to the index failed", e);

@@ -5,6 +5,7 @@ import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexOptions;
+import io.spillway.index.MetaKeys;
 import io.spillway.recovery.StoreRecovery;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.BlockLocation;
@@ -126,7 +127,7 @@ public final class LookupBenchmark {
                     arena.allocate(config.bufferSize().bytes(), alignment));
             w.seal(new boolean[0]);
         }
-        index.putMeta(StoreRecovery.META_NEXT_SEGMENT_ID, 2);
+        index.putMeta(MetaKeys.NEXT_SEGMENT_ID, 2);
         StoreRecovery.markClean(index);
     }
 

@@ -5,6 +5,7 @@ import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexOptions;
+import io.spillway.index.MetaKeys;
 import io.spillway.recovery.RebuildIndex;
 import io.spillway.recovery.StoreRecovery;
 import io.spillway.engine.api.BlockKey;
@@ -98,8 +99,8 @@ public final class RecoveryBenchmark {
         Path file = new SegmentPath(1, SegmentPath.State.OPEN).in(data);
         try (Arena arena = Arena.ofShared();
              BlockIndex index = BlockIndex.open(config.indexPath(), new IndexOptions(64L << 20, true))) {
-            index.putMeta("alignment", 4096);
-            index.putMeta(StoreRecovery.META_NEXT_SEGMENT_ID, 2);
+            index.putMeta(MetaKeys.ALIGNMENT, 4096);
+            index.putMeta(MetaKeys.NEXT_SEGMENT_ID, 2);
             MemorySegment payload = arena.allocate(block, 4096);
             SplittableRandom r = new SplittableRandom(1);
             for (long i = 0; i < block; i += 8) {

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * The per-block outcome of a finished (or timed-out) task.
@@ -43,7 +44,7 @@ public record TaskResult(long taskId, Task.Kind kind, List<Outcome> outcomes, Li
 
     /** Indices of the blocks that ended with {@code o}. */
     public int[] indicesOf(Outcome o) {
-        return java.util.stream.IntStream.range(0, outcomes.size()).filter(i -> outcomes.get(i) == o).toArray();
+        return IntStream.range(0, outcomes.size()).filter(i -> outcomes.get(i) == o).toArray();
     }
 
     @Override

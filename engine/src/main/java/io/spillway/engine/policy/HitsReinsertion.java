@@ -1,5 +1,6 @@
 package io.spillway.engine.policy;
 
+import java.util.Objects;
 import java.util.function.LongSupplier;
 
 /**
@@ -27,7 +28,7 @@ public final class HitsReinsertion implements ReinsertionPolicy {
         }
         this.minHits = minHits;
         this.budgetPercent = budgetPercent;
-        this.userBytes = userBytes;
+        this.userBytes = Objects.requireNonNull(userBytes, "userBytes");
     }
 
     @Override

@@ -11,7 +11,11 @@ public final class LruPolicy<K> implements EvictionPolicy<K> {
 
     @Override
     public void admit(K item) {
-        order.putIfAbsent(item, Boolean.TRUE);
+        // Not putIfAbsent: on an access-ordered map that counts as an access and would move an
+        // item admitted again to the tail; containsKey does not touch the order.
+        if (!order.containsKey(item)) {
+            order.put(item, Boolean.TRUE);
+        }
     }
 
     @Override
