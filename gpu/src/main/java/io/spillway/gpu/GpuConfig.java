@@ -1,138 +1,169 @@
 package io.spillway.gpu;
 
-import java.util.LinkedHashMap;
-import java.util.Locale;
+import io.spillway.engine.config.ByteSize;
+import io.spillway.engine.config.ConfigException;
+import io.spillway.engine.config.ConfigSchema;
+import io.spillway.engine.config.ConfigTypes;
+import io.spillway.engine.config.Key;
+import io.spillway.engine.config.Settings;
+import io.spillway.engine.config.SizeRules;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * The GPU component's own settings (kept apart from the engine's {@code StoreConfig}, which a
- * CPU-only deployment never needs to know about).
+ * The GPU component's own settings, kept apart from the engine's {@code StoreConfig}, which a
+ * CPU-only deployment never needs to know about, but declared the same way: each key once, below,
+ * with its type (sizes are {@link ByteSize}), default, rules and doc, from which {@link #fromMap},
+ * the error messages, {@link #describe()} and README.md's GPU table follow ({@code GpuConfigReadmeTest}
+ * fails when that table is stale).
  *
- * <p>Keys, as in a YAML map or {@link #fromMap}: {@code device}, {@code max_staging_memory},
- * {@code staging_buffer_size}, {@code copy_streams}, {@code use_kernel_copy_read},
- * {@code use_kernel_copy_write} (llm-d's {@code USE_KERNEL_COPY_READ/WRITE}: "read" is a load,
- * storage to GPU; "write" is a dump) and {@code use_cufile}.
+ * <p>{@code use_kernel_copy_read} and {@code use_kernel_copy_write} are llm-d's
+ * {@code USE_KERNEL_COPY_READ/WRITE}: "read" is a load, storage to GPU; "write" is a dump.
  *
- * @param device CUDA device ordinal
- * @param maxStagingMemory bytes of pinned host memory the staging pool may hold
- * @param stagingBufferSize bytes per staging buffer; the pool holds
- *     {@code maxStagingMemory / stagingBufferSize} of them (at least 2, for double buffering)
- * @param copyStreams CUDA streams DMA copies are spread over
- * @param useKernelCopyRead loads scatter staging into the KV cache with the copy kernel, not DMA
- * @param useKernelCopyWrite dumps gather the KV cache into staging with the copy kernel, not DMA
- * @param useCufile try GPUDirect Storage (cuFile) for file-to-device reads; false forces POSIX
+ * <p>The size accessors return bytes as {@code long}, the unit the CUDA calls take.
  */
-public record GpuConfig(int device, long maxStagingMemory, long stagingBufferSize, int copyStreams,
-        boolean useKernelCopyRead, boolean useKernelCopyWrite, boolean useCufile) {
+public final class GpuConfig {
 
-    private static final long MIB = 1L << 20;
-    private static final Set<String> KEYS = Set.of("device", "max_staging_memory", "staging_buffer_size",
-            "copy_streams", "use_kernel_copy_read", "use_kernel_copy_write", "use_cufile");
+    private static final ConfigSchema.Declarations KEYS = ConfigSchema.declarations("GpuConfig");
 
-    /** Defaults: device 0, 512 MiB of staging in 32 MiB buffers, 4 streams, DMA, cuFile on. */
+    /** The source that messages name for values given to {@link #fromMap}. */
+    private static final String MAP_SOURCE = "gpu config";
+
+    public static final Key<Integer> DEVICE = KEYS.key("device", ConfigTypes.integer(0, 63))
+            .byDefault(0)
+            .doc("CUDA device ordinal");
+
+    public static final Key<ByteSize> STAGING_BUFFER_SIZE = KEYS.key("staging_buffer_size", ConfigTypes.size())
+            .byDefault(ByteSize.ofMiB(32))
+            .rule(SizeRules.multipleBetween(ByteSize.ofKiB(4), ByteSize.ofMiB(1), ByteSize.ofGiB(1)))
+            .doc("bytes per pinned staging buffer (one batch)");
+
+    /** At least two buffers, so a disk read and a PCIe copy can overlap. */
+    public static final Key<ByteSize> MAX_STAGING_MEMORY = KEYS.key("max_staging_memory", ConfigTypes.size())
+            .byDefault(ByteSize.ofMiB(512))
+            .rule(SizeRules.atLeastTimes(2, STAGING_BUFFER_SIZE))
+            .rule(SizeRules.atMost(ByteSize.ofGiB(256)))
+            .doc("pinned host memory of the staging pool, which holds max_staging_memory / staging_buffer_size buffers");
+
+    public static final Key<Integer> COPY_STREAMS = KEYS.key("copy_streams", ConfigTypes.integer(1, 64))
+            .byDefault(4)
+            .doc("CUDA streams the DMA copies are spread over");
+
+    public static final Key<Boolean> USE_KERNEL_COPY_READ = KEYS.key("use_kernel_copy_read", ConfigTypes.bool())
+            .byDefault(false)
+            .doc("loads scatter staging into the KV cache with the copy kernel instead of DMA");
+
+    public static final Key<Boolean> USE_KERNEL_COPY_WRITE = KEYS.key("use_kernel_copy_write", ConfigTypes.bool())
+            .byDefault(false)
+            .doc("dumps gather the KV cache into staging with the copy kernel instead of DMA");
+
+    public static final Key<Boolean> USE_CUFILE = KEYS.key("use_cufile", ConfigTypes.bool())
+            .byDefault(true)
+            .doc("try GPUDirect Storage (cuFile) for file-to-device reads; false forces POSIX");
+
+    /** Every key above, in declaration order. Keep it last among the keys: it seals the list. */
+    public static final ConfigSchema SCHEMA = KEYS.schema();
+
+    private final Settings settings;
+
+    private GpuConfig(Settings settings) {
+        this.settings = settings;
+    }
+
+    /** Every key at its default: device 0, 512 MiB of staging in 32 MiB buffers, 4 streams, DMA, cuFile on. */
     public static GpuConfig defaults() {
-        return new GpuConfig(0, 512 * MIB, 32 * MIB, 4, false, false, true);
+        return new GpuConfig(SCHEMA.builder().build());
     }
 
-    public GpuConfig {
-        check("device", device, device >= 0 && device < 64, "0 to 63");
-        check("staging_buffer_size", stagingBufferSize, stagingBufferSize >= MIB && stagingBufferSize <= 1024 * MIB
-                && stagingBufferSize % 4096 == 0, "1 MiB to 1 GiB, a multiple of 4096");
-        check("max_staging_memory", maxStagingMemory, maxStagingMemory >= 2 * stagingBufferSize
-                && maxStagingMemory <= 256L * 1024 * MIB, "at least 2 x staging_buffer_size, at most 256 GiB");
-        check("copy_streams", copyStreams, copyStreams >= 1 && copyStreams <= 64, "1 to 64");
-    }
-
-    /** Builds a config from a key/value map (a YAML section); absent keys keep their defaults. */
+    /**
+     * A config from a key/value map (a YAML section); absent keys keep their defaults.
+     *
+     * @throws ConfigException for an unknown key, or a value that does not parse or is not allowed,
+     *     naming the key, the value and what is allowed
+     */
     public static GpuConfig fromMap(Map<String, ?> values) {
-        Map<String, Object> v = new LinkedHashMap<>(values);
-        for (String k : v.keySet()) {
-            if (!KEYS.contains(k)) {
-                throw new IllegalArgumentException("unknown gpu config key '" + k + "'; allowed: " + KEYS);
-            }
-        }
-        GpuConfig d = defaults();
-        return new GpuConfig(
-                (int) number(v, "device", d.device),
-                bytes(v, "max_staging_memory", d.maxStagingMemory),
-                bytes(v, "staging_buffer_size", d.stagingBufferSize),
-                (int) number(v, "copy_streams", d.copyStreams),
-                bool(v, "use_kernel_copy_read", d.useKernelCopyRead),
-                bool(v, "use_kernel_copy_write", d.useKernelCopyWrite),
-                bool(v, "use_cufile", d.useCufile));
+        return new GpuConfig(SCHEMA.builder().applyAll(values, MAP_SOURCE).build());
     }
 
+    /** The value of any key declared above. */
+    public <T> T get(Key<T> key) {
+        return settings.get(key);
+    }
+
+    public int device() {
+        return get(DEVICE);
+    }
+
+    /** Bytes of pinned host memory the staging pool may hold. */
+    public long maxStagingMemory() {
+        return get(MAX_STAGING_MEMORY).bytes();
+    }
+
+    /** Bytes per staging buffer. */
+    public long stagingBufferSize() {
+        return get(STAGING_BUFFER_SIZE).bytes();
+    }
+
+    public int copyStreams() {
+        return get(COPY_STREAMS);
+    }
+
+    public boolean useKernelCopyRead() {
+        return get(USE_KERNEL_COPY_READ);
+    }
+
+    public boolean useKernelCopyWrite() {
+        return get(USE_KERNEL_COPY_WRITE);
+    }
+
+    public boolean useCufile() {
+        return get(USE_CUFILE);
+    }
+
+    /** This config with the copy method of each direction replaced. */
     public GpuConfig withKernelCopy(boolean read, boolean write) {
-        return new GpuConfig(device, maxStagingMemory, stagingBufferSize, copyStreams, read, write, useCufile);
+        return new GpuConfig(settings.toBuilder().set(USE_KERNEL_COPY_READ, read).set(USE_KERNEL_COPY_WRITE, write).build());
     }
 
     public GpuConfig withCufile(boolean use) {
-        return new GpuConfig(device, maxStagingMemory, stagingBufferSize, copyStreams, useKernelCopyRead,
-                useKernelCopyWrite, use);
+        return new GpuConfig(settings.toBuilder().set(USE_CUFILE, use).build());
     }
 
+    /**
+     * This config with other staging sizes, in bytes.
+     *
+     * @throws ConfigException when a size is negative or breaks its key's rules
+     */
     public GpuConfig withStaging(long max, long bufferSize) {
-        return new GpuConfig(device, max, bufferSize, copyStreams, useKernelCopyRead, useKernelCopyWrite, useCufile);
+        return new GpuConfig(settings.toBuilder()
+                .set(MAX_STAGING_MEMORY, bytes(MAX_STAGING_MEMORY, max))
+                .set(STAGING_BUFFER_SIZE, bytes(STAGING_BUFFER_SIZE, bufferSize))
+                .build());
     }
 
-    private static void check(String key, long value, boolean ok, String allowed) {
-        if (!ok) {
-            throw new IllegalArgumentException("gpu config " + key + " = " + value + " is not allowed; allowed: " + allowed);
+    private static ByteSize bytes(Key<ByteSize> key, long bytes) {
+        if (bytes < 0) {
+            throw new ConfigException(key.name(), Long.toString(bytes), "a size must not be negative");
         }
+        return ByteSize.ofBytes(bytes);
     }
 
-    private static long number(Map<String, Object> v, String key, long dflt) {
-        Object o = v.get(key);
-        if (o == null) {
-            return dflt;
-        }
-        if (o instanceof Number n) {
-            return n.longValue();
-        }
-        try {
-            return Long.parseLong(o.toString().trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("gpu config " + key + " = '" + o + "' is not a whole number");
-        }
+    /** Every key with its effective value, in declaration order, each printed so that it parses back. */
+    public Map<String, String> describe() {
+        return settings.describe();
     }
 
-    private static boolean bool(Map<String, Object> v, String key, boolean dflt) {
-        Object o = v.get(key);
-        if (o == null) {
-            return dflt;
-        }
-        if (o instanceof Boolean b) {
-            return b;
-        }
-        return switch (o.toString().trim().toLowerCase(Locale.ROOT)) {
-            case "true" -> true;
-            case "false" -> false;
-            default -> throw new IllegalArgumentException("gpu config " + key + " = '" + o + "' is not allowed; allowed: true, false");
-        };
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof GpuConfig other && settings.equals(other.settings);
     }
 
-    /** Sizes as a plain byte count or with a binary unit: 512MiB, 2GiB, 64KiB. */
-    private static long bytes(Map<String, Object> v, String key, long dflt) {
-        Object o = v.get(key);
-        if (o == null) {
-            return dflt;
-        }
-        if (o instanceof Number n) {
-            return n.longValue();
-        }
-        String s = o.toString().trim().replace(" ", "");
-        long unit = 1;
-        for (var u : Map.of("KiB", 1L << 10, "MiB", 1L << 20, "GiB", 1L << 30).entrySet()) {
-            if (s.endsWith(u.getKey())) {
-                unit = u.getValue();
-                s = s.substring(0, s.length() - u.getKey().length());
-            }
-        }
-        try {
-            return Math.multiplyExact(Long.parseLong(s), unit);
-        } catch (NumberFormatException | ArithmeticException e) {
-            throw new IllegalArgumentException("gpu config " + key + " = '" + o + "' is not allowed; allowed: bytes, or NN KiB/MiB/GiB");
-        }
+    @Override
+    public int hashCode() {
+        return settings.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "GpuConfig" + describe();
     }
 }

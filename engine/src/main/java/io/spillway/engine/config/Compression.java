@@ -1,7 +1,5 @@
 package io.spillway.engine.config;
 
-import java.util.Locale;
-
 /**
  * The codec applied to newly dumped payloads. Every record names its own codec, so changing this
  * setting never makes existing segments unreadable.
@@ -12,20 +10,13 @@ public enum Compression {
     /** LZ4 block compression: cheap enough for the IO path, useful for sparse or quantized blocks. */
     LZ4;
 
-    /** The accepted spellings, for messages. */
-    static final String ALLOWED = "one of none, lz4";
-
-    /** Parses "none" or "lz4", case-insensitively. */
+    /** Parses "none" or "lz4", case-insensitively; anything else is refused listing the names. */
     public static Compression parse(String text) {
-        return switch (text == null ? "" : text.strip().toLowerCase(Locale.ROOT)) {
-            case "none" -> NONE;
-            case "lz4" -> LZ4;
-            default -> throw new IllegalArgumentException("must be " + ALLOWED);
-        };
+        return ConfigTypes.enumOf(Compression.class).parseName(text);
     }
 
-    /** The config spelling ("lz4"), which {@link #parse(String)} reads back. */
+    /** The config spelling, lower case, which {@link #parse(String)} reads back. */
     public String configName() {
-        return name().toLowerCase(Locale.ROOT);
+        return ConfigTypes.enumOf(Compression.class).show(this);
     }
 }

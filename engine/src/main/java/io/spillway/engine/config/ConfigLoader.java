@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -19,7 +20,8 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 import org.yaml.snakeyaml.error.YAMLException;
 
 /**
- * Fills a {@link StoreConfig.Builder} from a YAML file and the environment.
+ * Fills a {@link StoreConfig.Builder} from a YAML file and the environment, for the keys declared
+ * in {@link StoreKeys}.
  *
  * <p>Precedence, lowest first; each source overrides the ones before it, key by key:
  * <ol>
@@ -43,6 +45,9 @@ import org.yaml.snakeyaml.error.YAMLException;
 public final class ConfigLoader {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
+
+    /** Prefix of the environment variables that override keys: {@code SPILLWAY_SEGMENT_SIZE}. */
+    public static final String ENV_PREFIX = "SPILLWAY_";
 
     /** Read by the {@code ./spillway} launcher script, not by the store. */
     public static final Set<String> LAUNCHER_VARIABLES = Set.of("SPILLWAY_HOME", "SPILLWAY_JAVA", "SPILLWAY_JAVA_OPTS");
@@ -87,12 +92,7 @@ public final class ConfigLoader {
             throw fileProblem(file, "must hold a mapping of key: value at the top level, found "
                     + document.getClass().getSimpleName(), null);
         }
-        for (Map.Entry<?, ?> entry : settings.entrySet()) {
-            String name = String.valueOf(entry.getKey());
-            ConfigKey key = ConfigKey.byYamlName(name).orElseThrow(() -> new ConfigException(name,
-                    ConfigValues.show(entry.getValue()), source, "unknown key; known keys are " + ConfigKey.knownKeys()));
-            key.apply(builder, entry.getValue(), source);
-        }
+        builder.values().applyAll(settings, source);
     }
 
     /**
@@ -129,17 +129,22 @@ public final class ConfigLoader {
         return new ConfigException(ConfigException.CONFIG_FILE, file.toString(), null, problem, cause);
     }
 
+    /** The variable that overrides {@code keyName}: {@code SPILLWAY_} plus the name upper-cased. */
+    public static String envName(String keyName) {
+        return ENV_PREFIX + keyName.toUpperCase(Locale.ROOT);
+    }
+
     /** Applies {@code SPILLWAY_*} variables in name order, so warnings and errors are reproducible. */
     private static void applyEnv(StoreConfig.Builder builder, Map<String, String> env, Consumer<String> warn) {
         for (Map.Entry<String, String> entry : new TreeMap<>(env).entrySet()) {
             String name = entry.getKey();
-            if (!name.startsWith(ConfigKey.ENV_PREFIX) || LAUNCHER_VARIABLES.contains(name)) {
+            if (!name.startsWith(ENV_PREFIX) || LAUNCHER_VARIABLES.contains(name)) {
                 continue;
             }
-            ConfigKey.byEnvName(name).ifPresentOrElse(
-                    key -> key.apply(builder, entry.getValue(), "environment variable " + name),
+            StoreKeys.SCHEMA.byEnvName(name).ifPresentOrElse(
+                    key -> builder.values().apply(key, entry.getValue(), "environment variable " + name),
                     () -> warn.accept("Ignoring environment variable " + name
-                            + ": not a Spillway config key (known keys: " + ConfigKey.knownKeys() + ")"));
+                            + ": not a Spillway config key (known keys: " + StoreKeys.SCHEMA.knownKeys() + ")"));
         }
     }
 }

@@ -9,6 +9,8 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -16,10 +18,14 @@ import java.util.stream.Collectors;
  * Boolean, List, Map, null) or as an environment variable holds it (String), into a typed value.
  *
  * <p>Each method throws {@link IllegalArgumentException} with only the problem ("must be a boolean:
- * true/false/yes/no/1/0"); {@link ConfigKey} adds the key, the value and the source. Format is
- * checked here; ranges are checked once, in {@link ConfigRules}, for every source alike.
+ * true/false/yes/no/1/0"); {@link Settings.Builder#apply} adds the key, the value and the source.
+ * Format is checked here; ranges are rules, checked once at build for every source alike.
  */
 final class ConfigValues {
+
+    static final String SIZE_FORMS = "a size such as 64KiB, 2MiB or 1048576";
+    static final String DURATION_FORMS = "a duration such as 0, 90s, 30m or 24h";
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?");
 
     private ConfigValues() {
     }
@@ -30,7 +36,7 @@ final class ConfigValues {
             case Long l -> ByteSize.ofBytes(l);
             case BigInteger b -> throw new IllegalArgumentException("a size must not exceed " + Long.MAX_VALUE + " bytes (8 EiB)");
             case String s -> ByteSize.parse(s);
-            case null, default -> throw wrongType(raw, "a size such as 64KiB, 2MiB or 1048576");
+            case null, default -> throw wrongType(raw, SIZE_FORMS);
         };
     }
 
@@ -142,53 +148,83 @@ final class ConfigValues {
         };
     }
 
-    static EvictionPolicy evictionPolicy(Object raw) {
-        return EvictionPolicy.parse(string(raw, EvictionPolicy.ALLOWED));
-    }
-
     /** Milliseconds as a number, or a number with a unit: ms, s, m, h, d ("90s", "24h"); "0" or "off" is zero. */
     static Duration duration(Object raw) {
         String text = switch (raw) {
             case Integer i -> i + "ms";
             case Long l -> l + "ms";
-            case String s -> s.strip().toLowerCase(java.util.Locale.ROOT);
-            case null, default -> throw wrongType(raw, "a duration such as 0, 90s, 30m or 24h");
+            case String s -> s.strip().toLowerCase(Locale.ROOT);
+            case null, default -> throw wrongType(raw, DURATION_FORMS);
         };
         if (text.equals("off") || text.equals("0")) {
             return Duration.ZERO;
         }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?").matcher(text);
+        Matcher m = DURATION.matcher(text);
         if (!m.matches()) {
-            throw new IllegalArgumentException("must be a duration such as 0, 90s, 30m or 24h");
+            throw new IllegalArgumentException("must be " + DURATION_FORMS);
         }
-        long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "ms" : m.group(2);
-        return switch (unit) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
+        try {
+            long n = Long.parseLong(m.group(1));
+            return switch (unit) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> Duration.ofDays(n);
+            };
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("a duration must not exceed " + Long.MAX_VALUE + " seconds", e);
+        }
     }
 
-    /** Prints a duration so that {@link #duration} reads it back: "0", or whole seconds, or milliseconds. */
+    /**
+     * Prints a duration so that {@link #duration} reads it back: "0", or whole seconds, or
+     * milliseconds; a finer or huge value (only code can set one, and its rule refuses it) prints
+     * in ISO form for the message.
+     */
     static String showDuration(Duration d) {
         if (d.isZero()) {
             return "0";
         }
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+        if (!isWholeMillis(d)) {
+            return d.toString();
+        }
+        return d.toNanosPart() == 0 ? d.getSeconds() + "s" : d.toMillis() + "ms";
     }
 
-    static Durability durability(Object raw) {
-        return Durability.parse(string(raw, Durability.ALLOWED));
+    /** Whole milliseconds as a bare number ("30000"), which a {@code _ms} key reads back; ISO form otherwise. */
+    static String showMillis(Duration d) {
+        return isWholeMillis(d) ? Long.toString(d.toMillis()) : d.toString();
     }
 
-    static Compression compression(Object raw) {
-        return Compression.parse(string(raw, Compression.ALLOWED));
+    /** True when {@code d} is a whole number of milliseconds that fits a long. */
+    static boolean isWholeMillis(Duration d) {
+        if (d.toNanosPart() % 1_000_000 != 0) {
+            return false;
+        }
+        try {
+            d.toMillis();
+            return true;
+        } catch (ArithmeticException e) {
+            return false;
+        }
     }
 
-    private static String string(Object raw, String expected) {
+    /** Hours, minutes or seconds, the largest that is exact, for messages: "24 h", "90 s", "1500 ms". */
+    static String showHuman(Duration d) {
+        long millis = d.toMillis();
+        if (millis != 0 && millis % 3_600_000 == 0) {
+            return millis / 3_600_000 + " h";
+        }
+        if (millis != 0 && millis % 60_000 == 0) {
+            return millis / 60_000 + " min";
+        }
+        return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
+    }
+
+    /** The text of an enum-like value; anything but a string is the wrong type. */
+    static String string(Object raw, String expected) {
         if (raw instanceof String s) {
             return s;
         }

@@ -1,7 +1,5 @@
 package io.spillway.engine.config;
 
-import java.util.Locale;
-
 /**
  * When dumped data is forced to stable storage (fdatasync) relative to its acknowledgement.
  *
@@ -17,21 +15,13 @@ public enum Durability {
     /** Sync every block before it is acknowledged. */
     ALWAYS;
 
-    /** The accepted spellings, for messages. */
-    static final String ALLOWED = "one of none, batch, always";
-
-    /** Parses "none", "batch" or "always", case-insensitively. */
+    /** Parses "none", "batch" or "always", case-insensitively; anything else is refused listing the names. */
     public static Durability parse(String text) {
-        return switch (text == null ? "" : text.strip().toLowerCase(Locale.ROOT)) {
-            case "none" -> NONE;
-            case "batch" -> BATCH;
-            case "always" -> ALWAYS;
-            default -> throw new IllegalArgumentException("must be " + ALLOWED);
-        };
+        return ConfigTypes.enumOf(Durability.class).parseName(text);
     }
 
-    /** The config spelling ("batch"), which {@link #parse(String)} reads back. */
+    /** The config spelling, lower case, which {@link #parse(String)} reads back. */
     public String configName() {
-        return name().toLowerCase(Locale.ROOT);
+        return ConfigTypes.enumOf(Durability.class).show(this);
     }
 }

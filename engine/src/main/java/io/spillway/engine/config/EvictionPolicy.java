@@ -1,7 +1,5 @@
 package io.spillway.engine.config;
 
-import java.util.Locale;
-
 /** Which sealed segment the GC evicts first when the store is over its high watermark. */
 public enum EvictionPolicy {
     /** The oldest segment (lowest id): write order, like a ring buffer. Cheapest and scan-resistant. */
@@ -9,17 +7,13 @@ public enum EvictionPolicy {
     /** The segment read least recently (in-memory per-segment access clock; no write per read). */
     LRU;
 
-    static final String ALLOWED = "one of fifo, lru";
-
+    /** Parses "fifo" or "lru", case-insensitively; anything else is refused listing the names. */
     public static EvictionPolicy parse(String text) {
-        return switch (text == null ? "" : text.strip().toLowerCase(Locale.ROOT)) {
-            case "fifo" -> FIFO;
-            case "lru" -> LRU;
-            default -> throw new IllegalArgumentException("must be " + ALLOWED);
-        };
+        return ConfigTypes.enumOf(EvictionPolicy.class).parseName(text);
     }
 
+    /** The config spelling, lower case, which {@link #parse(String)} reads back. */
     public String configName() {
-        return name().toLowerCase(Locale.ROOT);
+        return ConfigTypes.enumOf(EvictionPolicy.class).show(this);
     }
 }

@@ -1,17 +1,41 @@
 package io.spillway.engine.config;
 
+import static io.spillway.engine.config.StoreKeys.ALIGNMENT;
+import static io.spillway.engine.config.StoreKeys.AUTO_COMMIT;
+import static io.spillway.engine.config.StoreKeys.BUFFER_SIZE;
+import static io.spillway.engine.config.StoreKeys.CAPACITY;
+import static io.spillway.engine.config.StoreKeys.COMPACTION_THRESHOLD;
+import static io.spillway.engine.config.StoreKeys.COMPRESSION;
+import static io.spillway.engine.config.StoreKeys.DURABILITY;
+import static io.spillway.engine.config.StoreKeys.EVICTION_POLICY;
+import static io.spillway.engine.config.StoreKeys.GC_HIGH_WATERMARK;
+import static io.spillway.engine.config.StoreKeys.GC_LOW_WATERMARK;
+import static io.spillway.engine.config.StoreKeys.GC_MAX_BYTES_PER_SEC;
+import static io.spillway.engine.config.StoreKeys.INDEX_CACHE_SIZE;
+import static io.spillway.engine.config.StoreKeys.INDEX_PATH;
+import static io.spillway.engine.config.StoreKeys.IO_DIRECT;
+import static io.spillway.engine.config.StoreKeys.KV_BLOCK_SIZE;
+import static io.spillway.engine.config.StoreKeys.REINSERT_BUDGET_PERCENT;
+import static io.spillway.engine.config.StoreKeys.REINSERT_HITS;
+import static io.spillway.engine.config.StoreKeys.RUNNING_QUEUE_DEPTH;
+import static io.spillway.engine.config.StoreKeys.SEGMENT_SIZE;
+import static io.spillway.engine.config.StoreKeys.STORAGE_BACKENDS;
+import static io.spillway.engine.config.StoreKeys.STREAM_NUMBER;
+import static io.spillway.engine.config.StoreKeys.TIMEOUT_MS;
+import static io.spillway.engine.config.StoreKeys.TTL;
+import static io.spillway.engine.config.StoreKeys.WAITING_QUEUE_DEPTH;
+
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * The validated, immutable settings of one store. Getters are named after the YAML keys in camelCase
- * ({@code segment_size} → {@link #segmentSize()}); values carry their unit in their type
- * ({@link ByteSize}, {@link Duration}, {@link Capacity}), so no caller multiplies by 1024 or 1000.
+ * The validated, immutable settings of one store. Each key is declared once, in {@link StoreKeys}
+ * (name, type with its unit, default, rules, doc); this class gives each a typed accessor named
+ * after the key in camelCase ({@code segment_size} → {@link #segmentSize()}), so no caller
+ * multiplies by 1024 or 1000. A key without an accessor is read with {@link #get(Key)}.
  *
  * <p>Build one with {@link #builder()}, or with {@link ConfigLoader#load} to start from a YAML file
  * and the environment. A {@code StoreConfig} only exists once every value passed
@@ -21,229 +45,154 @@ import java.util.Objects;
  */
 public final class StoreConfig {
 
-    private final List<Path> storageBackends;
-    /** Null when the index path is derived from the first backend; kept so {@link #toBuilder()} keeps deriving it. */
-    private final Path configuredIndexPath;
-    private final Path indexPath;
-    private final ByteSize kvBlockSize;
-    private final ByteSize alignment;
-    private final boolean ioDirect;
-    private final int streamNumber;
-    private final int waitingQueueDepth;
-    private final int runningQueueDepth;
-    private final Duration timeout;
-    private final ByteSize bufferSize;
-    private final Capacity capacity;
-    private final ByteSize segmentSize;
-    private final Durability durability;
-    private final Compression compression;
-    private final boolean autoCommit;
-    private final ByteSize indexCacheSize;
-    private final double gcHighWatermark;
-    private final double gcLowWatermark;
-    private final EvictionPolicy evictionPolicy;
-    private final int reinsertHits;
-    private final int reinsertBudgetPercent;
-    private final double compactionThreshold;
-    private final ByteSize gcMaxBytesPerSec;
-    private final Duration ttl;
+    private final Settings settings;
 
-    private StoreConfig(Builder b) {
-        storageBackends = b.storageBackends;
-        configuredIndexPath = b.indexPath;
-        indexPath = b.indexPath != null ? b.indexPath
-                : storageBackends.isEmpty() ? Path.of(ConfigRules.DEFAULT_INDEX_DIR_NAME)
-                : storageBackends.getFirst().resolve(ConfigRules.DEFAULT_INDEX_DIR_NAME);
-        kvBlockSize = b.kvBlockSize;
-        alignment = b.alignment;
-        ioDirect = b.ioDirect;
-        streamNumber = b.streamNumber;
-        waitingQueueDepth = b.waitingQueueDepth;
-        runningQueueDepth = b.runningQueueDepth;
-        timeout = b.timeout;
-        bufferSize = b.bufferSize;
-        capacity = b.capacity;
-        segmentSize = b.segmentSize;
-        durability = b.durability;
-        compression = b.compression;
-        autoCommit = b.autoCommit;
-        indexCacheSize = b.indexCacheSize;
-        gcHighWatermark = b.gcHighWatermark;
-        gcLowWatermark = b.gcLowWatermark;
-        evictionPolicy = b.evictionPolicy;
-        reinsertHits = b.reinsertHits;
-        reinsertBudgetPercent = b.reinsertBudgetPercent;
-        compactionThreshold = b.compactionThreshold;
-        gcMaxBytesPerSec = b.gcMaxBytesPerSec;
-        ttl = b.ttl;
+    private StoreConfig(Settings settings) {
+        this.settings = settings;
     }
 
     /** A builder holding the defaults; {@code storage_backends} has none and must be set. */
     public static Builder builder() {
-        return new Builder();
+        return new Builder(StoreKeys.SCHEMA.builder());
     }
 
     /** A builder holding this config's values, to derive a variant (e.g. a smaller segment in a test). */
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.storageBackends = storageBackends;
-        b.indexPath = configuredIndexPath;
-        b.kvBlockSize = kvBlockSize;
-        b.alignment = alignment;
-        b.ioDirect = ioDirect;
-        b.streamNumber = streamNumber;
-        b.waitingQueueDepth = waitingQueueDepth;
-        b.runningQueueDepth = runningQueueDepth;
-        b.timeout = timeout;
-        b.bufferSize = bufferSize;
-        b.capacity = capacity;
-        b.segmentSize = segmentSize;
-        b.durability = durability;
-        b.compression = compression;
-        b.autoCommit = autoCommit;
-        b.indexCacheSize = indexCacheSize;
-        b.gcHighWatermark = gcHighWatermark;
-        b.gcLowWatermark = gcLowWatermark;
-        b.evictionPolicy = evictionPolicy;
-        b.reinsertHits = reinsertHits;
-        b.reinsertBudgetPercent = reinsertBudgetPercent;
-        b.compactionThreshold = compactionThreshold;
-        b.gcMaxBytesPerSec = gcMaxBytesPerSec;
-        b.ttl = ttl;
-        return b;
+        return new Builder(settings.toBuilder());
     }
 
-    /** {@code storage_backends}: the directories that hold segments; never empty. */
+    /** The value of any key of {@link StoreKeys}. */
+    public <T> T get(Key<T> key) {
+        return settings.get(key);
+    }
+
+    /** {@link StoreKeys#STORAGE_BACKENDS}: never empty. */
     public List<Path> storageBackends() {
-        return storageBackends;
+        return get(STORAGE_BACKENDS);
     }
 
-    /** {@code index_path}: the RocksDB index directory; {@code <first backend>/index} by default. */
+    /** {@link StoreKeys#INDEX_PATH}: {@code <first backend>/index} unless set. */
     public Path indexPath() {
-        return indexPath;
+        return get(INDEX_PATH);
     }
 
-    /** {@code kv_block_size}: the expected block size, for sizing buffers; other sizes are still stored. */
+    /** {@link StoreKeys#KV_BLOCK_SIZE}. */
     public ByteSize kvBlockSize() {
-        return kvBlockSize;
+        return get(KV_BLOCK_SIZE);
     }
 
-    /** {@code alignment}: where payloads start in a segment; a power of two. */
+    /** {@link StoreKeys#ALIGNMENT}: a power of two. */
     public ByteSize alignment() {
-        return alignment;
+        return get(ALIGNMENT);
     }
 
-    /** {@code io_direct}: use O_DIRECT where the file system allows it, else buffered IO. */
+    /** {@link StoreKeys#IO_DIRECT}. */
     public boolean ioDirect() {
-        return ioDirect;
+        return get(IO_DIRECT);
     }
 
-    /** {@code stream_number}: IO threads per direction (that many writers, and that many readers). */
+    /** {@link StoreKeys#STREAM_NUMBER}. */
     public int streamNumber() {
-        return streamNumber;
+        return get(STREAM_NUMBER);
     }
 
-    /** {@code waiting_queue_depth}: tasks accepted but not yet started. */
+    /** {@link StoreKeys#WAITING_QUEUE_DEPTH}. */
     public int waitingQueueDepth() {
-        return waitingQueueDepth;
+        return get(WAITING_QUEUE_DEPTH);
     }
 
-    /** {@code running_queue_depth}: tasks executing at once. */
+    /** {@link StoreKeys#RUNNING_QUEUE_DEPTH}. */
     public int runningQueueDepth() {
-        return runningQueueDepth;
+        return get(RUNNING_QUEUE_DEPTH);
     }
 
-    /** {@code timeout_ms}: the deadline of each task, in whole milliseconds. */
+    /** {@link StoreKeys#TIMEOUT_MS}: whole milliseconds. */
     public Duration timeout() {
-        return timeout;
+        return get(TIMEOUT_MS);
     }
 
-    /** {@code buffer_size}: the aligned staging buffer of each IO thread. */
+    /** {@link StoreKeys#BUFFER_SIZE}: a multiple of the alignment. */
     public ByteSize bufferSize() {
-        return bufferSize;
+        return get(BUFFER_SIZE);
     }
 
-    /** {@code capacity}: the space the store may use. */
+    /** {@link StoreKeys#CAPACITY}. */
     public Capacity capacity() {
-        return capacity;
+        return get(CAPACITY);
     }
 
-    /** {@code segment_size}: the size of each segment file. */
+    /** {@link StoreKeys#SEGMENT_SIZE}: a multiple of the alignment. */
     public ByteSize segmentSize() {
-        return segmentSize;
+        return get(SEGMENT_SIZE);
     }
 
-    /** {@code durability}: when dumped data is fdatasynced. */
+    /** {@link StoreKeys#DURABILITY}. */
     public Durability durability() {
-        return durability;
+        return get(DURABILITY);
     }
 
-    /** {@code compression}: the codec of newly dumped payloads. */
+    /** {@link StoreKeys#COMPRESSION}. */
     public Compression compression() {
-        return compression;
+        return get(COMPRESSION);
     }
 
-    /** {@code auto_commit}: whether a successful dump becomes visible without an explicit commit. */
+    /** {@link StoreKeys#AUTO_COMMIT}. */
     public boolean autoCommit() {
-        return autoCommit;
+        return get(AUTO_COMMIT);
     }
 
-    /** {@code gc_high_watermark}: when space used passes this fraction of capacity, the GC evicts. */
-    public double gcHighWatermark() {
-        return gcHighWatermark;
-    }
-
-    /** {@code gc_low_watermark}: the GC evicts until space used is below this fraction of capacity. */
-    public double gcLowWatermark() {
-        return gcLowWatermark;
-    }
-
-    /** {@code eviction_policy}: which sealed segment goes first. */
-    public EvictionPolicy evictionPolicy() {
-        return evictionPolicy;
-    }
-
-    /** {@code reinsert_hits}: a block read at least this often since written is copied forward before its segment is evicted (0: never). */
-    public int reinsertHits() {
-        return reinsertHits;
-    }
-
-    /** {@code reinsert_budget_percent}: reinsertion may write at most this percent of the bytes users wrote. */
-    public int reinsertBudgetPercent() {
-        return reinsertBudgetPercent;
-    }
-
-    /** {@code compaction_threshold}: a sealed segment whose live fraction falls below this is compacted. */
-    public double compactionThreshold() {
-        return compactionThreshold;
-    }
-
-    /** {@code gc_max_bytes_per_sec}: GC copy throughput (read plus write), per second. */
-    public ByteSize gcMaxBytesPerSec() {
-        return gcMaxBytesPerSec;
-    }
-
-    /** {@code ttl}: blocks older than this are dead (0: no TTL). */
-    public Duration ttl() {
-        return ttl;
-    }
-
-    /** {@code index_cache_size}: the RocksDB block cache. */
+    /** {@link StoreKeys#INDEX_CACHE_SIZE}. */
     public ByteSize indexCacheSize() {
-        return indexCacheSize;
+        return get(INDEX_CACHE_SIZE);
+    }
+
+    /** {@link StoreKeys#GC_HIGH_WATERMARK}: a fraction of capacity. */
+    public double gcHighWatermark() {
+        return get(GC_HIGH_WATERMARK);
+    }
+
+    /** {@link StoreKeys#GC_LOW_WATERMARK}: a fraction of capacity, below the high watermark. */
+    public double gcLowWatermark() {
+        return get(GC_LOW_WATERMARK);
+    }
+
+    /** {@link StoreKeys#EVICTION_POLICY}. */
+    public EvictionPolicy evictionPolicy() {
+        return get(EVICTION_POLICY);
+    }
+
+    /** {@link StoreKeys#REINSERT_HITS}: 0 means never. */
+    public int reinsertHits() {
+        return get(REINSERT_HITS);
+    }
+
+    /** {@link StoreKeys#REINSERT_BUDGET_PERCENT}. */
+    public int reinsertBudgetPercent() {
+        return get(REINSERT_BUDGET_PERCENT);
+    }
+
+    /** {@link StoreKeys#COMPACTION_THRESHOLD}: a live fraction. */
+    public double compactionThreshold() {
+        return get(COMPACTION_THRESHOLD);
+    }
+
+    /** {@link StoreKeys#GC_MAX_BYTES_PER_SEC}: bytes per second. */
+    public ByteSize gcMaxBytesPerSec() {
+        return get(GC_MAX_BYTES_PER_SEC);
+    }
+
+    /** {@link StoreKeys#TTL}: zero means no TTL. */
+    public Duration ttl() {
+        return get(TTL);
     }
 
     /**
-     * Every key with its effective value, in a stable order, each printed so that it parses back
+     * Every key with its effective value, in declaration order, each printed so that it parses back
      * (e.g. {@code segment_size → "1 GiB"}, {@code storage_backends → "/a,/b"}). The {@code stats}
      * CLI prints it.
      */
     public Map<String, String> describe() {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (ConfigKey key : ConfigKey.all()) {
-            out.put(key.yamlName(), key.show(this));
-        }
-        return out;
+        return settings.describe();
     }
 
     @Override
@@ -253,175 +202,134 @@ public final class StoreConfig {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof StoreConfig other && describe().equals(other.describe());
+        return o instanceof StoreConfig other && settings.equals(other.settings);
     }
 
     @Override
     public int hashCode() {
-        return describe().hashCode();
+        return settings.hashCode();
     }
 
     /**
      * Collects values and checks them all in {@link #build()}. Setters take typed values; a later call
      * replaces an earlier one, which is how code overrides what {@link ConfigLoader} read from YAML
      * and the environment. Null arguments are refused with a {@link NullPointerException} naming the key.
+     * Every key can be set with {@link #set(Key, Object)}; the named setters are shorthands for it.
      */
     public static final class Builder {
-        private List<Path> storageBackends = List.of();
-        private Path indexPath;
-        private ByteSize kvBlockSize = ConfigRules.DEFAULT_KV_BLOCK_SIZE;
-        private ByteSize alignment = ConfigRules.DEFAULT_ALIGNMENT;
-        private boolean ioDirect = ConfigRules.DEFAULT_IO_DIRECT;
-        private int streamNumber = ConfigRules.defaultStreamNumber();
-        private int waitingQueueDepth = ConfigRules.DEFAULT_WAITING_QUEUE_DEPTH;
-        private int runningQueueDepth = ConfigRules.DEFAULT_RUNNING_QUEUE_DEPTH;
-        private Duration timeout = ConfigRules.DEFAULT_TIMEOUT;
-        private ByteSize bufferSize = ConfigRules.DEFAULT_BUFFER_SIZE;
-        private Capacity capacity = Capacity.unlimited();
-        private ByteSize segmentSize = ConfigRules.DEFAULT_SEGMENT_SIZE;
-        private Durability durability = ConfigRules.DEFAULT_DURABILITY;
-        private Compression compression = ConfigRules.DEFAULT_COMPRESSION;
-        private boolean autoCommit = ConfigRules.DEFAULT_AUTO_COMMIT;
-        private ByteSize indexCacheSize = ConfigRules.DEFAULT_INDEX_CACHE_SIZE;
-        private double gcHighWatermark = ConfigRules.DEFAULT_GC_HIGH_WATERMARK;
-        private double gcLowWatermark = ConfigRules.DEFAULT_GC_LOW_WATERMARK;
-        private EvictionPolicy evictionPolicy = ConfigRules.DEFAULT_EVICTION_POLICY;
-        private int reinsertHits = ConfigRules.DEFAULT_REINSERT_HITS;
-        private int reinsertBudgetPercent = ConfigRules.DEFAULT_REINSERT_BUDGET_PERCENT;
-        private double compactionThreshold = ConfigRules.DEFAULT_COMPACTION_THRESHOLD;
-        private ByteSize gcMaxBytesPerSec = ConfigRules.DEFAULT_GC_MAX_BYTES_PER_SEC;
-        private Duration ttl = ConfigRules.DEFAULT_TTL;
-        /** The text and source of values loaded from YAML or the environment, for messages. */
-        private final Map<ConfigKey, ConfigKey.Origin> origins = new EnumMap<>(ConfigKey.class);
+        private final Settings.Builder values;
 
-        private Builder() {
+        private Builder(Settings.Builder values) {
+            this.values = values;
+        }
+
+        /** Sets any key of {@link StoreKeys}. */
+        public <T> Builder set(Key<T> key, T value) {
+            values.set(key, value);
+            return this;
         }
 
         /** Replaces the list of segment directories. */
         public Builder storageBackends(List<Path> directories) {
-            storageBackends = List.copyOf(Objects.requireNonNull(directories, "storage_backends"));
-            return set(ConfigKey.STORAGE_BACKENDS);
+            return set(STORAGE_BACKENDS, List.copyOf(Objects.requireNonNull(directories, STORAGE_BACKENDS.name())));
         }
 
         /** Shorthand for {@code storageBackends(List.of(directory))}: replaces, never appends. */
         public Builder storageBackend(Path directory) {
-            return storageBackends(List.of(Objects.requireNonNull(directory, "storage_backends")));
+            return storageBackends(List.of(Objects.requireNonNull(directory, STORAGE_BACKENDS.name())));
         }
 
         public Builder indexPath(Path directory) {
-            indexPath = Objects.requireNonNull(directory, "index_path");
-            return set(ConfigKey.INDEX_PATH);
+            return set(INDEX_PATH, directory);
         }
 
         public Builder kvBlockSize(ByteSize size) {
-            kvBlockSize = Objects.requireNonNull(size, "kv_block_size");
-            return set(ConfigKey.KV_BLOCK_SIZE);
+            return set(KV_BLOCK_SIZE, size);
         }
 
         public Builder alignment(ByteSize size) {
-            alignment = Objects.requireNonNull(size, "alignment");
-            return set(ConfigKey.ALIGNMENT);
+            return set(ALIGNMENT, size);
         }
 
         public Builder ioDirect(boolean direct) {
-            ioDirect = direct;
-            return set(ConfigKey.IO_DIRECT);
+            return set(IO_DIRECT, direct);
         }
 
         public Builder streamNumber(int threads) {
-            streamNumber = threads;
-            return set(ConfigKey.STREAM_NUMBER);
+            return set(STREAM_NUMBER, threads);
         }
 
         public Builder waitingQueueDepth(int tasks) {
-            waitingQueueDepth = tasks;
-            return set(ConfigKey.WAITING_QUEUE_DEPTH);
+            return set(WAITING_QUEUE_DEPTH, tasks);
         }
 
         public Builder runningQueueDepth(int tasks) {
-            runningQueueDepth = tasks;
-            return set(ConfigKey.RUNNING_QUEUE_DEPTH);
+            return set(RUNNING_QUEUE_DEPTH, tasks);
         }
 
         /** Sets {@code timeout_ms}; must be whole milliseconds. */
         public Builder timeout(Duration deadline) {
-            timeout = Objects.requireNonNull(deadline, "timeout_ms");
-            return set(ConfigKey.TIMEOUT_MS);
+            return set(TIMEOUT_MS, deadline);
         }
 
         public Builder bufferSize(ByteSize size) {
-            bufferSize = Objects.requireNonNull(size, "buffer_size");
-            return set(ConfigKey.BUFFER_SIZE);
+            return set(BUFFER_SIZE, size);
         }
 
         public Builder capacity(Capacity limit) {
-            capacity = Objects.requireNonNull(limit, "capacity");
-            return set(ConfigKey.CAPACITY);
+            return set(CAPACITY, limit);
         }
 
         public Builder segmentSize(ByteSize size) {
-            segmentSize = Objects.requireNonNull(size, "segment_size");
-            return set(ConfigKey.SEGMENT_SIZE);
+            return set(SEGMENT_SIZE, size);
         }
 
         public Builder durability(Durability mode) {
-            durability = Objects.requireNonNull(mode, "durability");
-            return set(ConfigKey.DURABILITY);
+            return set(DURABILITY, mode);
         }
 
         public Builder compression(Compression codec) {
-            compression = Objects.requireNonNull(codec, "compression");
-            return set(ConfigKey.COMPRESSION);
+            return set(COMPRESSION, codec);
         }
 
         public Builder autoCommit(boolean enabled) {
-            autoCommit = enabled;
-            return set(ConfigKey.AUTO_COMMIT);
+            return set(AUTO_COMMIT, enabled);
         }
 
         public Builder indexCacheSize(ByteSize size) {
-            indexCacheSize = Objects.requireNonNull(size, "index_cache_size");
-            return set(ConfigKey.INDEX_CACHE_SIZE);
+            return set(INDEX_CACHE_SIZE, size);
         }
 
         public Builder gcHighWatermark(double value) {
-            gcHighWatermark = value;
-            return set(ConfigKey.GC_HIGH_WATERMARK);
+            return set(GC_HIGH_WATERMARK, value);
         }
 
         public Builder gcLowWatermark(double value) {
-            gcLowWatermark = value;
-            return set(ConfigKey.GC_LOW_WATERMARK);
+            return set(GC_LOW_WATERMARK, value);
         }
 
         public Builder evictionPolicy(EvictionPolicy value) {
-            evictionPolicy = Objects.requireNonNull(value, "eviction_policy");
-            return set(ConfigKey.EVICTION_POLICY);
+            return set(EVICTION_POLICY, value);
         }
 
         public Builder reinsertHits(int value) {
-            reinsertHits = value;
-            return set(ConfigKey.REINSERT_HITS);
+            return set(REINSERT_HITS, value);
         }
 
         public Builder reinsertBudgetPercent(int value) {
-            reinsertBudgetPercent = value;
-            return set(ConfigKey.REINSERT_BUDGET_PERCENT);
+            return set(REINSERT_BUDGET_PERCENT, value);
         }
 
         public Builder compactionThreshold(double value) {
-            compactionThreshold = value;
-            return set(ConfigKey.COMPACTION_THRESHOLD);
+            return set(COMPACTION_THRESHOLD, value);
         }
 
         public Builder gcMaxBytesPerSec(ByteSize value) {
-            gcMaxBytesPerSec = Objects.requireNonNull(value, "gc_max_bytes_per_sec");
-            return set(ConfigKey.GC_MAX_BYTES_PER_SEC);
+            return set(GC_MAX_BYTES_PER_SEC, value);
         }
 
         public Builder ttl(Duration value) {
-            ttl = Objects.requireNonNull(value, "ttl");
-            return set(ConfigKey.TTL);
+            return set(TTL, value);
         }
 
         /**
@@ -430,20 +338,12 @@ public final class StoreConfig {
          * @throws ConfigException naming the first bad key, its value as given, its source and what is allowed
          */
         public StoreConfig build() {
-            StoreConfig config = new StoreConfig(this);
-            ConfigRules.check(config, origins);
-            return config;
+            return new StoreConfig(values.build());
         }
 
-        /** A value set in code has no file or variable behind it: forget the loaded one's origin. */
-        private Builder set(ConfigKey key) {
-            origins.remove(key);
-            return this;
-        }
-
-        /** Called by {@link ConfigKey#apply} right after the typed setter. */
-        void origin(ConfigKey key, ConfigKey.Origin origin) {
-            origins.put(key, origin);
+        /** For {@link ConfigLoader}: the generic builder, which parses raw values and remembers their source. */
+        Settings.Builder values() {
+            return values;
         }
     }
 }

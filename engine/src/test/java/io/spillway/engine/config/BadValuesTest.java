@@ -89,6 +89,7 @@ class BadValuesTest {
             ttl                 | -5s
             ttl                 | soon
             ttl                 | 1.5h
+            ttl                 | 99999999999999999h
             """)
     void refusedFromTheEnvironment(String key, String value) {
         Map<String, String> env = key.equals("storage_backends")

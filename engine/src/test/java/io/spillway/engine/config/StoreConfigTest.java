@@ -140,7 +140,7 @@ class StoreConfigTest {
         StoreConfig.Builder b = StoreConfig.builder().storageBackend(A);
         assertEquals(Duration.ofDays(1), b.timeout(Duration.ofDays(1)).build().timeout());
         for (Duration bad : List.of(Duration.ZERO, Duration.ofMillis(-1), Duration.ofNanos(1_500_000),
-                Duration.ofDays(1).plusMillis(1))) {
+                Duration.ofDays(1).plusMillis(1), Duration.ofSeconds(Long.MAX_VALUE))) {
             ConfigException e = assertThrows(ConfigException.class, () -> b.timeout(bad).build(), bad::toString);
             assertTrue(e.getMessage().contains("'timeout_ms'"), e.getMessage());
         }

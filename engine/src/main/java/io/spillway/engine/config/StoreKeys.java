@@ -1,0 +1,169 @@
+package io.spillway.engine.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Every key of {@link StoreConfig}, each declared once: name, type (with its unit), default, rules
+ * and doc. {@link ConfigLoader} parses them from YAML and {@code SPILLWAY_<KEY>} variables,
+ * {@link StoreConfig.Builder#set} sets them in code, {@link StoreConfig#describe()} prints them, and
+ * README.md's configuration table is generated from them ({@code ConfigReadmeTest} fails when it
+ * is stale and says how to regenerate it).
+ *
+ * <p><b>Adding a key</b> is one declaration here, above {@link #SCHEMA}, plus, if callers want one,
+ * a one-line accessor in {@link StoreConfig} ({@code return get(StoreKeys.X);}); the builder sets it
+ * with {@code set(StoreKeys.X, value)}. Declaration order is the order of {@code describe()}, of the
+ * README table and of the checks: a rule or a derived default reads only keys declared above it.
+ */
+public final class StoreKeys {
+
+    private static final ConfigSchema.Declarations KEYS = ConfigSchema.declarations("StoreConfig");
+
+    /** The index lives on the first backend unless told otherwise: that disk is always there. */
+    static final String DEFAULT_INDEX_DIR_NAME = "index";
+
+    private static final String BACKENDS = "storage_backends";
+
+    /** No default: an empty list, refused, so the message says a directory is required. */
+    public static final Key<List<Path>> STORAGE_BACKENDS = KEYS.key(BACKENDS, ConfigTypes.pathList())
+            .byDefault("(required)", earlier -> List.of())
+            .rule(Rule.of("one or more directories", backends -> !backends.isEmpty(),
+                    "at least one directory is required (a YAML list, or comma-separated in "
+                            + ConfigLoader.envName(BACKENDS) + ")"))
+            .rule(new Rule<>("none twice", (backends, settings) -> listedTwice(backends)))
+            .doc("where segments go; writers are spread over them");
+
+    public static final Key<Path> INDEX_PATH = KEYS.key("index_path", ConfigTypes.path())
+            .byDefault("`<first backend>/" + DEFAULT_INDEX_DIR_NAME + "`",
+                    earlier -> earlier.get(STORAGE_BACKENDS).getFirst().resolve(DEFAULT_INDEX_DIR_NAME))
+            .doc("the RocksDB index (keep it on local disk when segments are on NFS)");
+
+    public static final Key<ByteSize> KV_BLOCK_SIZE = KEYS.key("kv_block_size", ConfigTypes.size())
+            .byDefault(ByteSize.ofMiB(2))
+            .rule(SizeRules.between(ByteSize.ofKiB(4), ByteSize.ofMiB(256)))
+            .doc("expected block size, for sizing the read buffers; other sizes are still stored");
+
+    public static final Key<ByteSize> ALIGNMENT = KEYS.key("alignment", ConfigTypes.sizeInBytes())
+            .byDefault(ByteSize.ofBytes(4096))
+            .rule(SizeRules.powerOfTwoBetween(ByteSize.ofBytes(512), ByteSize.ofMiB(1)))
+            .doc("where payloads start in a segment; fixed when the store is created");
+
+    public static final Key<Boolean> IO_DIRECT = KEYS.key("io_direct", ConfigTypes.bool())
+            .byDefault(true)
+            .doc("use O_DIRECT where the file system allows it, else buffered IO");
+
+    /** A few IO threads per direction saturate an NVMe drive; more only add contention on small hosts. */
+    public static final Key<Integer> STREAM_NUMBER = KEYS.key("stream_number", ConfigTypes.integer(1, 256))
+            .byDefault("min(4, cores)", earlier -> Math.min(4, Runtime.getRuntime().availableProcessors()))
+            .doc("IO threads per direction: that many append workers, and that many load threads");
+
+    public static final Key<Integer> WAITING_QUEUE_DEPTH = KEYS.key("waiting_queue_depth", ConfigTypes.integer(1, 1_000_000))
+            .byDefault(1024)
+            .doc("tasks accepted but not yet started");
+
+    public static final Key<Integer> RUNNING_QUEUE_DEPTH = KEYS.key("running_queue_depth", ConfigTypes.integer(1, 100_000))
+            .byDefault(64)
+            .doc("tasks executing at once");
+
+    public static final Key<Duration> TIMEOUT_MS = KEYS.key("timeout_ms", ConfigTypes.millis(1, 86_400_000))
+            .byDefault(Duration.ofSeconds(30))
+            .doc("the deadline of each task");
+
+    public static final Key<ByteSize> BUFFER_SIZE = KEYS.key("buffer_size", ConfigTypes.size())
+            .byDefault(ByteSize.ofMiB(16))
+            .rule(SizeRules.multipleBetween(ALIGNMENT, ByteSize.ofMiB(1), ByteSize.ofGiB(1)))
+            .doc("the aligned staging buffer of each IO thread; the largest group written at once");
+
+    public static final Key<Capacity> CAPACITY = KEYS.key("capacity", ConfigTypes.capacity())
+            .byDefault(Capacity.unlimited())
+            .doc("the space the store may use; no new segment beyond it");
+
+    public static final Key<ByteSize> SEGMENT_SIZE = KEYS.key("segment_size", ConfigTypes.size())
+            .byDefault(ByteSize.ofGiB(1))
+            .rule(SizeRules.multipleBetween(ALIGNMENT, ByteSize.ofMiB(1), ByteSize.ofGiB(64)))
+            // A segment needs room for at least its header block and one aligned payload.
+            .rule(SizeRules.atLeastTimes(2, ALIGNMENT))
+            .doc("the size of each segment file");
+
+    public static final Key<Durability> DURABILITY = KEYS.key("durability", ConfigTypes.enumOf(Durability.class))
+            .byDefault(Durability.BATCH)
+            .doc("when dumped data is fdatasynced; see the modes below");
+
+    public static final Key<Compression> COMPRESSION = KEYS.key("compression", ConfigTypes.enumOf(Compression.class))
+            .byDefault(Compression.NONE)
+            .doc("the codec of newly dumped payloads: LZ4 per block, kept only when it saves at least 10%");
+
+    public static final Key<Boolean> AUTO_COMMIT = KEYS.key("auto_commit", ConfigTypes.bool())
+            .byDefault(true)
+            .doc("a successful dump becomes visible without an explicit `commit`");
+
+    public static final Key<ByteSize> INDEX_CACHE_SIZE = KEYS.key("index_cache_size", ConfigTypes.size())
+            .byDefault(ByteSize.ofMiB(256))
+            .rule(SizeRules.between(ByteSize.ofMiB(8), ByteSize.ofGiB(64)))
+            .doc("the RocksDB block cache");
+
+    public static final Key<Double> GC_HIGH_WATERMARK = KEYS.key("gc_high_watermark", ConfigTypes.fraction())
+            .byDefault(0.9)
+            .rule(Rule.of("(0, 1]", high -> high > 0 && high <= 1, "must be a fraction of capacity above 0 and at most 1"))
+            .doc("the GC starts evicting when data passes this fraction of `capacity`");
+
+    public static final Key<Double> GC_LOW_WATERMARK = KEYS.key("gc_low_watermark", ConfigTypes.fraction())
+            .byDefault(0.8)
+            .rule(Rule.of("(0, `gc_high_watermark`)", (low, s) -> low > 0 && low < s.get(GC_HIGH_WATERMARK),
+                    s -> "must be a fraction of capacity above 0 and below gc_high_watermark (" + s.get(GC_HIGH_WATERMARK) + ")"))
+            .doc("... and evicts down to this fraction");
+
+    public static final Key<EvictionPolicy> EVICTION_POLICY = KEYS.key("eviction_policy", ConfigTypes.enumOf(EvictionPolicy.class))
+            .byDefault(EvictionPolicy.FIFO)
+            .doc("which sealed segment the GC evicts first: the oldest, or the least recently read");
+
+    /** Twice: once is every block a prefix hit touched; twice is a block that keeps being reused. */
+    public static final Key<Integer> REINSERT_HITS = KEYS.key("reinsert_hits", ConfigTypes.integer(0, 1_000_000))
+            .byDefault(2)
+            .doc("a block read this often since written is copied forward before its segment is evicted (0: never)");
+
+    public static final Key<Integer> REINSERT_BUDGET_PERCENT = KEYS.key("reinsert_budget_percent", ConfigTypes.integer(0, 100))
+            .byDefault(10)
+            .doc("reinsertion writes at most this percent of the bytes users wrote");
+
+    public static final Key<Double> COMPACTION_THRESHOLD = KEYS.key("compaction_threshold", ConfigTypes.fraction())
+            .byDefault(0.3)
+            .rule(Rule.of("[0, 1)", t -> t >= 0 && t < 1, "must be a fraction at least 0 and below 1"))
+            .doc("a sealed segment whose live fraction falls below this is compacted");
+
+    public static final Key<ByteSize> GC_MAX_BYTES_PER_SEC = KEYS.key("gc_max_bytes_per_sec", ConfigTypes.size())
+            .byDefault(ByteSize.ofMiB(128))
+            .rule(SizeRules.atLeast(ByteSize.ofMiB(1)))
+            .doc("GC copy throughput per second, reads plus writes");
+
+    public static final Key<Duration> TTL = KEYS.key("ttl", ConfigTypes.duration())
+            .byDefault(Duration.ZERO)
+            .rule(Rule.of("`0`, or `90s`, `30m`, `24h`, ... (whole milliseconds)",
+                    ttl -> !ttl.isNegative() && ConfigValues.isWholeMillis(ttl),
+                    "must be 0 (no TTL) or a positive whole number of milliseconds, e.g. 3600s, 90m, 24h"))
+            .doc("blocks older than this are dead (`0`: no TTL)");
+
+    /** Every key above, in declaration order. Keep it last: it seals the list. */
+    public static final ConfigSchema SCHEMA = KEYS.schema();
+
+    private StoreKeys() {
+    }
+
+    /**
+     * Two writers appending to one directory would break "one writer per store directory", so no
+     * backend may be listed twice, however it is spelled.
+     */
+    private static Optional<String> listedTwice(List<Path> backends) {
+        Set<Path> seen = new HashSet<>();
+        for (Path backend : backends) {
+            if (!seen.add(backend.toAbsolutePath().normalize())) {
+                return Optional.of("lists '" + backend + "' twice; each backend must be a distinct directory");
+            }
+        }
+        return Optional.empty();
+    }
+}
