@@ -88,8 +88,10 @@ class OnDiskBytesTest {
         assertEquals(expected, HEX.formatHex(footer.encode(4096)));
 
         byte[] bytes = HEX.parseHex(expected);
-        long[] t = SegmentFooter.decodeTrailer(ByteBuffer.wrap(bytes, bytes.length - 64, 64), segment, dataEnd + bytes.length, 4096);
-        assertEquals(footer, SegmentFooter.decodeBody(ByteBuffer.wrap(bytes), segment, t[0], t[1], (int) t[2], 4096));
+        SegmentFooter.Trailer t = SegmentFooter.decodeTrailer(ByteBuffer.wrap(bytes, bytes.length - 64, 64), segment,
+                dataEnd + bytes.length, 4096);
+        assertEquals(new SegmentFooter.Trailer(dataEnd, 1, 0x7dec8367), t);
+        assertEquals(footer, SegmentFooter.decodeBody(ByteBuffer.wrap(bytes), segment, t, 4096));
     }
 
     @Test
