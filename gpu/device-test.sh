@@ -3,10 +3,18 @@
 #
 #   gpu/device-test.sh --ptx            regenerate the committed PTX from src/main/cuda (needs nvcc)
 #   gpu/device-test.sh --bundle DIR     build here and pack what the GPU machine needs into DIR:
-#                                       a jlink runtime (Temurin 25), the module jars, slim JCuda
-#                                       and RocksDB jars, librocksdbjni-linux64.so, this script and
-#                                       the IPC exporter (about 45 MB)
-#   bash DIR/device-test.sh --run DIR   on the GPU machine: unpack, run GpuDeviceCheck, log to $OUT
+#                                       a jlink runtime (Temurin 25), the CLI and its runtime jars
+#                                       (slim JCuda and RocksDB jars), librocksdbjni-linux64.so,
+#                                       the gpu module's tests, this script and the IPC exporter
+#   bash DIR/device-test.sh --run DIR   on the GPU machine: unpack, run 'spillway gpu-check', then
+#                                       the gpu module's JUnit tests, logging to $OUT
+#
+# --bundle needs only this checkout and a Maven repository holding the third-party
+# dependencies: both Maven calls build the reactor, so the project's own modules come from
+# their target/ directories, never from a repository (where other checkouts install SNAPSHOTs,
+# and where a fresh machine has none). Extra Maven arguments come from $MAVEN_ARGS, e.g.
+#   MAVEN_ARGS="-Dmaven.repo.local=/tmp/m2" gpu/device-test.sh --bundle DIR
+# (Maven 3.9 and later read MAVEN_ARGS themselves too; a -D given twice is harmless.)
 #
 # The GPU machine has no JDK and no network, so everything travels in DIR. With the device tool:
 #   echo '/.gpu-bundle/' >> .git/info/exclude; gpu/device-test.sh --bundle .gpu-bundle
@@ -25,23 +33,22 @@ case "${1:-}" in
     dest="$(mkdir -p "$2" && cd "$2" && pwd)"
     root="$(cd "$here/.." && pwd)"
     jdk="${SPILLWAY_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-    m2="${HOME}/.m2/repository"
+    read -r -a mvn_args <<<"${MAVEN_ARGS:-}"
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
-    # One reactor build of this checkout, and its own module jars from target/: never the
-    # SNAPSHOTs in ~/.m2, which other checkouts on this machine install too.
-    mods=segments,index,recovery,engine,gpu
-    (cd "$root" && mvn -q -B -o package dependency:copy-dependencies -DskipTests -pl "$mods" \
-        -DincludeScope=runtime -DexcludeGroupIds=io.spillway -DoutputDirectory="$work/lib")
-    for m in ${mods//,/ }; do
-        cp "$root/$m/target/spillway-$m-"*-SNAPSHOT.jar "$work/lib/"
-    done
-    # The module's JUnit tests, to run where the GPU is (CI only ever skips the GPU ones).
-    (cd "$root" && mvn -q -B -o dependency:copy-dependencies -pl gpu -DincludeScope=test \
-        -DincludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
+    # 1. The CLI and everything under it, in one reactor build: cli/target/lib then holds every
+    #    runtime jar, this checkout's module jars included (the cli pom's copy-dependencies).
+    (cd "$root" && mvn -q -B -o "${mvn_args[@]}" package -DskipTests -pl cli -am)
+    mkdir -p "$work/lib"
+    cp "$root"/cli/target/spillway-cli-*-SNAPSHOT.jar "$root"/cli/target/lib/*.jar "$work/lib/"
+    # 2. The gpu module's JUnit tests, to run where the GPU is (CI only ever skips the GPU ones),
+    #    with the JUnit jars. A reactor build again (-am, package), so that resolving the gpu
+    #    module's dependencies finds the project's modules here and not in a repository; the
+    #    group filter keeps only JUnit's jars.
+    (cd "$root" && mvn -q -B -o "${mvn_args[@]}" package dependency:copy-dependencies -DskipTests -pl gpu -am \
+        -DincludeScope=test -DincludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
         -DoutputDirectory="$work/testlib")
     (cd "$root/gpu/target/test-classes" && zip -q -r "$work/testlib/spillway-gpu-tests.jar" .)
-    cp "$m2/org/slf4j/slf4j-simple/2.0.17/slf4j-simple-2.0.17.jar" "$work/lib/"
     # RocksDB: only the x86-64 glibc library, outside the jar. Its NativeLibraryLoader tries
     # System.loadLibrary("rocksdbjni-linux64") before the jar, so java.library.path finds it.
     rjar="$(ls "$work"/lib/rocksdbjni-*.jar)"
@@ -50,6 +57,7 @@ case "${1:-}" in
     # JCuda: only the driver API's native library (the module uses nothing else).
     njar="$(ls "$work"/lib/jcuda-natives-*.jar)"
     zip -q -d "$njar" 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*' 'lib/libJCudaRuntime*' >/dev/null
+    # The progress bar's terminal library: gpu-check draws no progress bar.
     rm -f "$work"/lib/jline-*.jar
     "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,java.naming,jdk.management \
         --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$work/jre"
@@ -74,8 +82,8 @@ case "${1:-}" in
     set -o pipefail
     "$run/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx8g \
         -Dorg.slf4j.simpleLogger.showDateTime=true -Djava.library.path="$run" \
-        -cp "$run/lib/*" io.spillway.gpu.check.GpuDeviceCheck /tmp/spillway-gpu-store "${BLOCKS:-2048}" \
-        "$dir/ipc_exporter.py" 2>&1 | tee "$out/check.log"
+        -cp "$run/lib/*" io.spillway.cli.SpillwayCli gpu-check /tmp/spillway-gpu-store --blocks "${BLOCKS:-2048}" \
+        --ipc-exporter "$dir/ipc_exporter.py" 2>&1 | tee "$out/check.log"
     echo "== JUnit tests of the gpu module, on this GPU"
     "$run/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx4g -Djava.library.path="$run" \
         -cp "$run/lib/*:$run/testlib/*" io.spillway.gpu.GpuTestMain 2>&1 | tee "$out/junit.log" | grep -v ' INFO '

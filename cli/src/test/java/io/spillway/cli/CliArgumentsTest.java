@@ -1,13 +1,19 @@
 package io.spillway.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import io.spillway.gpu.Cuda;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** Argument errors exit 2 with one line, before any store is opened. */
@@ -37,6 +43,8 @@ class CliArgumentsTest {
         "throughput --dir /nonexistent --bytes 1MiB --block-size 2MiB",
         "stats",
         "frobnicate",
+        "gpu-check /nonexistent --blocks 100",
+        "gpu-check",
     })
     void badArgumentsExitTwoWithOneLine(String line) {
         assertEquals(2, run(line.split(" ")), err.toString());
@@ -63,5 +71,23 @@ class CliArgumentsTest {
     void statsOfAMissingDirectoryExitsOne() {
         assertEquals(1, run("stats", "/nonexistent/spillway-store"));
         assertTrue(err.toString().contains("/nonexistent/spillway-store"), err.toString());
+    }
+
+    @Test
+    void gpuCheckNamesTheLeastBlockCount() {
+        assertEquals(2, run("gpu-check", "/nonexistent", "--blocks", "100"));
+        assertTrue(err.toString().contains("at least 512") && err.toString().contains("got 100"), err.toString());
+        assertEquals(0, run("gpu-check", "--help"));
+        assertTrue(out.toString().contains("--ipc-exporter"), out.toString());
+    }
+
+    /** On a machine without a GPU (CI, this build) the check refuses at once; on the GPU machine device-test.sh runs it. */
+    @Test
+    void gpuCheckWithoutAGpuExitsOneWithTheReasonAndWritesNothing(@TempDir Path dir) {
+        assumeFalse(Cuda.isAvailable(), "a GPU is present: the full check would run");
+        Path store = dir.resolve("store");
+        assertEquals(1, run("gpu-check", store.toString()), err.toString());
+        assertTrue(out.toString().startsWith("FAIL: no usable GPU: "), out.toString());
+        assertFalse(Files.exists(store), "nothing written");
     }
 }

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -195,6 +196,18 @@ public final class SegmentStore implements BlockStore {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("GC pass interrupted");
         }
+    }
+
+    /**
+     * Pins the segment that holds {@code key}'s record, for a reader outside the store's load
+     * path (the GPU module's direct-to-device reads), until the result is closed: the GC's
+     * eviction waits for it as for a load in flight. See {@link PinnedRecord} for the protocol.
+     *
+     * @return empty when the key is not indexed, has expired, or its segment is being evicted
+     */
+    public Optional<PinnedRecord> pin(BlockKey key) throws IOException {
+        ensureOpen();
+        return PinnedRecord.pin(ctx, key);
     }
 
     // ---------------------------------------------------------------- state

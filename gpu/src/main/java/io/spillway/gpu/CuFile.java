@@ -10,6 +10,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
@@ -84,7 +85,7 @@ final class CuFile implements AutoCloseable {
         }
         MethodHandle driverOpen = Linker.nativeLinker().downcallHandle(find(lib, "cuFileDriverOpen"), FunctionDescriptor.of(ERROR));
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment err = (MemorySegment) driverOpen.invokeExact((java.lang.foreign.SegmentAllocator) a);
+            MemorySegment err = (MemorySegment) driverOpen.invokeExact((SegmentAllocator) a);
             check(err, "cuFileDriverOpen");
         } catch (IOException e) {
             throw e;
@@ -110,7 +111,7 @@ final class CuFile implements AutoCloseable {
             descr.set(JAVA_LONG, 8, fd & 0xffffffffL);
             descr.set(ADDRESS, 16, MemorySegment.NULL);
             MemorySegment fh = a.allocate(ADDRESS);
-            MemorySegment err = (MemorySegment) handleRegister.invokeExact((java.lang.foreign.SegmentAllocator) a, fh, descr);
+            MemorySegment err = (MemorySegment) handleRegister.invokeExact((SegmentAllocator) a, fh, descr);
             check(err, "cuFileHandleRegister");
             return fh.get(ADDRESS, 0);
         } catch (IOException e) {
@@ -131,7 +132,7 @@ final class CuFile implements AutoCloseable {
     /** Registers device memory for direct DMA; optional for correctness, required for speed. */
     Optional<String> registerBuffer(long devPtr, long length) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment err = (MemorySegment) bufRegister.invokeExact((java.lang.foreign.SegmentAllocator) a, devPtr, length, 0);
+            MemorySegment err = (MemorySegment) bufRegister.invokeExact((SegmentAllocator) a, devPtr, length, 0);
             check(err, "cuFileBufRegister");
             return Optional.empty();
         } catch (Throwable t) {
@@ -141,7 +142,7 @@ final class CuFile implements AutoCloseable {
 
     void deregisterBuffer(long devPtr) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment ignoredOnPurpose = (MemorySegment) bufDeregister.invokeExact((java.lang.foreign.SegmentAllocator) a, devPtr);
+            MemorySegment ignoredOnPurpose = (MemorySegment) bufDeregister.invokeExact((SegmentAllocator) a, devPtr);
             // A failed deregistration leaves nothing to undo: the memory is freed next anyway.
         } catch (Throwable t) {
             throw new IllegalStateException("cuFileBufDeregister failed", t);
@@ -165,7 +166,7 @@ final class CuFile implements AutoCloseable {
     @Override
     public void close() {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment ignoredOnPurpose = (MemorySegment) driverClose.invokeExact((java.lang.foreign.SegmentAllocator) a);
+            MemorySegment ignoredOnPurpose = (MemorySegment) driverClose.invokeExact((SegmentAllocator) a);
             // Closing at shutdown: an error here has no one left to act on it.
         } catch (Throwable t) {
             throw new IllegalStateException("cuFileDriverClose failed", t);

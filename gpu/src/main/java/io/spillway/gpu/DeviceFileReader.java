@@ -1,62 +1,59 @@
 package io.spillway.gpu;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoD;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 
+import io.spillway.engine.PinnedRecord;
+import io.spillway.engine.SegmentStore;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CorruptRecordException;
+import io.spillway.segments.SegmentLayout;
 import io.spillway.segments.SegmentReader;
-import io.spillway.segments.io.PosixFileIO;
-import io.spillway.segments.io.StoreFile;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads segment payloads from disk into device memory: through GPUDirect Storage (cuFile) where
- * it works, else through POSIX O_DIRECT reads into pinned staging and a DMA to the device.
+ * Reads a store's records from disk into device memory: through GPUDirect Storage (cuFile) where
+ * it works, else through the store's own POSIX reads into pinned staging and a DMA to the device.
+ *
+ * <p>Every read is of a {@link PinnedRecord} ({@link SegmentStore#pin}): the segment holds the
+ * same reference a store load takes, so the GC's eviction waits for the read as for a load, and a
+ * record the GC already took is a miss at the pin, never a read of a file being deleted.
  *
  * <p>The choice: {@code use_cufile: false} forces POSIX. Otherwise the driver is opened once;
  * if that fails (no libcufile, no nvidia-fs and no compatibility mode) every read goes POSIX,
  * and if a file's handle registration fails that file goes POSIX. Each fallback is logged once
- * with its reason, and {@link #mode()} reports it.
+ * with its reason, and {@link #mode()} reports it. cuFile needs a descriptor of its own, opened
+ * by the file's name ({@link CufileFiles}); a name that vanished under the pin (an eviction
+ * renaming it) sends that read through POSIX too.
  *
  * <p>Every read is verified before the destination is touched (invariant 1): the POSIX path
  * checks the CRC32C in pinned memory before its H2D copy; the cuFile path reads into a device
  * bounce buffer, copies it to pinned memory for the CRC (GDS saves the disk-to-host leg, not the
  * check: a GPU CRC32C is future work), then copies device to device into the destination.
+ *
+ * <p>Not thread-safe: one reader per IO thread (each holds its own bounce buffer).
  */
 public final class DeviceFileReader implements AutoCloseable {
-    // Not thread-safe: one reader per IO thread (each holds its own bounce buffer).
 
     private static final Logger LOG = LoggerFactory.getLogger(DeviceFileReader.class);
-    private static final int O_RDONLY_DIRECT = 0x4000; // O_RDONLY | O_DIRECT on x86-64
-    private static final int ALIGN = 4096;
+    /** cuFile reads whole 4 KiB blocks. */
+    private static final int CUFILE_ALIGN = 4096;
+    private static final Duration STAGING_WAIT = Duration.ofSeconds(30);
 
     private final GpuDevice device;
     private final PinnedStagingPool pool;
     private final CuFile cufile; // null: POSIX only
+    private final CufileFiles cufileFiles; // null: POSIX only
     private final DeviceBuffer bounce; // cuFile's destination before verification
     private final String mode;
-    private final Map<Path, CufileOpen> cufileFiles = new HashMap<>();
-    private final Map<Path, StoreFile> posixFiles = new HashMap<>();
     private long cufileReads;
     private long posixReads;
-    private String lastFallback;
 
     private DeviceFileReader(GpuDevice device, PinnedStagingPool pool, CuFile cufile, String mode) {
         this.device = device;
@@ -64,10 +61,12 @@ public final class DeviceFileReader implements AutoCloseable {
         this.cufile = cufile;
         this.mode = mode;
         if (cufile != null) {
+            cufileFiles = new CufileFiles(cufile);
             bounce = device.allocate(pool.bufferBytes());
             cufile.registerBuffer(bounce.address(), bounce.size())
                     .ifPresent(r -> LOG.info("cuFileBufRegister refused the bounce buffer ({}); cuFile reads go unregistered", r));
         } else {
+            cufileFiles = null;
             bounce = null;
         }
     }
@@ -94,77 +93,59 @@ public final class DeviceFileReader implements AutoCloseable {
         return mode;
     }
 
-    /** Payloads read by cuFileRead. */
+    /** Payloads read by cuFileRead and verified. */
     public long cufileReads() {
         return cufileReads;
     }
 
-    /** Payloads read by the POSIX path (forced, driver fallback, or per-file fallback). */
+    /** Payloads read by the POSIX path (forced, driver fallback, or per-file fallback) and verified. */
     public long posixReads() {
         return posixReads;
     }
 
-    /** The last per-file fallback's reason (a failed cuFileHandleRegister), or null. */
+    /** The last per-file fallback's reason (a failed open or cuFileHandleRegister), or null. */
     public String lastFallback() {
-        return lastFallback;
+        return cufileFiles == null ? null : cufileFiles.lastFallback();
     }
 
     /**
-     * Reads the payload at {@code loc} of the segment file {@code segmentFile} into device memory
-     * at {@code devAddr} ({@code loc.storedLength()} bytes), verifying its CRC32C first.
+     * Reads {@code record}'s payload into device memory at {@code devAddr}
+     * ({@code location().storedLength()} bytes), verifying its CRC32C first. The caller keeps the
+     * pin open until this returns.
      *
      * @throws CorruptRecordException when the checksum fails; the destination is untouched
      */
-    public void readVerified(Path segmentFile, BlockLocation loc, long devAddr) throws IOException,
-            InterruptedException, TimeoutException {
-        long padded = (loc.storedLength() + ALIGN - 1) / ALIGN * ALIGN;
+    public void readVerified(PinnedRecord record, long devAddr) throws IOException, InterruptedException, TimeoutException {
+        BlockLocation loc = record.location();
+        long padded = Math.max(record.readLength(), SegmentLayout.alignUp(loc.storedLength(), CUFILE_ALIGN));
         if (padded > pool.bufferBytes()) {
-            throw new IllegalArgumentException("payload of " + loc.storedLength() + " bytes exceeds the staging buffer");
+            throw new IllegalArgumentException("payload of " + loc.storedLength() + " bytes exceeds the staging buffer of "
+                    + pool.bufferBytes());
         }
         device.bind();
-        try (PinnedStagingPool.PinnedBuffer buf = pool.acquire(Duration.ofSeconds(30))) {
+        try (PinnedStagingPool.PinnedBuffer buf = pool.acquire(STAGING_WAIT)) {
             MemorySegment host = buf.segment().asSlice(0, padded);
-            if (cufile != null && readCufile(segmentFile, loc, padded)) {
-                cufileReads++;
+            if (cufileFiles != null && readCufile(record, padded)) {
                 cuMemcpyDtoH(JCudaAccess.hostPtr(buf.address()), bounce.ptr(), loc.storedLength());
                 SegmentReader.verify(loc, host.asSlice(0, loc.storedLength()));
                 cuMemcpyDtoD(JCudaAccess.devicePtr(devAddr), bounce.ptr(), loc.storedLength());
+                cufileReads++;
                 return;
             }
-            readPosix(segmentFile, loc, host);
-            posixReads++;
-            SegmentReader.verify(loc, host.asSlice(0, loc.storedLength()));
+            record.readVerified(host);
             cuMemcpyHtoD(JCudaAccess.devicePtr(devAddr), JCudaAccess.hostPtr(buf.address()), loc.storedLength());
+            posixReads++;
         }
     }
 
-    /** True when cuFile read the payload into the bounce buffer; false to fall back for this file. */
-    private boolean readCufile(Path file, BlockLocation loc, long padded) throws IOException {
-        CufileOpen f = cufileFiles.get(file);
-        if (f == null) {
-            int fd;
-            try {
-                fd = Libc.open(file, O_RDONLY_DIRECT);
-            } catch (IOException e) {
-                // tmpfs and some FUSE mounts refuse O_DIRECT; cuFile's compatibility mode takes
-                // a buffered descriptor.
-                fd = Libc.open(file, 0);
-            }
-            MemorySegment fh;
-            try {
-                fh = cufile.registerFile(fd);
-            } catch (IOException e) {
-                LOG.warn("cuFileHandleRegister failed for {}, reading it through POSIX: {}", file, e.getMessage());
-                lastFallback = e.getMessage();
-                fh = null;
-            }
-            f = new CufileOpen(fd, fh);
-            cufileFiles.put(file, f);
-        }
-        if (f.handle == null) {
+    /** True when cuFile read the payload into the bounce buffer; false to read this one through POSIX. */
+    private boolean readCufile(PinnedRecord record, long padded) throws IOException {
+        MemorySegment handle = cufileFiles.handle(record);
+        if (handle == null) {
             return false;
         }
-        long n = cufile.read(f.handle, bounce.address(), padded, loc.payloadOffset(), 0);
+        BlockLocation loc = record.location();
+        long n = cufile.read(handle, bounce.address(), padded, loc.payloadOffset(), 0);
         if (n < loc.storedLength()) {
             throw new CorruptRecordException(loc.payloadOffset(), "segment " + loc.segmentId()
                     + " ends inside the payload (" + n + " of " + loc.storedLength() + " bytes)");
@@ -172,41 +153,11 @@ public final class DeviceFileReader implements AutoCloseable {
         return true;
     }
 
-    private void readPosix(Path file, BlockLocation loc, MemorySegment host) throws IOException {
-        StoreFile f = posixFiles.get(file);
-        if (f == null) {
-            try {
-                f = new PosixFileIO(true, ALIGN).openRead(file);
-            } catch (IOException e) {
-                // O_DIRECT refused by this file system: buffered reads are as correct, only slower.
-                f = new PosixFileIO(false, ALIGN).openRead(file);
-            }
-            posixFiles.put(file, f);
-        }
-        long n = f.read(host, loc.payloadOffset());
-        if (n < loc.storedLength()) {
-            throw new CorruptRecordException(loc.payloadOffset(), "segment " + loc.segmentId()
-                    + " ends inside the payload (" + n + " of " + loc.storedLength() + " bytes)");
-        }
-    }
-
-    /** A file open for cuFile: its descriptor, and its handle (null when registration failed). */
-    private record CufileOpen(int fd, MemorySegment handle) {
-    }
-
-    /** Closes the files this reader keeps open (segments are immutable once sealed). */
+    /** Closes the descriptors cuFile reads keep open, so that the space of evicted segments is freed now. */
     public void closeFiles() throws IOException {
-        for (CufileOpen f : cufileFiles.values()) {
-            if (f.handle != null) {
-                cufile.deregisterFile(f.handle);
-            }
-            Libc.close(f.fd);
+        if (cufileFiles != null) {
+            cufileFiles.closeAll();
         }
-        cufileFiles.clear();
-        for (StoreFile f : posixFiles.values()) {
-            f.close();
-        }
-        posixFiles.clear();
     }
 
     @Override
@@ -217,48 +168,6 @@ public final class DeviceFileReader implements AutoCloseable {
             cufile.deregisterBuffer(bounce.address());
             bounce.close();
             cufile.close();
-        }
-    }
-
-    /** open(2) and close(2) for cuFile's file descriptors. */
-    static final class Libc {
-        private static final Linker LINKER = Linker.nativeLinker();
-        private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-        private static final MethodHandle OPEN = LINKER.downcallHandle(LINKER.defaultLookup().find("open").orElseThrow(),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
-        private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().find("close").orElseThrow(),
-                FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-
-        private Libc() {
-        }
-
-        static int open(Path path, int flags) throws IOException {
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment state = a.allocate(Linker.Option.captureStateLayout());
-                int fd = (int) OPEN.invokeExact(state, a.allocateFrom(path.toString()), flags);
-                if (fd < 0) {
-                    int errno = state.get(JAVA_INT, Linker.Option.captureStateLayout().byteOffset(
-                            java.lang.foreign.MemoryLayout.PathElement.groupElement("errno")));
-                    throw new IOException(String.format(Locale.ROOT, "open(%s) failed: errno %d", path, errno));
-                }
-                return fd;
-            } catch (IOException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IOException("open(" + path + ") failed: " + t, t);
-            }
-        }
-
-        static void close(int fd) throws IOException {
-            try {
-                if ((int) CLOSE.invokeExact(fd) != 0) {
-                    throw new IOException("close(" + fd + ") failed");
-                }
-            } catch (IOException e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IOException("close failed: " + t, t);
-            }
         }
     }
 }

@@ -10,6 +10,7 @@ import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -51,7 +52,7 @@ public final class GpuDevice implements AutoCloseable {
         while (len < nameBytes.length && nameBytes[len] != 0) {
             len++;
         }
-        this.name = new String(nameBytes, 0, len, java.nio.charset.StandardCharsets.US_ASCII);
+        this.name = new String(nameBytes, 0, len, StandardCharsets.US_ASCII);
         String[] bus = new String[1];
         cuDeviceGetPCIBusId(bus, 64, device);
         this.pciBusId = bus[0].trim();

@@ -1,5 +1,6 @@
 package io.spillway.gpu;
 
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
@@ -17,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jcuda.Pointer;
+import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
@@ -51,9 +53,9 @@ final class GpuKernels implements AutoCloseable {
         this.multiprocessors = sms[0];
     }
 
-    private static jcuda.driver.CUdevice deviceOf(GpuDevice device) {
-        jcuda.driver.CUdevice d = new jcuda.driver.CUdevice();
-        jcuda.driver.JCudaDriver.cuDeviceGet(d, device.ordinal());
+    private static CUdevice deviceOf(GpuDevice device) {
+        CUdevice d = new CUdevice();
+        cuDeviceGet(d, device.ordinal());
         return d;
     }
 

@@ -11,17 +11,21 @@ import io.spillway.engine.api.Outcome;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
+import io.spillway.engine.PinnedRecord;
+import io.spillway.engine.SegmentStore;
 import io.spillway.segments.CorruptRecordException;
-import io.spillway.segments.SegmentFooter;
-import io.spillway.segments.SegmentPath;
-import io.spillway.segments.SegmentReader;
-import io.spillway.segments.io.PosixFileIO;
-import java.nio.file.Files;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
+import jcuda.driver.JCudaDriver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -128,20 +132,20 @@ class GpuDataPathTest {
                 try (GpuBlockStore gs = new GpuBlockStore(store, dev, gcfg.withKernelCopy(kernel, kernel), layout)) {
                     fill(gs.copier(), System.nanoTime());
                     Outcome[] d = gs.dump(kernel ? keys.subList(8, 16) : keys.subList(0, 8),
-                            java.util.Arrays.copyOfRange(src, kernel ? 8 : 0, kernel ? 16 : 8), T);
-                    assertTrue(java.util.Arrays.stream(d).allMatch(o -> o == Outcome.OK), java.util.Arrays.toString(d));
+                            Arrays.copyOfRange(src, kernel ? 8 : 0, kernel ? 16 : 8), T);
+                    assertTrue(Arrays.stream(d).allMatch(o -> o == Outcome.OK), Arrays.toString(d));
                     Outcome[] l = gs.load(kernel ? keys.subList(8, 16) : keys.subList(0, 8),
-                            java.util.Arrays.copyOfRange(dst, kernel ? 8 : 0, kernel ? 16 : 8), T);
-                    assertTrue(java.util.Arrays.stream(l).allMatch(o -> o == Outcome.OK), java.util.Arrays.toString(l));
-                    assertEquals(0, gs.copier().countMismatches(java.util.Arrays.copyOfRange(src, kernel ? 8 : 0, kernel ? 16 : 8),
-                            java.util.Arrays.copyOfRange(dst, kernel ? 8 : 0, kernel ? 16 : 8), counter));
+                            Arrays.copyOfRange(dst, kernel ? 8 : 0, kernel ? 16 : 8), T);
+                    assertTrue(Arrays.stream(l).allMatch(o -> o == Outcome.OK), Arrays.toString(l));
+                    assertEquals(0, gs.copier().countMismatches(Arrays.copyOfRange(src, kernel ? 8 : 0, kernel ? 16 : 8),
+                            Arrays.copyOfRange(dst, kernel ? 8 : 0, kernel ? 16 : 8), counter));
                 }
             }
         }
         // Layer-wise: a load whose layers become usable one event at a time.
         try (BlockStore store = BlockStore.open(cfg);
                 GpuBlockStore gs = new GpuBlockStore(store, dev, gcfg, layout)) {
-            int[] from = java.util.Arrays.copyOfRange(src, 0, 8);
+            int[] from = Arrays.copyOfRange(src, 0, 8);
             int[] into = {48, 49, 50, 51, 52, 53, 54, 55};
             List<BlockKey> lk = new ArrayList<>();
             BlockKey p = BlockKey.ROOT;
@@ -150,61 +154,50 @@ class GpuDataPathTest {
                 lk.add(p);
             }
             Outcome[] d = gs.dump(lk, from, T);
-            assertTrue(java.util.Arrays.stream(d).allMatch(o -> o == Outcome.OK), java.util.Arrays.toString(d));
-            gs.copier().deviceToDevice(java.util.Arrays.copyOfRange(src, 8, 16), into); // differ from the dumped blocks
+            assertTrue(Arrays.stream(d).allMatch(o -> o == Outcome.OK), Arrays.toString(d));
+            gs.copier().deviceToDevice(Arrays.copyOfRange(src, 8, 16), into); // differ from the dumped blocks
             assertTrue(gs.copier().countMismatches(from, into, counter) > 0);
             try (GpuBlockStore.LayerwiseResult r = gs.loadLayerwise(lk, into, T)) {
-                assertTrue(java.util.Arrays.stream(r.outcomes()).allMatch(o -> o == Outcome.OK));
+                assertTrue(Arrays.stream(r.outcomes()).allMatch(o -> o == Outcome.OK));
                 for (int l = 0; l < LAYERS; l++) {
                     r.layers().awaitLayer(l);
                 }
             }
             assertEquals(0, gs.copier().countMismatches(from, into, counter), "layer-wise load from the store");
         }
-        // Sealed on close: read one payload straight to the GPU, with cuFile tried and forced off.
-        Path seg;
-        try (Stream<Path> s = Files.list(dir)) {
-            seg = s.filter(p -> p.toString().endsWith(".seg")).findFirst().orElseThrow();
-        }
-        long id = SegmentPath.parse(seg.getFileName().toString()).orElseThrow().segmentId();
-        SegmentFooter.Entry e;
-        try (SegmentReader r = SegmentReader.open(new PosixFileIO(false, 4096), seg, id)) {
-            e = r.readFooter().liveEntries().get(0);
-        }
-        for (boolean useCufile : new boolean[] {true, false}) {
-            try (PinnedStagingPool pool = new PinnedStagingPool(dev, 2L << 20, 4L << 20);
-                    DeviceFileReader reader = DeviceFileReader.open(dev, gcfg.withCufile(useCufile), pool);
-                    DeviceBuffer target = dev.allocate(layout.blockBytes());
-                    PinnedStagingPool.PinnedBuffer host = pool.acquire(T)) {
-                reader.readVerified(seg, e.location(), target.address());
-                assertEquals(1, reader.cufileReads() + reader.posixReads());
-                if (!useCufile) {
-                    assertEquals(1, reader.posixReads(), "use_cufile: false forces POSIX");
-                }
-                // Compare against the store's own verified read of the same record.
-                jcuda.driver.JCudaDriver.cuMemcpyDtoH(JCudaAccess.hostPtr(host.address()), target.ptr(), layout.blockBytes());
-                try (SegmentReader r = SegmentReader.open(new PosixFileIO(false, 4096), seg, id);
-                        java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
-                    var want = a.allocate(layout.blockBytes());
-                    r.readVerified(e.location(), want);
-                    assertArrayEquals(want.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
-                            host.segment().asSlice(0, layout.blockBytes()).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        // Reopened (its segments sealed): read one pinned record straight to the GPU, with cuFile
+        // tried and forced off, and compare with the store's own verified read of it.
+        try (SegmentStore store = SegmentStore.open(cfg); Arena a = Arena.ofConfined();
+                PinnedRecord pin = store.pin(keys.getFirst()).orElseThrow()) {
+            MemorySegment want = a.allocate(pin.readLength(), 4096);
+            pin.readVerified(want);
+            for (boolean useCufile : new boolean[] {true, false}) {
+                try (PinnedStagingPool pool = new PinnedStagingPool(dev, 2L << 20, 4L << 20);
+                        DeviceFileReader reader = DeviceFileReader.open(dev, gcfg.withCufile(useCufile), pool);
+                        DeviceBuffer target = dev.allocate(layout.blockBytes());
+                        PinnedStagingPool.PinnedBuffer host = pool.acquire(T)) {
+                    reader.readVerified(pin, target.address());
+                    assertEquals(1, reader.cufileReads() + reader.posixReads());
+                    if (!useCufile) {
+                        assertEquals(1, reader.posixReads(), "use_cufile: false forces POSIX");
+                    }
+                    JCudaDriver.cuMemcpyDtoH(JCudaAccess.hostPtr(host.address()), target.ptr(), layout.blockBytes());
+                    assertArrayEquals(want.asSlice(0, layout.blockBytes()).toArray(ValueLayout.JAVA_BYTE),
+                            host.segment().asSlice(0, layout.blockBytes()).toArray(ValueLayout.JAVA_BYTE));
                 }
             }
-        }
-        // A flipped byte is refused, also through the GPU path.
-        try (var ch = java.nio.channels.FileChannel.open(seg, java.nio.file.StandardOpenOption.READ,
-                java.nio.file.StandardOpenOption.WRITE)) {
-            var b = java.nio.ByteBuffer.allocate(1);
-            ch.read(b, e.location().payloadOffset() + 7);
-            b.put(0, (byte) (b.get(0) ^ 1));
-            b.rewind();
-            ch.write(b, e.location().payloadOffset() + 7);
-        }
-        try (PinnedStagingPool pool = new PinnedStagingPool(dev, 2L << 20, 4L << 20);
-                DeviceFileReader reader = DeviceFileReader.open(dev, gcfg.withCufile(false), pool);
-                DeviceBuffer target = dev.allocate(layout.blockBytes())) {
-            assertThrows(CorruptRecordException.class, () -> reader.readVerified(seg, e.location(), target.address()));
+            // A flipped byte is refused, also through the GPU path.
+            try (FileChannel ch = FileChannel.open(pin.file(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                ByteBuffer b = ByteBuffer.allocate(1);
+                ch.read(b, pin.location().payloadOffset() + 7);
+                b.put(0, (byte) (b.get(0) ^ 1));
+                ch.write(b.rewind(), pin.location().payloadOffset() + 7);
+            }
+            try (PinnedStagingPool pool = new PinnedStagingPool(dev, 2L << 20, 4L << 20);
+                    DeviceFileReader reader = DeviceFileReader.open(dev, gcfg.withCufile(false), pool);
+                    DeviceBuffer target = dev.allocate(layout.blockBytes())) {
+                assertThrows(CorruptRecordException.class, () -> reader.readVerified(pin, target.address()));
+            }
         }
     }
 }

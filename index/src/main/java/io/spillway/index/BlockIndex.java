@@ -1,51 +1,37 @@
 package io.spillway.index;
 
-import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CorruptRecordException;
+import io.spillway.segments.RecordKey;
 import io.spillway.segments.SegmentFooter;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.HashMap;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import org.rocksdb.BlockBasedTableConfig;
-import org.rocksdb.BloomFilter;
-import org.rocksdb.ColumnFamilyDescriptor;
+import java.util.function.Supplier;
+import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.ColumnFamilyOptions;
-import org.rocksdb.CompressionType;
-import org.rocksdb.DBOptions;
-import org.rocksdb.DataBlockIndexType;
 import org.rocksdb.FlushOptions;
-import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
-import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.UInt64AddOperator;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
 /**
  * The durable index: block key to {@link BlockLocation}, plus per-segment accounting and a little
- * store metadata, in one RocksDB instance.
+ * store metadata, in one RocksDB instance ({@link IndexDatabase}).
  *
  * <p>Column families:
  * <ul>
- *   <li>{@code blocks}: 32-byte key to a {@link LocationCodec} value. Point lookups only, so the
- *       table uses bloom filters (10 bits/key), a hash index inside data blocks, and a shared LRU
- *       block cache with index and filter blocks cached and pinned.
- *   <li>{@code segments}: 8-byte big-endian segment id plus one field byte to a u64 counter,
- *       updated with the {@code uint64add} merge operator so that accounting never needs a
- *       read-modify-write (a decrement is the two's complement addend).
+ *   <li>{@code blocks}: 32-byte key to a {@link LocationCodec} value.
+ *   <li>{@code segments}: per-segment counters and markers ({@link SegmentAccounting}).
  *   <li>{@code default}: store metadata (next segment id, lifetime counters).
  * </ul>
  * The index knows nothing of files. Callers order their writes: the data a batch points at must
@@ -53,46 +39,11 @@ import org.rocksdb.WriteOptions;
  */
 public final class BlockIndex implements AutoCloseable {
 
-    static {
-        RocksDB.loadLibrary();
-    }
-
-    private static final byte[] CF_BLOCKS = "blocks".getBytes();
-    private static final byte[] CF_SEGMENTS = "segments".getBytes();
-    private static final byte FIELD_BYTES = 'b';
-    private static final byte FIELD_LIVE_BYTES = 'l';
-    private static final byte FIELD_RECORDS = 'r';
-    private static final byte FIELD_LIVE_RECORDS = 'k';
-    /**
-     * The published watermark of a segment: the end offset of the last group whose fate (visible,
-     * or not) is durably decided. Written with a plain put in the batch that publishes that group,
-     * so it is exactly as durable as the group's index entries. Recovery trusts the index for
-     * records below it and decides records above it from the segment (see StoreRecovery).
-     */
-    private static final byte FIELD_WATERMARK = 'p';
-    /**
-     * Set (to 1) when the writer starts sealing a segment, before it reads the liveness it writes
-     * into the footer: from then on the index is authoritative for that segment, and a deletion
-     * racing the seal is not undone by recovery. A sealed segment without it (a lost index, or a
-     * stale one rolled back to before the seal) has its footer's live entries re-added.
-     */
-    private static final byte FIELD_SEALED = 's';
-    /**
-     * Set (to 1) when every block ever written to a segment has had its fate reported, while the
-     * process was alive: its writer failed, or the store closed with the segment left open. The
-     * watermark of a fenced segment is then its whole length: recovery re-indexes nothing of it.
-     */
-    private static final byte FIELD_FENCED = 'f';
-
     private final Path dir;
-    private final RocksDB db;
-    private final ColumnFamilyHandle meta;
-    private final ColumnFamilyHandle blocks;
-    private final ColumnFamilyHandle segments;
-    private final List<AutoCloseable> resources;
-    private final WriteOptions asyncWrite;
-    private final WriteOptions syncWrite;
-    private final ReadOptions lookupRead;
+    private final IndexDatabase rocks;
+    private final WriteOptions asyncWrite = new WriteOptions();
+    private final WriteOptions syncWrite = new WriteOptions().setSync(true);
+    private final ReadOptions lookupRead = new ReadOptions().setVerifyChecksums(true);
 
     /**
      * Every RocksDB call runs under the read side; {@link #close} takes the write side. A RocksDB
@@ -104,62 +55,20 @@ public final class BlockIndex implements AutoCloseable {
     /** The indexed keys, for lookups; see {@link KeyTable}. */
     private final KeyTable keyTable = new KeyTable();
 
-    private BlockIndex(Path dir, RocksDB db, List<ColumnFamilyHandle> handles, List<AutoCloseable> resources) {
+    private BlockIndex(Path dir, IndexDatabase rocks) {
         this.dir = dir;
-        this.db = db;
-        this.meta = handles.get(0);
-        this.blocks = handles.get(1);
-        this.segments = handles.get(2);
-        this.resources = resources;
-        this.asyncWrite = new WriteOptions();
-        this.syncWrite = new WriteOptions().setSync(true);
-        this.lookupRead = new ReadOptions().setVerifyChecksums(true);
+        this.rocks = rocks;
     }
 
     /** Opens (and with {@link IndexOptions#createIfMissing()}, creates) the index in {@code dir}. */
     public static BlockIndex open(Path dir, IndexOptions options) throws IndexException {
-        List<AutoCloseable> resources = new ArrayList<>();
+        IndexDatabase rocks = IndexDatabase.open(dir, options);
+        BlockIndex index = new BlockIndex(dir, rocks);
         try {
-            if (options.createIfMissing()) {
-                Files.createDirectories(dir);
-            } else if (!Files.isDirectory(dir)) {
-                throw new IndexException("no index at " + dir, null);
-            }
-            LRUCache cache = track(resources, new LRUCache(options.blockCacheBytes()));
-            BlockBasedTableConfig table = new BlockBasedTableConfig()
-                    .setBlockCache(cache)
-                    .setFilterPolicy(track(resources, new BloomFilter(10)))
-                    .setWholeKeyFiltering(true)
-                    .setCacheIndexAndFilterBlocks(true)
-                    .setPinL0FilterAndIndexBlocksInCache(true)
-                    .setDataBlockIndexType(DataBlockIndexType.kDataBlockBinaryAndHash)
-                    .setBlockSize(4096);
-            ColumnFamilyOptions blocksOpts = track(resources, new ColumnFamilyOptions())
-                    .setTableFormatConfig(table)
-                    .setCompressionType(CompressionType.NO_COMPRESSION)
-                    .setWriteBufferSize(64L << 20)
-                    .setMemtablePrefixBloomSizeRatio(0.1)
-                    .setLevelCompactionDynamicLevelBytes(true);
-            ColumnFamilyOptions segmentsOpts = track(resources, new ColumnFamilyOptions())
-                    .setMergeOperator(track(resources, new UInt64AddOperator()));
-            ColumnFamilyOptions metaOpts = track(resources, new ColumnFamilyOptions());
-            DBOptions dbOpts = track(resources, new DBOptions())
-                    .setCreateIfMissing(options.createIfMissing())
-                    .setCreateMissingColumnFamilies(options.createIfMissing())
-                    .setMaxBackgroundJobs(2)
-                    .setKeepLogFileNum(3)
-                    .setParanoidChecks(true);
-            List<ColumnFamilyDescriptor> descriptors = List.of(
-                    new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, metaOpts),
-                    new ColumnFamilyDescriptor(CF_BLOCKS, blocksOpts),
-                    new ColumnFamilyDescriptor(CF_SEGMENTS, segmentsOpts));
-            List<ColumnFamilyHandle> handles = new ArrayList<>();
-            RocksDB db = RocksDB.open(dbOpts, dir.toString(), descriptors, handles);
-            BlockIndex index = new BlockIndex(dir, db, handles, resources);
             index.loadKeyTable();
             return index;
-        } catch (RocksDBException | java.io.IOException e) {
-            closeAll(resources);
+        } catch (RocksDBException e) {
+            index.close();
             throw new IndexException("cannot open index at " + dir, e);
         }
     }
@@ -171,9 +80,9 @@ public final class BlockIndex implements AutoCloseable {
      * ahead without polluting the block cache that lookups use.
      */
     private void loadKeyTable() throws RocksDBException {
-        keyTable.reserve(db.getLongProperty(blocks, "rocksdb.estimate-num-keys"));
+        keyTable.reserve(rocks.db.getLongProperty(rocks.blocks, "rocksdb.estimate-num-keys"));
         try (ReadOptions scan = new ReadOptions().setFillCache(false).setReadaheadSize(4 << 20);
-             RocksIterator it = db.newIterator(blocks, scan)) {
+             RocksIterator it = rocks.db.newIterator(rocks.blocks, scan)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 keyTable.load(RecordKey.of(it.key()));
             }
@@ -181,28 +90,32 @@ public final class BlockIndex implements AutoCloseable {
         }
     }
 
-    private static <T extends AutoCloseable> T track(List<AutoCloseable> list, T r) {
-        list.add(r);
-        return r;
-    }
-
     public Path directory() {
         return dir;
     }
 
-    /** The location of {@code key}, if indexed. */
-    public Optional<BlockLocation> get(RecordKey key) throws IndexException, CorruptRecordException {
+    /** One RocksDB access: under the gate, its failure reported as an {@link IndexException}. */
+    @FunctionalInterface
+    private interface RocksCall<T> {
+        T call() throws RocksDBException;
+    }
+
+    /** Runs {@code call} under the read side of the gate; {@code failure} says what failed. */
+    private <T> T guarded(Supplier<String> failure, RocksCall<T> call) throws IndexException {
         enter();
         try {
-            try {
-                byte[] v = db.get(blocks, lookupRead, key.toBytes());
-                return v == null ? Optional.empty() : Optional.of(LocationCodec.decode(v));
-            } catch (RocksDBException e) {
-                throw new IndexException("index read failed", e);
-            }
+            return call.call();
+        } catch (RocksDBException e) {
+            throw new IndexException(failure.get(), e);
         } finally {
             exit();
         }
+    }
+
+    /** The location of {@code key}, if indexed. */
+    public Optional<BlockLocation> get(RecordKey key) throws IndexException, CorruptRecordException {
+        byte[] v = guarded(() -> "index read failed", () -> rocks.db.get(rocks.blocks, lookupRead, key.toBytes()));
+        return v == null ? Optional.empty() : Optional.of(LocationCodec.decode(v));
     }
 
     /**
@@ -210,20 +123,30 @@ public final class BlockIndex implements AutoCloseable {
      * its value is unreadable (the caller treats that as a miss and may repair).
      */
     public List<BlockLocation> getAll(List<? extends RecordKey> keys) throws IndexException {
-        List<byte[]> raw = multiGet(keys);
+        if (keys.isEmpty()) {
+            ensureOpen();
+            return List.of();
+        }
+        List<byte[]> k = new ArrayList<>(keys.size());
+        for (RecordKey key : keys) {
+            k.add(key.toBytes());
+        }
+        List<ColumnFamilyHandle> cfs = Collections.nCopies(keys.size(), rocks.blocks);
+        List<byte[]> raw = guarded(() -> "index multiGet of " + keys.size() + " keys failed",
+                () -> rocks.db.multiGetAsList(lookupRead, cfs, k));
         List<BlockLocation> out = new ArrayList<>(raw.size());
         for (byte[] v : raw) {
-            BlockLocation loc = null;
-            if (v != null) {
-                try {
-                    loc = LocationCodec.decode(v);
-                } catch (CorruptRecordException e) {
-                    loc = null;
-                }
-            }
-            out.add(loc);
+            out.add(v == null ? null : decodeOrNull(v));
         }
         return out;
+    }
+
+    private static BlockLocation decodeOrNull(byte[] v) {
+        try {
+            return LocationCodec.decode(v);
+        } catch (CorruptRecordException e) {
+            return null;
+        }
     }
 
     /**
@@ -269,142 +192,82 @@ public final class BlockIndex implements AutoCloseable {
         }
     }
 
-    /** One RocksDB multiGet; values are null where a key is absent. */
-    private List<byte[]> multiGet(List<? extends RecordKey> keys) throws IndexException {
-        enter();
-        try {
-            if (keys.isEmpty()) {
-                return List.of();
-            }
-            List<byte[]> k = new ArrayList<>(keys.size());
-            List<ColumnFamilyHandle> cfs = new ArrayList<>(keys.size());
-            for (RecordKey key : keys) {
-                k.add(key.toBytes());
-                cfs.add(blocks);
-            }
-            try {
-                return db.multiGetAsList(lookupRead, cfs, k);
-            } catch (RocksDBException e) {
-                throw new IndexException("index multiGet of " + keys.size() + " keys failed", e);
-            }
-        } finally {
-            exit();
-        }
-    }
-
     /** A batch of index changes, applied atomically by {@link #write}. */
     public final class Batch implements AutoCloseable {
         private final WriteBatch wb = new WriteBatch();
-        private final Map<Long, long[]> deltas = new HashMap<>();
-        private final Map<RecordKey, Boolean> keyChanges = new java.util.LinkedHashMap<>();
+        private final SegmentAccounting.Deltas deltas = new SegmentAccounting.Deltas();
+        private final Map<RecordKey, Boolean> keyChanges = new LinkedHashMap<>();
         private int ops;
+
+        /** One change to the RocksDB batch. */
+        @FunctionalInterface
+        private interface Change {
+            void apply() throws RocksDBException;
+        }
+
+        private void add(String what, Change change) throws IndexException {
+            try {
+                change.apply();
+            } catch (RocksDBException e) {
+                throw new IndexException("index batch " + what + " failed", e);
+            }
+            ops++;
+        }
 
         /** Points {@code key} at {@code loc}; the caller has checked it is not indexed yet. */
         public Batch put(RecordKey key, BlockLocation loc) throws IndexException {
-            try {
-                wb.put(blocks, key.toBytes(), LocationCodec.encode(loc));
-            } catch (RocksDBException e) {
-                throw new IndexException("index batch put failed", e);
-            }
+            add("put", () -> wb.put(rocks.blocks, key.toBytes(), LocationCodec.encode(loc)));
             keyChanges.put(key, Boolean.TRUE);
-            long[] d = deltas.computeIfAbsent(loc.segmentId(), id -> new long[4]);
-            d[0] += loc.storedLength();
-            d[1] += loc.storedLength();
-            d[2] += 1;
-            d[3] += 1;
-            ops++;
+            deltas.added(loc);
             return this;
         }
 
         /** Removes {@code key}, which the caller read at {@code old}, and its live accounting. */
         public Batch remove(RecordKey key, BlockLocation old) throws IndexException {
-            try {
-                wb.delete(blocks, key.toBytes());
-            } catch (RocksDBException e) {
-                throw new IndexException("index batch delete failed", e);
-            }
+            add("delete", () -> wb.delete(rocks.blocks, key.toBytes()));
             keyChanges.put(key, Boolean.FALSE);
-            long[] d = deltas.computeIfAbsent(old.segmentId(), id -> new long[4]);
-            d[1] -= old.storedLength();
-            d[3] -= 1;
-            ops++;
+            deltas.removed(old);
             return this;
         }
 
         /**
          * Records that every group of {@code segmentId} ending at or before {@code endOffset} has
          * its fate decided by this batch or an earlier one (a plain put: the syncer writes a
-         * segment's groups in order, so the value only grows).
+         * segment's groups in order, so the value only grows). See {@link SegmentAccounting#WATERMARK}.
          */
         public Batch watermark(long segmentId, long endOffset) throws IndexException {
-            try {
-                wb.put(segments, segmentKey(segmentId, FIELD_WATERMARK), u64le(endOffset));
-            } catch (RocksDBException e) {
-                throw new IndexException("index batch watermark put failed", e);
-            }
-            ops++;
-            return this;
+            return marker("watermark", segmentId, SegmentAccounting.WATERMARK, endOffset);
         }
 
-        /** Fences {@code segmentId}; see {@link #FIELD_FENCED}. */
+        /** Fences {@code segmentId}; see {@link SegmentAccounting#FENCED}. */
         public Batch fence(long segmentId) throws IndexException {
-            try {
-                wb.put(segments, segmentKey(segmentId, FIELD_FENCED), u64le(1));
-            } catch (RocksDBException e) {
-                throw new IndexException("index batch fence put failed", e);
-            }
-            ops++;
-            return this;
+            return marker("fence", segmentId, SegmentAccounting.FENCED, 1);
         }
 
-        /** Marks {@code segmentId} as sealed (or being sealed); see {@link #FIELD_SEALED}. */
+        /** Marks {@code segmentId} as sealed (or being sealed); see {@link SegmentAccounting#SEALED}. */
         public Batch sealed(long segmentId) throws IndexException {
-            try {
-                wb.put(segments, segmentKey(segmentId, FIELD_SEALED), u64le(1));
-            } catch (RocksDBException e) {
-                throw new IndexException("index batch sealed put failed", e);
-            }
-            ops++;
+            return marker("sealed", segmentId, SegmentAccounting.SEALED, 1);
+        }
+
+        private Batch marker(String what, long segmentId, byte field, long value) throws IndexException {
+            add(what + " put", () -> wb.put(rocks.segments, SegmentAccounting.key(segmentId, field), SegmentAccounting.u64le(value)));
             return this;
         }
 
         /** Removes a metadata value. */
         public Batch deleteMeta(String name) throws IndexException {
-            try {
-                wb.delete(meta, name.getBytes());
-            } catch (RocksDBException e) {
-                throw new IndexException("index batch meta delete failed", e);
-            }
-            ops++;
+            add("meta delete", () -> wb.delete(rocks.meta, name.getBytes()));
             return this;
         }
 
         /** Sets a metadata value. */
         public Batch putMeta(String name, long value) throws IndexException {
-            try {
-                wb.put(meta, name.getBytes(), longBytes(value));
-            } catch (RocksDBException e) {
-                throw new IndexException("index batch meta put failed", e);
-            }
-            ops++;
+            add("meta put", () -> wb.put(rocks.meta, name.getBytes(), ByteBuffer.allocate(8).putLong(value).array()));
             return this;
         }
 
         public boolean isEmpty() {
             return ops == 0;
-        }
-
-        void flushDeltas() throws RocksDBException {
-            for (Map.Entry<Long, long[]> e : deltas.entrySet()) {
-                long[] d = e.getValue();
-                byte[][] fields = {{FIELD_BYTES}, {FIELD_LIVE_BYTES}, {FIELD_RECORDS}, {FIELD_LIVE_RECORDS}};
-                for (int i = 0; i < 4; i++) {
-                    if (d[i] != 0) {
-                        wb.merge(segments, segmentKey(e.getKey(), fields[i][0]), u64le(d[i]));
-                    }
-                }
-            }
-            deltas.clear();
         }
 
         @Override
@@ -426,55 +289,21 @@ public final class BlockIndex implements AutoCloseable {
      *     segments
      */
     public void write(Batch batch, boolean sync) throws IndexException {
-        enter();
-        try {
-            if (batch.isEmpty()) {
-                return;
-            }
-            try {
-                batch.flushDeltas();
-                db.write(sync ? syncWrite : asyncWrite, batch.wb);
-                keyTable.apply(batch.keyChanges);
-            } catch (RocksDBException e) {
-                throw new IndexException("index write of " + batch.ops + " changes failed", e);
-            }
-        } finally {
-            exit();
+        if (batch.isEmpty()) {
+            ensureOpen();
+            return;
         }
+        guarded(() -> "index write of " + batch.ops + " changes failed", () -> {
+            batch.deltas.flushInto(batch.wb, rocks.segments);
+            rocks.db.write(sync ? syncWrite : asyncWrite, batch.wb);
+            keyTable.apply(batch.keyChanges);
+            return null;
+        });
     }
 
     /** Accounting of every segment the index has seen, by id. */
     public Map<Long, SegmentStats> segmentStats() throws IndexException {
-        enter();
-        try {
-            Map<Long, long[]> acc = new TreeMap<>();
-            try (RocksIterator it = db.newIterator(segments)) {
-                for (it.seekToFirst(); it.isValid(); it.next()) {
-                    byte[] k = it.key();
-                    if (k.length != 9) {
-                        continue;
-                    }
-                    long id = ByteBuffer.wrap(k).getLong();
-                    long v = ByteBuffer.wrap(it.value()).order(ByteOrder.LITTLE_ENDIAN).getLong();
-                    long[] a = acc.computeIfAbsent(id, x -> new long[4]);
-                    switch (k[8]) {
-                        case FIELD_BYTES -> a[0] = v;
-                        case FIELD_LIVE_BYTES -> a[1] = v;
-                        case FIELD_RECORDS -> a[2] = v;
-                        case FIELD_LIVE_RECORDS -> a[3] = v;
-                        default -> { }
-                    }
-                }
-                it.status();
-            } catch (RocksDBException e) {
-                throw new IndexException("reading segment accounting failed", e);
-            }
-            Map<Long, SegmentStats> out = new TreeMap<>();
-            acc.forEach((id, a) -> out.put(id, new SegmentStats(id, a[0], a[1], a[2], a[3])));
-            return out;
-        } finally {
-            exit();
-        }
+        return guarded(() -> "reading segment accounting failed", () -> SegmentAccounting.readAll(rocks.db, rocks.segments));
     }
 
     /**
@@ -482,7 +311,8 @@ public final class BlockIndex implements AutoCloseable {
      * {@link Long#MAX_VALUE} for a fenced segment (every record's fate is decided).
      */
     public long watermark(long segmentId) throws IndexException {
-        return segmentField(segmentId, FIELD_FENCED) != 0 ? Long.MAX_VALUE : segmentField(segmentId, FIELD_WATERMARK);
+        return segmentField(segmentId, SegmentAccounting.FENCED) != 0 ? Long.MAX_VALUE
+                : segmentField(segmentId, SegmentAccounting.WATERMARK);
     }
 
     /** Marks {@code segmentId} sealed (or being sealed), synced. */
@@ -495,19 +325,12 @@ public final class BlockIndex implements AutoCloseable {
 
     /** Whether the index knows {@code segmentId} as sealed (or being sealed). */
     public boolean knownSealed(long segmentId) throws IndexException {
-        return segmentField(segmentId, FIELD_SEALED) != 0;
+        return segmentField(segmentId, SegmentAccounting.SEALED) != 0;
     }
 
     private long segmentField(long segmentId, byte field) throws IndexException {
-        enter();
-        try {
-            byte[] v = db.get(segments, segmentKey(segmentId, field));
-            return v == null || v.length != 8 ? 0 : ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getLong();
-        } catch (RocksDBException e) {
-            throw new IndexException("reading field " + (char) field + " of segment " + segmentId + " failed", e);
-        } finally {
-            exit();
-        }
+        return SegmentAccounting.value(guarded(() -> "reading field " + (char) field + " of segment " + segmentId + " failed",
+                () -> rocks.db.get(rocks.segments, SegmentAccounting.key(segmentId, field))));
     }
 
     /**
@@ -515,53 +338,35 @@ public final class BlockIndex implements AutoCloseable {
      * RocksDB's checkpoint: hard links to the SST files where possible, plus the WAL.
      */
     public void checkpoint(Path target) throws IndexException {
-        enter();
-        try (org.rocksdb.Checkpoint cp = org.rocksdb.Checkpoint.create(db)) {
-            cp.createCheckpoint(target.toString());
-        } catch (RocksDBException e) {
-            throw new IndexException("checkpoint of " + dir + " to " + target + " failed", e);
-        } finally {
-            exit();
-        }
+        guarded(() -> "checkpoint of " + dir + " to " + target + " failed", () -> {
+            try (Checkpoint cp = Checkpoint.create(rocks.db)) {
+                cp.createCheckpoint(target.toString());
+            }
+            return null;
+        });
     }
 
     /** Drops the accounting of a segment that no longer exists. */
     public void forgetSegment(long segmentId) throws IndexException {
-        enter();
-        try {
-            try {
-                db.deleteRange(segments, segmentKey(segmentId, (byte) 0), segmentKey(segmentId, (byte) 0xff));
-            } catch (RocksDBException e) {
-                throw new IndexException("dropping accounting of segment " + segmentId + " failed", e);
-            }
-        } finally {
-            exit();
-        }
+        guarded(() -> "dropping accounting of segment " + segmentId + " failed", () -> {
+            rocks.db.deleteRange(rocks.segments, SegmentAccounting.firstKey(segmentId), SegmentAccounting.lastKey(segmentId));
+            return null;
+        });
     }
 
     /** Visits every indexed key (fsck, stats). Stops early if the visitor returns false. */
     public void forEach(EntryVisitor visitor) throws IndexException {
-        enter();
-        try {
-            try (RocksIterator it = db.newIterator(blocks)) {
+        guarded(() -> "index scan failed", () -> {
+            try (RocksIterator it = rocks.db.newIterator(rocks.blocks)) {
                 for (it.seekToFirst(); it.isValid(); it.next()) {
-                    BlockLocation loc;
-                    try {
-                        loc = LocationCodec.decode(it.value());
-                    } catch (CorruptRecordException e) {
-                        loc = null;
-                    }
-                    if (!visitor.visit(RecordKey.of(it.key()), loc)) {
+                    if (!visitor.visit(RecordKey.of(it.key()), decodeOrNull(it.value()))) {
                         break;
                     }
                 }
                 it.status();
-            } catch (RocksDBException e) {
-                throw new IndexException("index scan failed", e);
             }
-        } finally {
-            exit();
-        }
+            return null;
+        });
     }
 
     /** Receives index entries; {@code loc} is null for an unreadable value. */
@@ -572,31 +377,13 @@ public final class BlockIndex implements AutoCloseable {
 
     /** RocksDB's own estimate of the number of keys (cheap; exact after compaction). */
     public long estimatedKeys() throws IndexException {
-        enter();
-        try {
-            try {
-                return db.getLongProperty(blocks, "rocksdb.estimate-num-keys");
-            } catch (RocksDBException e) {
-                throw new IndexException("reading key estimate failed", e);
-            }
-        } finally {
-            exit();
-        }
+        return guarded(() -> "reading key estimate failed", () -> rocks.db.getLongProperty(rocks.blocks, "rocksdb.estimate-num-keys"));
     }
 
     /** A metadata value, if set. */
     public Optional<Long> getMeta(String name) throws IndexException {
-        enter();
-        try {
-            try {
-                byte[] v = db.get(meta, name.getBytes());
-                return v == null || v.length != 8 ? Optional.empty() : Optional.of(ByteBuffer.wrap(v).getLong());
-            } catch (RocksDBException e) {
-                throw new IndexException("reading meta " + name + " failed", e);
-            }
-        } finally {
-            exit();
-        }
+        byte[] v = guarded(() -> "reading meta " + name + " failed", () -> rocks.db.get(rocks.meta, name.getBytes()));
+        return v == null || v.length != 8 ? Optional.empty() : Optional.of(ByteBuffer.wrap(v).getLong());
     }
 
     /** Sets a metadata value, synced. */
@@ -609,30 +396,20 @@ public final class BlockIndex implements AutoCloseable {
 
     /** Flushes memtables to SST files, so that the next open replays no WAL. */
     public void flush() throws IndexException {
-        enter();
-        try {
+        guarded(() -> "index flush failed", () -> {
             try (FlushOptions fo = new FlushOptions().setWaitForFlush(true)) {
-                db.flush(fo, List.of(meta, blocks, segments));
-            } catch (RocksDBException e) {
-                throw new IndexException("index flush failed", e);
+                rocks.db.flush(fo, rocks.families());
             }
-        } finally {
-            exit();
-        }
+            return null;
+        });
     }
 
     /** Syncs RocksDB's WAL (the group-commit path writes without sync). */
     public void syncWal() throws IndexException {
-        enter();
-        try {
-            try {
-                db.syncWal();
-            } catch (RocksDBException e) {
-                throw new IndexException("index WAL sync failed", e);
-            }
-        } finally {
-            exit();
-        }
+        guarded(() -> "index WAL sync failed", () -> {
+            rocks.db.syncWal();
+            return null;
+        });
     }
 
     private void enter() throws IndexException {
@@ -647,16 +424,10 @@ public final class BlockIndex implements AutoCloseable {
         gate.readLock().unlock();
     }
 
-    static byte[] segmentKey(long segmentId, byte field) {
-        return ByteBuffer.allocate(9).putLong(segmentId).put(field).array();
-    }
-
-    private static byte[] u64le(long v) {
-        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
-    }
-
-    private static byte[] longBytes(long v) {
-        return ByteBuffer.allocate(8).putLong(v).array();
+    /** The closed check alone, for calls that turn out to need no RocksDB access. */
+    private void ensureOpen() throws IndexException {
+        enter();
+        exit();
     }
 
     @Override
@@ -673,20 +444,6 @@ public final class BlockIndex implements AutoCloseable {
         asyncWrite.close();
         syncWrite.close();
         lookupRead.close();
-        meta.close();
-        blocks.close();
-        segments.close();
-        db.close();
-        closeAll(resources);
-    }
-
-    private static void closeAll(List<AutoCloseable> resources) {
-        for (int i = resources.size() - 1; i >= 0; i--) {
-            try {
-                resources.get(i).close();
-            } catch (Exception ignored) {
-                // closing native handles does not fail in practice; nothing to recover
-            }
-        }
+        rocks.close();
     }
 }

@@ -2,6 +2,7 @@ package io.spillway.index;
 
 import io.spillway.segments.RecordKey;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -108,7 +109,7 @@ final class KeyTable {
     }
 
     /** Applies a committed batch's final state per key (true: present), atomically for readers. */
-    void apply(java.util.Map<RecordKey, Boolean> changes) {
+    void apply(Map<RecordKey, Boolean> changes) {
         if (changes.isEmpty()) {
             return;
         }

@@ -22,6 +22,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -90,7 +91,7 @@ public final class Inspect {
     public String segment(long id) throws IOException {
         SegmentPath sp = list().get(id);
         if (sp == null) {
-            throw new java.nio.file.NoSuchFileException("segment " + id + " (" + new SegmentPath(id, SegmentPath.State.SEALED).fileName()
+            throw new NoSuchFileException("segment " + id + " (" + new SegmentPath(id, SegmentPath.State.SEALED).fileName()
                     + ") is not in " + dir);
         }
         Path f = sp.in(dir);

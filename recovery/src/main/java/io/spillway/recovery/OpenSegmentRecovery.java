@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,7 +114,7 @@ public final class OpenSegmentRecovery {
      *     into one that is gone (a stale index that predates its eviction) is no copy at all, so
      *     step 4 does not let it stand in the way of the record found here
      */
-    public static Report recover(FileIO io, Path dir, long segmentId, BlockIndex index, java.util.function.LongPredicate present)
+    public static Report recover(FileIO io, Path dir, long segmentId, BlockIndex index, LongPredicate present)
             throws IOException {
         long started = System.nanoTime();
         Path file = new SegmentPath(segmentId, SegmentPath.State.OPEN).in(dir);

@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import org.slf4j.Logger;
@@ -61,7 +62,7 @@ public final class RebuildIndex {
     /** Steps 1 to 4 for the store in {@code dir} whose index is {@code indexDir}. */
     public static Result run(Path dir, Path indexDir, StoreRecovery.Listener listener) throws IOException {
         if (!Files.isDirectory(dir)) {
-            throw new java.nio.file.NoSuchFileException(dir.toString(), null, "no store directory");
+            throw new NoSuchFileException(dir.toString(), null, "no store directory");
         }
         try (StoreLock lock = StoreLock.acquire(dir)) {
             Path aside = Files.exists(indexDir) ? IndexOpener.moveAside(indexDir, "old") : null;

@@ -14,15 +14,21 @@ import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
 import io.spillway.segments.SegmentScanner;
 import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.StoreLock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -121,8 +127,8 @@ public final class StoreRecovery {
             }
         }
         // Step 2.
-        Map<Long, Located> sealed = new TreeMap<>();
-        Map<Long, Located> open = new TreeMap<>();
+        NavigableMap<Long, Located> sealed = new TreeMap<>();
+        NavigableMap<Long, Located> open = new TreeMap<>();
         List<String> foreign = new ArrayList<>();
         int temps = 0;
         for (Directory d : dirs) {
@@ -146,7 +152,7 @@ public final class StoreRecovery {
                         temps++;
                         LOG.info("removed leftover temporary file {}", d.dir().resolve(name));
                     }
-                } else if (!name.equals(io.spillway.segments.io.StoreLock.FILE_NAME) && !name.equals(CommitLog.FILE_NAME)
+                } else if (!name.equals(StoreLock.FILE_NAME) && !name.equals(CommitLog.FILE_NAME)
                         && !d.dir().resolve(name).toAbsolutePath().normalize().equals(index.directory().toAbsolutePath().normalize())) {
                     foreign.add(d.dir().resolve(name).toString());
                 }
@@ -159,8 +165,7 @@ public final class StoreRecovery {
         gc.finishOrRollBack(dirs, index);
         // Step 5.
         long nextId = index.getMeta(MetaKeys.NEXT_SEGMENT_ID).orElse(1L);
-        long maxId = Math.max(sealed.isEmpty() ? 0 : ((TreeMap<Long, Located>) sealed).lastKey(),
-                open.isEmpty() ? 0 : ((TreeMap<Long, Located>) open).lastKey());
+        long maxId = Math.max(sealed.isEmpty() ? 0 : sealed.lastKey(), open.isEmpty() ? 0 : open.lastKey());
         CommitLog.Contents log = CommitLog.read(dirs.getFirst().io(), dirs.getFirst().dir());
         long logApplied = index.getMeta(MetaKeys.COMMIT_LOG_SEQ).orElse(0L);
         Map<Long, SegmentStats> stats = index.segmentStats();
@@ -195,8 +200,8 @@ public final class StoreRecovery {
         long added = 0;
         long truncated = 0;
         long unsealed = 0;
-        java.util.function.LongPredicate present = id -> sealed.containsKey(id) || open.containsKey(id);
-        Set<Long> all = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
+        LongPredicate present = id -> sealed.containsKey(id) || open.containsKey(id);
+        Set<Long> all = new TreeSet<>(Comparator.reverseOrder());
         all.addAll(open.keySet());
         all.addAll(sealed.keySet());
         for (long id : all) {
@@ -273,7 +278,7 @@ public final class StoreRecovery {
     }
 
     /** Step 8 for one sealed segment. */
-    private static Reconciled reconcileSealed(Located l, BlockIndex index, java.util.function.LongPredicate present)
+    private static Reconciled reconcileSealed(Located l, BlockIndex index, LongPredicate present)
             throws IOException {
         long id = l.path().segmentId();
         Path file = l.path().in(l.dir().dir());
@@ -333,7 +338,7 @@ public final class StoreRecovery {
     private static long applyCommitLog(CommitLog.Contents log, long applied, BlockIndex index, Map<Long, Located> sealed)
             throws IOException {
         Map<Long, Map<Long, SegmentFooter.Entry>> footers = new HashMap<>();
-        Map<RecordKey, BlockLocation> put = new java.util.LinkedHashMap<>();
+        Map<RecordKey, BlockLocation> put = new LinkedHashMap<>();
         Map<RecordKey, BlockLocation> replaced = new HashMap<>(); // entries into a segment that is gone
         long skipped = 0;
         for (CommitLog.Record rec : log.records().reversed()) {

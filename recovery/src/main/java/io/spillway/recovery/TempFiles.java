@@ -1,5 +1,6 @@
 package io.spillway.recovery;
 
+import io.spillway.segments.CommitLog;
 import io.spillway.segments.io.DirectIoProbe;
 import java.util.regex.Pattern;
 
@@ -28,7 +29,7 @@ public final class TempFiles {
     /** Whether {@code name} is a temporary file of this store. */
     public static boolean isOurs(String name) {
         return name.startsWith(DirectIoProbe.PROBE_FILE_PREFIX) || SEGMENT_TMP.matcher(name).matches()
-                || name.equals(io.spillway.segments.CommitLog.TEMP_NAME);
+                || name.equals(CommitLog.TEMP_NAME);
     }
 
     /** Whether {@code name} is an NFS client's silly-rename file (a deleted file still open somewhere). */

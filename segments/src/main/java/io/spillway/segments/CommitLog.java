@@ -1,10 +1,12 @@
 package io.spillway.segments;
 
+import io.spillway.segments.KeyLocationCodec.Field;
 import io.spillway.segments.io.FileIO;
 import io.spillway.segments.io.StoreFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
@@ -69,6 +71,10 @@ public final class CommitLog implements AutoCloseable {
     public static final int VERSION = 1;
     /** Entries per record at most; a larger commit is split into several records. */
     public static final int MAX_ENTRIES = 1 << 16;
+
+    /** Bytes 0 to 71 of an entry in the table above. */
+    private static final KeyLocationCodec ENTRY = KeyLocationCodec.of(Field.KEY, Field.SEGMENT_ID, Field.PAYLOAD_OFFSET,
+            Field.STORED_LENGTH, Field.RAW_LENGTH, Field.PAYLOAD_CRC, Field.CODEC, Field.FLAGS, Field.RESERVED_U16, Field.WRITE_TIME);
 
     /** One committed block. */
     public record Entry(RecordKey key, BlockLocation location) {
@@ -180,7 +186,7 @@ public final class CommitLog implements AutoCloseable {
         byte[] encoded = encode(seq, entries, unit);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(encoded.length, unit);
-            MemorySegment.copy(encoded, 0, buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, encoded.length);
+            MemorySegment.copy(encoded, 0, buf, ValueLayout.JAVA_BYTE, 0, encoded.length);
             file.write(buf, end);
             try {
                 file.sync();
@@ -212,7 +218,7 @@ public final class CommitLog implements AutoCloseable {
             for (int from = 0; from < entries.size(); from += MAX_ENTRIES) {
                 byte[] encoded = encode(seq, entries.subList(from, Math.min(entries.size(), from + MAX_ENTRIES)), unit);
                 MemorySegment buf = arena.allocate(encoded.length, unit);
-                MemorySegment.copy(encoded, 0, buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, encoded.length);
+                MemorySegment.copy(encoded, 0, buf, ValueLayout.JAVA_BYTE, 0, encoded.length);
                 f.write(buf, at);
                 at += encoded.length;
             }
@@ -232,12 +238,8 @@ public final class CommitLog implements AutoCloseable {
         int body = entries.size() * ENTRY_BYTES;
         byte[] out = new byte[Math.toIntExact(SegmentLayout.alignUp(HEADER_BYTES + body, unit))];
         ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
-        b.position(HEADER_BYTES);
-        for (Entry e : entries) {
-            BlockLocation l = e.location();
-            b.put(e.key().toBytes()).putLong(l.segmentId()).putLong(l.payloadOffset()).putInt(l.storedLength())
-                    .putInt(l.rawLength()).putInt(l.payloadCrc()).put((byte) l.codec().id()).put((byte) l.flags())
-                    .putShort((short) 0).putLong(l.writeTimeMillis());
+        for (int i = 0; i < entries.size(); i++) {
+            ENTRY.encode(b, HEADER_BYTES + i * ENTRY_BYTES, entries.get(i).key(), entries.get(i).location());
         }
         b.putInt(0, MAGIC).putShort(4, (short) VERSION).putLong(8, seq).putInt(16, entries.size())
                 .putInt(20, Checksums.crc32c(out, HEADER_BYTES, body));
@@ -274,12 +276,12 @@ public final class CommitLog implements AutoCloseable {
                 if (f.read(rec, pos) < len) {
                     break;
                 }
-                byte[] bytes = rec.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+                byte[] bytes = rec.toArray(ValueLayout.JAVA_BYTE);
                 int body = Math.toIntExact(count * ENTRY_BYTES);
                 if (h.getInt(20) != Checksums.crc32c(bytes, HEADER_BYTES, body)) {
                     break;
                 }
-                List<Entry> entries = decodeEntries(bytes, (int) count);
+                List<Entry> entries = decodeEntries(bytes, (int) count, pos);
                 if (entries == null) {
                     break;
                 }
@@ -291,28 +293,20 @@ public final class CommitLog implements AutoCloseable {
         }
     }
 
-    private static List<Entry> decodeEntries(byte[] bytes, int count) {
+    /**
+     * The entries of a record whose CRCs passed, or null when one of them is still invalid (an
+     * unknown codec id, a negative field): the reader then stops there as at a torn record.
+     */
+    private static List<Entry> decodeEntries(byte[] bytes, int count, long recordOffset) {
         ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         List<Entry> out = new ArrayList<>(count);
-        byte[] key = new byte[RecordKey.BYTES];
         for (int i = 0; i < count; i++) {
             int p = HEADER_BYTES + i * ENTRY_BYTES;
-            b.get(p, key);
-            long seg = b.getLong(p + 32);
-            long off = b.getLong(p + 40);
-            int stored = b.getInt(p + 48);
-            int raw = b.getInt(p + 52);
-            Codec codec;
             try {
-                codec = Codec.fromId(b.get(p + 60) & 0xff);
+                out.add(new Entry(ENTRY.decodeKey(b, p), ENTRY.decodeLocation(b, p, -1, recordOffset + p)));
             } catch (CorruptRecordException e) {
-                return null; // a CRC-valid record with a codec this build does not know: stop as at a torn one
-            }
-            if (seg < 0 || off < 0 || stored < 0 || raw < 0 || stored > RecordHeader.MAX_PAYLOAD || raw > RecordHeader.MAX_PAYLOAD) {
                 return null;
             }
-            out.add(new Entry(RecordKey.of(key), new BlockLocation(seg, off, stored, raw, b.getInt(p + 56), codec,
-                    b.get(p + 61) & 0xff, b.getLong(p + 64))));
         }
         return out;
     }
@@ -327,7 +321,7 @@ public final class CommitLog implements AutoCloseable {
         for (long pos = from; pos < size; pos += unit) {
             long n = f.read(buf, pos);
             for (long i = 0; i < n; i++) {
-                nonZero += buf.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
+                nonZero += buf.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
             }
         }
         return nonZero;

@@ -2,6 +2,7 @@ package io.spillway.segments;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
 
 /**
  * The start of a record group: records that one writer appended with one write call.
@@ -52,7 +53,7 @@ public record GroupHeader(int count, long segmentId, long groupOffset, long grou
         b.putLong(segmentId).putLong(groupOffset).putLong(groupLength).putInt(headerBlockLength);
         b.put(new byte[24]);
         // CRC over the slice itself, not b.array(): buf may be a direct buffer (no backing array).
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        CRC32C crc = new CRC32C();
         crc.update(b.slice(0, 60));
         b.putInt((int) crc.getValue());
         buf.position(buf.position() + BYTES);

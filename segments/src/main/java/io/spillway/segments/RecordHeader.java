@@ -1,7 +1,9 @@
 package io.spillway.segments;
 
+import io.spillway.segments.KeyLocationCodec.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
 
 /**
  * The self-describing header of one record. Headers of a group sit together in the group's
@@ -39,6 +41,11 @@ public record RecordHeader(RecordKey key, long payloadOffset, int storedLength, 
     static final int TYPE_DATA = 1;
     /** The largest payload a record may hold. */
     public static final int MAX_PAYLOAD = 256 << 20;
+    /** Bytes 6 to 71 of the table above: the (key, location) tuple, without a segment id. */
+    private static final KeyLocationCodec TUPLE = KeyLocationCodec.of(Field.CODEC, Field.FLAGS, Field.KEY, Field.PAYLOAD_OFFSET,
+            Field.STORED_LENGTH, Field.RAW_LENGTH, Field.PAYLOAD_CRC, Field.RESERVED_U32, Field.WRITE_TIME);
+    private static final int TUPLE_AT = 6;
+    private static final int CRC_AT = 92;
 
     public RecordHeader {
         if (storedLength < 0 || storedLength > MAX_PAYLOAD || rawLength < 0 || rawLength > MAX_PAYLOAD) {
@@ -60,12 +67,11 @@ public record RecordHeader(RecordKey key, long payloadOffset, int storedLength, 
     /** Writes the encoded header at {@code buf}'s position, advancing it by {@value #BYTES}. */
     public void encode(ByteBuffer buf) {
         ByteBuffer b = buf.slice(buf.position(), BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(MAGIC).put((byte) VERSION).put((byte) TYPE_DATA).put((byte) codec.id()).put((byte) flags);
-        b.put(key.toBytes());
-        b.putLong(payloadOffset).putInt(storedLength).putInt(rawLength).putInt(payloadCrc).putInt(0);
-        b.putLong(writeTimeMillis);
-        b.put(new byte[20]);
-        b.putInt(crcOf(b, 0));
+        b.putInt(0, MAGIC).put(4, (byte) VERSION).put(5, (byte) TYPE_DATA);
+        // The header stores no segment id (it is inside its segment): any id serves the codec.
+        TUPLE.encode(b, TUPLE_AT, key, location(0));
+        b.put(TUPLE_AT + TUPLE.bytes(), new byte[CRC_AT - TUPLE_AT - TUPLE.bytes()]);
+        b.putInt(CRC_AT, crcOf(b));
         buf.position(buf.position() + BYTES);
     }
 
@@ -85,8 +91,8 @@ public record RecordHeader(RecordKey key, long payloadOffset, int storedLength, 
         if (b.getInt(0) != MAGIC) {
             throw new CorruptRecordException(fileOffset, String.format("bad record magic 0x%08x", b.getInt(0)));
         }
-        int storedCrc = b.getInt(92);
-        int actual = crcOf(b, 0);
+        int storedCrc = b.getInt(CRC_AT);
+        int actual = crcOf(b);
         if (storedCrc != actual) {
             throw new CorruptRecordException(fileOffset, String.format("record header CRC mismatch: stored 0x%08x, computed 0x%08x", storedCrc, actual));
         }
@@ -96,29 +102,17 @@ public record RecordHeader(RecordKey key, long payloadOffset, int storedLength, 
         if (b.get(5) != TYPE_DATA) {
             throw new CorruptRecordException(fileOffset, "unknown record type " + b.get(5));
         }
-        Codec codec;
-        try {
-            codec = Codec.fromId(b.get(6) & 0xff);
-        } catch (CorruptRecordException e) {
-            throw new CorruptRecordException(fileOffset, e.getMessage());
+        BlockLocation loc = TUPLE.decodeLocation(b, TUPLE_AT, 0, fileOffset);
+        if (loc.payloadOffset() <= fileOffset || loc.payloadOffset() > fileLimit - loc.storedLength()) {
+            throw new CorruptRecordException(fileOffset, "record payload out of range: offset " + loc.payloadOffset()
+                    + ", stored " + loc.storedLength() + ", raw " + loc.rawLength() + ", limit " + fileLimit);
         }
-        int flags = b.get(7) & 0xff;
-        byte[] key = new byte[RecordKey.BYTES];
-        b.get(8, key);
-        long payloadOffset = b.getLong(40);
-        int stored = b.getInt(48);
-        int raw = b.getInt(52);
-        if (stored < 0 || stored > MAX_PAYLOAD || raw < 0 || raw > MAX_PAYLOAD
-                || payloadOffset <= fileOffset || payloadOffset > fileLimit - stored) {
-            throw new CorruptRecordException(fileOffset, "record payload out of range: offset " + payloadOffset
-                    + ", stored " + stored + ", raw " + raw + ", limit " + fileLimit);
-        }
-        return new RecordHeader(RecordKey.of(key), payloadOffset, stored, raw, b.getInt(56), codec, flags, b.getLong(64));
+        return of(TUPLE.decodeKey(b, TUPLE_AT), loc);
     }
 
-    private static int crcOf(ByteBuffer b, int base) {
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        crc.update(b.slice(base, 92));
+    private static int crcOf(ByteBuffer b) {
+        CRC32C crc = new CRC32C();
+        crc.update(b.slice(0, CRC_AT));
         return (int) crc.getValue();
     }
 }

@@ -1,5 +1,6 @@
 package io.spillway.segments;
 
+import io.spillway.segments.KeyLocationCodec.Field;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -52,8 +53,19 @@ public record SegmentFooter(long segmentId, long dataEnd, List<Entry> entries) {
     public static final int TRAILER_MAGIC = 0x54575053; // 'SPWT'
     public static final int VERSION = 1;
 
+    /** Bytes 0 to 63 of an entry in the table above; the segment id is the footer's. */
+    private static final KeyLocationCodec ENTRY = KeyLocationCodec.of(Field.KEY, Field.PAYLOAD_OFFSET, Field.STORED_LENGTH,
+            Field.RAW_LENGTH, Field.PAYLOAD_CRC, Field.CODEC, Field.FLAGS, Field.RESERVED_U16, Field.WRITE_TIME);
+
     /** One record of the segment. */
     public record Entry(RecordKey key, BlockLocation location) {
+    }
+
+    /**
+     * A trailer that passed its checks: where the footer starts, how many entries it lists, and
+     * the CRC32C its header and entries must have.
+     */
+    record Trailer(long dataEnd, long entryCount, int bodyCrc) {
     }
 
     public SegmentFooter {
@@ -86,12 +98,8 @@ public record SegmentFooter(long segmentId, long dataEnd, List<Entry> entries) {
         ByteBuffer b = ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(MAGIC).putInt(VERSION).putLong(segmentId).putLong(dataEnd).putLong(entries.size());
         b.putInt(60, Checksums.crc32c(out, 0, 60));
-        b.position(HEADER_BYTES);
-        for (Entry e : entries) {
-            BlockLocation l = e.location();
-            b.put(e.key().toBytes()).putLong(l.payloadOffset()).putInt(l.storedLength()).putInt(l.rawLength())
-                    .putInt(l.payloadCrc()).put((byte) l.codec().id()).put((byte) l.flags()).putShort((short) 0)
-                    .putLong(l.writeTimeMillis());
+        for (int i = 0; i < entries.size(); i++) {
+            ENTRY.encode(b, HEADER_BYTES + i * ENTRY_BYTES, entries.get(i).key(), entries.get(i).location());
         }
         int bodyCrc = Checksums.crc32c(out, 0, HEADER_BYTES + entries.size() * ENTRY_BYTES);
         int t = len - TRAILER_BYTES;
@@ -101,12 +109,8 @@ public record SegmentFooter(long segmentId, long dataEnd, List<Entry> entries) {
         return out;
     }
 
-    /**
-     * Decodes the trailer (the last {@value #TRAILER_BYTES} bytes of a file of {@code fileLength}).
-     *
-     * @return {@code [dataEnd, entryCount, bodyCrc]}
-     */
-    static long[] decodeTrailer(ByteBuffer trailer, long segmentId, long fileLength, int alignment) throws CorruptRecordException {
+    /** Decodes the trailer (the last {@value #TRAILER_BYTES} bytes of a file of {@code fileLength}). */
+    static Trailer decodeTrailer(ByteBuffer trailer, long segmentId, long fileLength, int alignment) throws CorruptRecordException {
         long at = fileLength - TRAILER_BYTES;
         ByteBuffer b = trailer.slice(trailer.position(), TRAILER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         if (b.getInt(0) != TRAILER_MAGIC) {
@@ -125,21 +129,23 @@ public record SegmentFooter(long segmentId, long dataEnd, List<Entry> entries) {
             throw new CorruptRecordException(at, "footer trailer fields out of range: segment " + b.getLong(8)
                     + ", dataEnd " + dataEnd + ", entries " + count + ", file length " + fileLength);
         }
-        return new long[] {dataEnd, count, b.getInt(32)};
+        return new Trailer(dataEnd, count, b.getInt(32));
     }
 
     /**
-     * Decodes a footer from the bytes between {@code dataEnd} and the end of the file.
+     * Decodes a footer from the bytes between {@code trailer.dataEnd()} and the end of the file.
      *
      * @param body the bytes [dataEnd, fileLength), trailer included
+     * @param trailer what {@link #decodeTrailer} read from the same file
      */
-    static SegmentFooter decodeBody(ByteBuffer body, long segmentId, long dataEnd, long count, int bodyCrc, int alignment)
-            throws CorruptRecordException {
+    static SegmentFooter decodeBody(ByteBuffer body, long segmentId, Trailer trailer, int alignment) throws CorruptRecordException {
         ByteBuffer b = body.slice().order(ByteOrder.LITTLE_ENDIAN);
+        long dataEnd = trailer.dataEnd();
+        long count = trailer.entryCount();
         int bodyLen = Math.toIntExact(HEADER_BYTES + count * ENTRY_BYTES);
         CRC32C crc = new CRC32C();
         crc.update(b.slice(0, bodyLen));
-        if ((int) crc.getValue() != bodyCrc) {
+        if ((int) crc.getValue() != trailer.bodyCrc()) {
             throw new CorruptRecordException(dataEnd, "footer CRC mismatch");
         }
         if (b.getInt(0) != MAGIC || b.getInt(4) != VERSION || b.getLong(8) != segmentId || b.getLong(16) != dataEnd
@@ -147,26 +153,16 @@ public record SegmentFooter(long segmentId, long dataEnd, List<Entry> entries) {
             throw new CorruptRecordException(dataEnd, "footer header disagrees with its trailer");
         }
         List<Entry> entries = new ArrayList<>((int) count);
-        byte[] key = new byte[RecordKey.BYTES];
         for (int i = 0; i < count; i++) {
             int p = HEADER_BYTES + i * ENTRY_BYTES;
             long at = dataEnd + p;
-            b.get(p, key);
-            long off = b.getLong(p + 32);
-            int stored = b.getInt(p + 40);
-            int raw = b.getInt(p + 44);
-            Codec codec;
-            try {
-                codec = Codec.fromId(b.get(p + 52) & 0xff);
-            } catch (CorruptRecordException e) {
-                throw new CorruptRecordException(at, e.getMessage());
+            BlockLocation loc = ENTRY.decodeLocation(b, p, segmentId, at);
+            long off = loc.payloadOffset();
+            if (off < SegmentLayout.firstGroupOffset(alignment) || off % alignment != 0 || off > dataEnd - loc.storedLength()) {
+                throw new CorruptRecordException(at, "footer entry " + i + " out of range: offset " + off + ", stored "
+                        + loc.storedLength());
             }
-            if (stored < 0 || stored > RecordHeader.MAX_PAYLOAD || raw < 0 || raw > RecordHeader.MAX_PAYLOAD
-                    || off < SegmentLayout.firstGroupOffset(alignment) || off % alignment != 0 || off > dataEnd - stored) {
-                throw new CorruptRecordException(at, "footer entry " + i + " out of range: offset " + off + ", stored " + stored);
-            }
-            entries.add(new Entry(RecordKey.of(key), new BlockLocation(segmentId, off, stored, raw, b.getInt(p + 48), codec,
-                    b.get(p + 53) & 0xff, b.getLong(p + 56))));
+            entries.add(new Entry(ENTRY.decodeKey(b, p), loc));
         }
         return new SegmentFooter(segmentId, dataEnd, entries);
     }

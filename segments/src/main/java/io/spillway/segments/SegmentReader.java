@@ -141,16 +141,15 @@ public final class SegmentReader implements AutoCloseable {
             long tailStart = SegmentLayout.alignDown(length - SegmentFooter.TRAILER_BYTES, unit);
             MemorySegment tail = arena.allocate(SegmentLayout.alignUp(length - tailStart, unit), unit);
             readFully(tail, tailStart, length - tailStart);
-            long[] t = SegmentFooter.decodeTrailer(
+            SegmentFooter.Trailer t = SegmentFooter.decodeTrailer(
                     tail.asSlice(length - SegmentFooter.TRAILER_BYTES - tailStart, SegmentFooter.TRAILER_BYTES).asByteBuffer(),
                     segmentId, length, alignment);
-            long dataEnd = t[0];
-            long count = t[1];
+            long dataEnd = t.dataEnd();
             long bodyStart = SegmentLayout.alignDown(dataEnd, unit);
             MemorySegment body = arena.allocate(SegmentLayout.alignUp(length - bodyStart, unit), unit);
             readFully(body, bodyStart, length - bodyStart);
-            return SegmentFooter.decodeBody(body.asSlice(dataEnd - bodyStart, length - dataEnd).asByteBuffer(), segmentId,
-                    dataEnd, count, (int) t[2], alignment);
+            return SegmentFooter.decodeBody(body.asSlice(dataEnd - bodyStart, length - dataEnd).asByteBuffer(), segmentId, t,
+                    alignment);
         }
     }
 

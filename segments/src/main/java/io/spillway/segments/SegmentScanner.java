@@ -3,6 +3,7 @@ package io.spillway.segments;
 import io.spillway.segments.io.FileIO;
 import io.spillway.segments.io.StoreFile;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
@@ -10,6 +11,10 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * Walks a segment's groups forward from the first, checking every group header, record header
@@ -145,11 +150,11 @@ public final class SegmentScanner {
         private final Arena arena;
         private final int unit;
         private final long limit;
-        private java.util.concurrent.ExecutorService reader; // started on the first read-ahead
+        private ExecutorService reader; // started on the first read-ahead
         private MemorySegment buf;
         private long start;
         private long end;
-        private java.util.concurrent.Future<Long> ahead; // bytes read at [end, ...)
+        private Future<Long> ahead; // bytes read at [end, ...)
 
         Window(StoreFile file, Arena arena, int unit, long limit) {
             this.file = file;
@@ -191,7 +196,7 @@ public final class SegmentScanner {
                     long from = end;
                     MemorySegment target = buf.asSlice(from - start, readTo - from);
                     if (reader == null) {
-                        reader = java.util.concurrent.Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon(true)
+                        reader = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon(true)
                                 .name("spillway-scan-readahead").unstarted(r));
                     }
                     ahead = reader.submit(() -> file.read(target, from));
@@ -208,11 +213,11 @@ public final class SegmentScanner {
             }
             try {
                 end += ahead.get();
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw e.getCause() instanceof IOException io ? io : new IOException("read-ahead failed", e.getCause());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted while reading ahead");
+                throw new InterruptedIOException("interrupted while reading ahead");
             } finally {
                 ahead = null;
             }

@@ -275,9 +275,9 @@ class RecordFormatTest {
     private static SegmentFooter decode(byte[] encoded, long dataEnd) throws CorruptRecordException {
         long fileLength = dataEnd + encoded.length;
         ByteBuffer trailer = ByteBuffer.wrap(encoded, encoded.length - SegmentFooter.TRAILER_BYTES, SegmentFooter.TRAILER_BYTES);
-        long[] t = SegmentFooter.decodeTrailer(trailer, SEGMENT, fileLength, ALIGN);
-        assertEquals(dataEnd, t[0]);
-        return SegmentFooter.decodeBody(ByteBuffer.wrap(encoded), SEGMENT, t[0], t[1], (int) t[2], ALIGN);
+        SegmentFooter.Trailer t = SegmentFooter.decodeTrailer(trailer, SEGMENT, fileLength, ALIGN);
+        assertEquals(dataEnd, t.dataEnd());
+        return SegmentFooter.decodeBody(ByteBuffer.wrap(encoded), SEGMENT, t, ALIGN);
     }
 
     @Test

@@ -6,8 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * <p>Caveat: a {@code FileChannel} is closed for all its users when a thread blocked in it is
  * interrupted; the IO scheduler must not interrupt IO threads when this implementation is used.
  */
-public final class ChannelFileIO implements FileIO {
+public final class ChannelFileIO extends LocalFileIO {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChannelFileIO.class);
 
@@ -85,32 +83,10 @@ public final class ChannelFileIO implements FileIO {
         }
     }
 
-    @Override
-    public List<String> list(Path dir) throws IOException {
-        try (Stream<Path> entries = Files.list(dir)) {
-            return entries.map(p -> p.getFileName().toString()).toList();
-        }
-    }
-
-    @Override
-    public boolean delete(Path file) throws IOException {
-        return Files.deleteIfExists(file);
-    }
-
-    @Override
-    public boolean exists(Path file) {
-        return Files.exists(file);
-    }
-
     /** The file's length: the JDK exposes no {@code st_blocks}. */
     @Override
     public long allocatedBytes(Path file) throws IOException {
         return Files.size(file);
-    }
-
-    @Override
-    public void createDirectories(Path dir) throws IOException {
-        Files.createDirectories(dir);
     }
 
     @Override

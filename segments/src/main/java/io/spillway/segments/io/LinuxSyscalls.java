@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The libc calls behind {@link PosixFileIO}, bound once through the FFM API.
@@ -172,46 +173,70 @@ final class LinuxSyscalls {
         return (int) H.errno.get(state, 0L);
     }
 
-    /** open(2); returns the descriptor. */
-    static int open(Path path, int flags, int mode) throws IOException {
-        Handles h = h();
+    /** What a wrapper does when the call fails with EINTR. */
+    private enum OnEintr {
+        /** Call again: the call did nothing (open, pread, pwrite, fsync, ...). */
+        RETRY,
+        /** Report the failure like any other errno. */
+        FAIL,
+        /** Return normally: on Linux the descriptor is released even when close(2) says EINTR. */
+        SUCCEED
+    }
+
+    /**
+     * One downcall. It gets the capture-state segment to pass first, and a confined arena for its
+     * arguments (C strings, iovecs, a {@code struct stat}); it returns the C result widened to
+     * long, negative on failure. On an EINTR retry it runs again in the same arena.
+     */
+    @FunctionalInterface
+    private interface Downcall {
+        long call(Arena arena, MemorySegment state) throws Throwable;
+    }
+
+    /**
+     * Runs {@code call} with errno captured (downcalls name {@code H}'s handles directly, a
+     * constant the JIT folds), retrying EINTR as {@code onEintr} says, and turns a
+     * failure into {@link Errno#exception} naming {@code name}, {@code path} and {@code detail}
+     * (built only on failure).
+     *
+     * @return the call's non-negative result
+     */
+    private static long invoke(String name, Path path, Supplier<String> detail, OnEintr onEintr, Downcall call)
+            throws IOException {
+        Handles h = h(); // throws where the bindings are unavailable, before any downcall reads H
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(h.captureLayout);
-            MemorySegment cpath = arena.allocateFrom(path.toString());
             while (true) {
-                int fd = (int) h.open.invokeExact(state, cpath, flags, mode);
-                if (fd >= 0) {
-                    return fd;
+                long rc = call.call(arena, state);
+                if (rc >= 0) {
+                    return rc;
                 }
                 int e = errno(state);
-                if (e != Errno.EINTR) {
-                    throw Errno.exception("open", path, flagsText(flags), e);
+                if (e == Errno.EINTR && onEintr == OnEintr.RETRY) {
+                    continue;
                 }
+                if (e == Errno.EINTR && onEintr == OnEintr.SUCCEED) {
+                    return 0;
+                }
+                throw Errno.exception(name, path, detail.get(), e);
             }
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw new AssertionError(t);
+            // invokeExact declares Throwable; a downcall throws nothing else.
+            throw new AssertionError(name + " downcall threw " + t, t);
         }
+    }
+
+    /** open(2); returns the descriptor. */
+    static int open(Path path, int flags, int mode) throws IOException {
+        return (int) invoke("open", path, () -> flagsText(flags), OnEintr.RETRY,
+                (arena, state) -> (int) H.open.invokeExact(state, arena.allocateFrom(path.toString()), flags, mode));
     }
 
     /** close(2); never retried, the descriptor is released even on error. */
     static void close(int fd, Path path) throws IOException {
-        Handles h = h();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            int rc = (int) h.close.invokeExact(state, fd);
-            if (rc != 0) {
-                int e = errno(state);
-                if (e != Errno.EINTR) {
-                    throw Errno.exception("close", path, null, e);
-                }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        invoke("close", path, () -> null, OnEintr.SUCCEED, (arena, state) -> (int) H.close.invokeExact(state, fd));
     }
 
     /**
@@ -238,129 +263,44 @@ final class LinuxSyscalls {
         if (bufs.isEmpty() || bufs.size() > IOV_MAX) {
             throw new IllegalArgumentException("pwritev takes 1 to " + IOV_MAX + " buffers, got " + bufs.size());
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment iov = arena.allocate(16L * bufs.size(), 8);
-            long total = 0;
-            for (int i = 0; i < bufs.size(); i++) {
-                MemorySegment b = bufs.get(i);
-                iov.set(JAVA_LONG, 16L * i, b.address());
-                iov.set(JAVA_LONG, 16L * i + 8, b.byteSize());
-                total += b.byteSize();
-            }
-            MemorySegment state = arena.allocate(H.captureLayout);
-            while (true) {
-                long n = (long) h().pwritev.invokeExact(state, fd, iov, bufs.size(), offset);
-                if (n >= 0) {
-                    return n;
-                }
-                int e = errno(state);
-                if (e != Errno.EINTR) {
-                    throw Errno.exception("pwritev", path, "offset " + offset + ", " + total + " bytes in " + bufs.size() + " buffers", e);
-                }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        return invoke("pwritev", path, () -> "offset " + offset + ", " + bufs.stream().mapToLong(MemorySegment::byteSize).sum()
+                + " bytes in " + bufs.size() + " buffers", OnEintr.RETRY, (arena, state) -> {
+                    MemorySegment iov = arena.allocate(16L * bufs.size(), 8);
+                    for (int i = 0; i < bufs.size(); i++) {
+                        iov.set(JAVA_LONG, 16L * i, bufs.get(i).address());
+                        iov.set(JAVA_LONG, 16L * i + 8, bufs.get(i).byteSize());
+                    }
+                    return (long) H.pwritev.invokeExact(state, fd, iov, bufs.size(), offset);
+                });
     }
 
     private static long positional(MethodHandle mh, String name, int fd, MemorySegment buf, long offset, Path path)
             throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(H.captureLayout);
-            while (true) {
-                long n = (long) mh.invokeExact(state, fd, buf, buf.byteSize(), offset);
-                if (n >= 0) {
-                    return n;
-                }
-                int e = errno(state);
-                if (e != Errno.EINTR) {
-                    throw Errno.exception(name, path,
-                            "offset " + offset + ", " + buf.byteSize() + " bytes, buffer 0x" + Long.toHexString(buf.address()),
-                            e);
-                }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        return invoke(name, path, () -> "offset " + offset + ", " + buf.byteSize() + " bytes, buffer 0x"
+                + Long.toHexString(buf.address()), OnEintr.RETRY,
+                (arena, state) -> (long) mh.invokeExact(state, fd, buf, buf.byteSize(), offset));
     }
 
     /** fdatasync(2). The caller must not retry a failure (see {@link StoreFile#sync()}). */
     static void fdatasync(int fd, Path path) throws IOException {
-        intCall(h().fdatasync, "fdatasync", fd, path);
+        invoke("fdatasync", path, () -> null, OnEintr.RETRY, (arena, state) -> (int) H.fdatasync.invokeExact(state, fd));
     }
 
     /** fsync(2); used on directories, where fdatasync's metadata shortcut does not apply. */
     static void fsync(int fd, Path path) throws IOException {
-        intCall(h().fsync, "fsync", fd, path);
-    }
-
-    private static void intCall(MethodHandle mh, String name, int fd, Path path) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(H.captureLayout);
-            while (true) {
-                int rc = (int) mh.invokeExact(state, fd);
-                if (rc == 0) {
-                    return;
-                }
-                int e = errno(state);
-                if (e != Errno.EINTR) {
-                    throw Errno.exception(name, path, null, e);
-                }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        invoke("fsync", path, () -> null, OnEintr.RETRY, (arena, state) -> (int) H.fsync.invokeExact(state, fd));
     }
 
     /** fallocate(2); a {@link NativeIOException} carries EOPNOTSUPP/ENOSYS for the caller to judge. */
     static void fallocate(int fd, int mode, long offset, long length, Path path) throws IOException {
-        Handles h = h();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            while (true) {
-                int rc = (int) h.fallocate.invokeExact(state, fd, mode, offset, length);
-                if (rc == 0) {
-                    return;
-                }
-                int e = errno(state);
-                if (e != Errno.EINTR) {
-                    throw Errno.exception("fallocate", path,
-                            "mode " + mode + ", offset " + offset + ", length " + length, e);
-                }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        invoke("fallocate", path, () -> "mode " + mode + ", offset " + offset + ", length " + length, OnEintr.RETRY,
+                (arena, state) -> (int) H.fallocate.invokeExact(state, fd, mode, offset, length));
     }
 
     /** ftruncate(2). */
     static void ftruncate(int fd, long size, Path path) throws IOException {
-        Handles h = h();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            while (true) {
-                int rc = (int) h.ftruncate.invokeExact(state, fd, size);
-                if (rc == 0) {
-                    return;
-                }
-                int e = errno(state);
-                if (e != Errno.EINTR) {
-                    throw Errno.exception("ftruncate", path, "size " + size, e);
-                }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        invoke("ftruncate", path, () -> "size " + size, OnEintr.RETRY,
+                (arena, state) -> (int) H.ftruncate.invokeExact(state, fd, size));
     }
 
     /**
@@ -368,57 +308,40 @@ final class LinuxSyscalls {
      * uses the file offset, so moving it changes nothing.
      */
     static long size(int fd, Path path) throws IOException {
-        Handles h = h();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            long n = (long) h.lseek.invokeExact(state, fd, 0L, SEEK_END);
-            if (n < 0) {
-                throw Errno.exception("lseek", path, "0, SEEK_END", errno(state));
-            }
-            return n;
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        return invoke("lseek", path, () -> "0, SEEK_END", OnEintr.FAIL,
+                (arena, state) -> (long) H.lseek.invokeExact(state, fd, 0L, SEEK_END));
     }
 
     /** rename(2): atomic, replaces {@code to}. */
     static void rename(Path from, Path to) throws IOException {
-        Handles h = h();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            int rc = (int) h.rename.invokeExact(state, arena.allocateFrom(from.toString()),
-                    arena.allocateFrom(to.toString()));
-            if (rc != 0) {
-                throw Errno.exception("rename", from, "to " + to, errno(state));
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        invoke("rename", from, () -> "to " + to, OnEintr.FAIL, (arena, state) -> (int) H.rename.invokeExact(state,
+                arena.allocateFrom(from.toString()), arena.allocateFrom(to.toString())));
     }
 
     /** stat(2) {@code st_blocks * 512}; requires {@link #hasStat()}. */
     static long allocatedBytes(Path path) throws IOException {
-        Handles h = h();
-        if (h.stat == null) {
+        return statField(path, ST_BLOCKS_OFFSET) * 512L;
+    }
+
+    /**
+     * stat(2) {@code st_size}. The store uses lseek for sizes; tests compare this with the JDK's
+     * size to check the {@code struct stat} offsets that {@link #allocatedBytes} relies on.
+     */
+    static long statSize(Path path) throws IOException {
+        return statField(path, ST_SIZE_OFFSET);
+    }
+
+    /** One non-negative {@code long} field of {@code struct stat}, at {@code offset}. */
+    private static long statField(Path path, long offset) throws IOException {
+        if (h().stat == null) {
             throw new UnsupportedOperationException("libc exports no stat symbol (glibc < 2.33)");
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
+        return invoke("stat", path, () -> null, OnEintr.FAIL, (arena, state) -> {
             MemorySegment buf = arena.allocate(STAT_SIZE, 8);
-            int rc = (int) h.stat.invokeExact(state, arena.allocateFrom(path.toString()), buf);
-            if (rc != 0) {
-                throw Errno.exception("stat", path, null, errno(state));
-            }
-            return buf.get(JAVA_LONG, ST_BLOCKS_OFFSET) * 512L;
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+            int rc = (int) H.stat.invokeExact(state, arena.allocateFrom(path.toString()), buf);
+            // st_size and st_blocks are never negative, so the field can stand for the result.
+            return rc < 0 ? rc : buf.get(JAVA_LONG, offset);
+        });
     }
 
     /** For messages: the open flags by name, e.g. {@code O_WRONLY|O_CREAT|O_EXCL|O_DIRECT}. */
@@ -442,29 +365,5 @@ final class LinuxSyscalls {
             sb.append("|O_CLOEXEC");
         }
         return sb.toString();
-    }
-
-    /**
-     * stat(2) {@code st_size}. The store uses lseek for sizes; tests compare this with the JDK's
-     * size to check the {@code struct stat} offsets that {@link #allocatedBytes} relies on.
-     */
-    static long statSize(Path path) throws IOException {
-        Handles h = h();
-        if (h.stat == null) {
-            throw new UnsupportedOperationException("libc exports no stat symbol (glibc < 2.33)");
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            MemorySegment buf = arena.allocate(STAT_SIZE, 8);
-            int rc = (int) h.stat.invokeExact(state, arena.allocateFrom(path.toString()), buf);
-            if (rc != 0) {
-                throw Errno.exception("stat", path, null, errno(state));
-            }
-            return buf.get(JAVA_LONG, ST_SIZE_OFFSET);
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
     }
 }

@@ -3,9 +3,7 @@ package io.spillway.segments.io;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * {@code fallocate} turns it off for this instance, so a file system without it costs one failed
  * call, not one per segment.
  */
-public final class PosixFileIO implements FileIO {
+public final class PosixFileIO extends LocalFileIO {
 
     private static final Logger LOG = LoggerFactory.getLogger(PosixFileIO.class);
     private static final int CREATE_MODE = 0666;
@@ -131,32 +129,10 @@ public final class PosixFileIO implements FileIO {
         }
     }
 
-    @Override
-    public List<String> list(Path dir) throws IOException {
-        try (Stream<Path> entries = Files.list(dir)) {
-            return entries.map(p -> p.getFileName().toString()).toList();
-        }
-    }
-
-    @Override
-    public boolean delete(Path file) throws IOException {
-        return Files.deleteIfExists(file);
-    }
-
-    @Override
-    public boolean exists(Path file) {
-        return Files.exists(file);
-    }
-
     /** stat(2) {@code st_blocks * 512}; the file's length where libc exports no {@code stat}. */
     @Override
     public long allocatedBytes(Path file) throws IOException {
         return LinuxSyscalls.hasStat() ? LinuxSyscalls.allocatedBytes(file.toAbsolutePath()) : Files.size(file);
-    }
-
-    @Override
-    public void createDirectories(Path dir) throws IOException {
-        Files.createDirectories(dir);
     }
 
     boolean fallocateEnabled() {

@@ -1,0 +1,45 @@
+package io.spillway.segments.io;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * What the two real {@link FileIO}s share: the directory operations, which go through
+ * {@code java.nio.file} in both. Listing, deleting and creating directories need neither
+ * O_DIRECT nor errno (a failure is reported with the JDK's exception, which names the path),
+ * so {@link PosixFileIO} has no reason to bind them through FFM.
+ *
+ * <p>Sealed to the two local implementations: a test double (a simulated disk, a faulty IO)
+ * implements {@link FileIO} itself, so that it can never inherit real file-system behaviour by
+ * forgetting to override a method.
+ */
+public abstract sealed class LocalFileIO implements FileIO permits ChannelFileIO, PosixFileIO {
+
+    LocalFileIO() {
+    }
+
+    @Override
+    public final List<String> list(Path dir) throws IOException {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.map(p -> p.getFileName().toString()).toList();
+        }
+    }
+
+    @Override
+    public final boolean delete(Path file) throws IOException {
+        return Files.deleteIfExists(file);
+    }
+
+    @Override
+    public final boolean exists(Path file) {
+        return Files.exists(file);
+    }
+
+    @Override
+    public final void createDirectories(Path dir) throws IOException {
+        Files.createDirectories(dir);
+    }
+}
