@@ -15,6 +15,10 @@ import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
+import io.spillway.testkit.Payloads;
+import io.spillway.testkit.SegmentFiles;
+import io.spillway.testkit.io.FaultyFileIO;
+import io.spillway.testkit.io.ShuffledListingIO;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -66,7 +70,7 @@ class StoreRecoveryTest {
     private void dumpAll(SegmentStore store, List<BlockKey> keys, int perTask, int size) throws Exception {
         for (int i = 0; i < keys.size(); i += perTask) {
             List<BlockKey> k = keys.subList(i, Math.min(keys.size(), i + perTask));
-            TaskResult r = StoreFixture.await(store.dump(k, StoreFixture.buffers(arena, k, size)));
+            TaskResult r = StoreFixture.await(store.dump(k, Payloads.buffers(arena, k, size)));
             assertTrue(r.allOk() && r.durable(), r::toString);
         }
     }
@@ -74,20 +78,20 @@ class StoreRecoveryTest {
     /** Loads every key: those in {@code expected} must load byte-identical, no other may load at all. */
     private void assertExactly(SegmentStore store, List<BlockKey> all, Set<? extends RecordKey> expected, int size) throws Exception {
         BitSet hits = store.lookup(all);
-        List<MemorySegment> dst = StoreFixture.empty(arena, all.size(), size);
+        List<MemorySegment> dst = Payloads.empty(arena, all.size(), size);
         TaskResult r = StoreFixture.await(store.load(all, dst));
         for (int i = 0; i < all.size(); i++) {
             BlockKey k = all.get(i);
             assertEquals(expected.contains(k), hits.get(i), "lookup of key " + i);
             if (r.outcome(i) == Outcome.OK) {
-                assertTrue(StoreFixture.matches(dst.get(i), k), "key " + i + " loaded wrong bytes");
+                assertTrue(Payloads.matches(dst.get(i), k), "key " + i + " loaded wrong bytes");
             }
             assertEquals(expected.contains(k) ? Outcome.OK : Outcome.MISSING, r.outcome(i), "load of key " + i);
         }
     }
 
     private static Path openSegment(Path data) throws IOException {
-        List<Path> open = StoreFixture.segmentFiles(data, SegmentPath.State.OPEN);
+        List<Path> open = SegmentFiles.list(data, SegmentPath.State.OPEN);
         assertEquals(1, open.size(), "one open segment in the image");
         return open.getFirst();
     }
@@ -200,9 +204,9 @@ class StoreRecoveryTest {
             dumpAll(store, keys, 4, size);
             CrashImage.capture(store, image);
         }
-        assertTrue(StoreFixture.segmentFiles(image.resolve("data"), SegmentPath.State.SEALED).size() >= 2);
+        assertTrue(SegmentFiles.list(image.resolve("data"), SegmentPath.State.SEALED).size() >= 2);
         deleteTree(image.resolve("data").resolve("index"));
-        try (SegmentStore store = SegmentStore.open(config(image).build(), new SimpleMeterRegistry(), ShuffledListingIO.factory(3))) {
+        try (SegmentStore store = SegmentStore.open(config(image).build(), new SimpleMeterRegistry(), (d, direct, alignment) -> ShuffledListingIO.forDirectory(d, direct, alignment, 3))) {
             StoreRecovery.Report r = store.recoveryReport();
             assertEquals(1, r.openRecovered());
             assertTrue(r.sealedReconciled() >= 2, r::toString);
@@ -272,7 +276,7 @@ class StoreRecoveryTest {
             dumpAll(store, committed, 4, BLOCK);
             dumpAll(store, rolledBack, 4, BLOCK);
             dumpAll(store, deleted, 4, BLOCK);
-            assertTrue(StoreFixture.segmentFiles(live.storageBackends().getFirst(), SegmentPath.State.SEALED).size() >= 1,
+            assertTrue(SegmentFiles.list(live.storageBackends().getFirst(), SegmentPath.State.SEALED).size() >= 1,
                     "a segment sealed before the commit");
             assertEquals(committed.size(), store.commit(committed, true));
             store.commit(rolledBack, false);
@@ -323,10 +327,10 @@ class StoreRecoveryTest {
         FaultyFileIO faulty = new FaultyFileIO();
         List<BlockKey> keys = StoreFixture.keys("failed", 2);
         Path image = dir.resolve("image");
-        try (SegmentStore store = SegmentStore.open(config(dir.resolve("live")).build(), new SimpleMeterRegistry(), faulty.factory())) {
+        try (SegmentStore store = SegmentStore.open(config(dir.resolve("live")).build(), new SimpleMeterRegistry(), faulty::forDirectory)) {
             dumpAll(store, keys.subList(0, 1), 1, BLOCK);
             faulty.fail(FaultyFileIO.Op.SYNC, 1);
-            TaskResult r = StoreFixture.await(store.dump(keys.subList(1, 2), StoreFixture.buffers(arena, keys.subList(1, 2), BLOCK)));
+            TaskResult r = StoreFixture.await(store.dump(keys.subList(1, 2), Payloads.buffers(arena, keys.subList(1, 2), BLOCK)));
             assertEquals(Outcome.IO_ERROR, r.outcome(0));
             CrashImage.capture(store, image); // a kill -9 now: the failed record's bytes are on disk
             faulty.clear();
