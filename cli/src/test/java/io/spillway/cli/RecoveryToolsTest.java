@@ -17,6 +17,8 @@ import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
 import io.spillway.segments.io.ChannelFileIO;
+import io.spillway.testkit.Payloads;
+import io.spillway.testkit.SegmentFiles;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.foreign.Arena;
@@ -55,10 +57,10 @@ class RecoveryToolsTest {
         try (SegmentStore store = SegmentStore.open(StoreFixture.config(root).streamNumber(1).build()); Arena arena = Arena.ofShared()) {
             for (int i = 0; i < keys.size(); i += 8) {
                 List<BlockKey> k = keys.subList(i, i + 8);
-                assertTrue(StoreFixture.await(store.dump(k, StoreFixture.buffers(arena, k, BLOCK))).allOk());
+                assertTrue(StoreFixture.await(store.dump(k, Payloads.buffers(arena, k, BLOCK))).allOk());
             }
         }
-        assertEquals(2, StoreFixture.segmentFiles(data, SegmentPath.State.SEALED).size());
+        assertEquals(2, SegmentFiles.list(data, SegmentPath.State.SEALED).size());
     }
 
     /** Exit code and stdout of a CLI run. */
@@ -102,11 +104,11 @@ class RecoveryToolsTest {
     private Set<BlockKey> loadable() throws Exception {
         Set<BlockKey> ok = new HashSet<>();
         try (SegmentStore store = SegmentStore.open(StoreFixture.config(root).build()); Arena arena = Arena.ofShared()) {
-            List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
+            List<MemorySegment> dst = Payloads.empty(arena, keys.size(), BLOCK);
             TaskResult r = StoreFixture.await(store.load(keys, dst));
             for (int i = 0; i < keys.size(); i++) {
                 if (r.outcome(i) == Outcome.OK) {
-                    assertTrue(StoreFixture.matches(dst.get(i), keys.get(i)), "wrong bytes for key " + i);
+                    assertTrue(Payloads.matches(dst.get(i), keys.get(i)), "wrong bytes for key " + i);
                     ok.add(keys.get(i));
                 }
             }
@@ -129,7 +131,7 @@ class RecoveryToolsTest {
 
     @Test
     void flippedPayloadByteIsFoundByDeepAndRepairUnindexesIt() throws Exception {
-        Path seg = StoreFixture.segmentFiles(data, SegmentPath.State.SEALED).getFirst();
+        Path seg = SegmentFiles.list(data, SegmentPath.State.SEALED).getFirst();
         SegmentFooter.Entry victim = footer(seg).entries().get(5);
         flip(seg, victim.location().payloadOffset() + 100);
         assertEquals(0, fsck().code(), "without --deep payloads are not read");
@@ -148,7 +150,7 @@ class RecoveryToolsTest {
 
     @Test
     void flippedHeaderByteIsFoundAndRewrittenFromTheFooter() throws Exception {
-        Path seg = StoreFixture.segmentFiles(data, SegmentPath.State.SEALED).getLast();
+        Path seg = SegmentFiles.list(data, SegmentPath.State.SEALED).getLast();
         byte[] before = Files.readAllBytes(seg);
         flip(seg, 4096 + 64 + 96 + 20); // the second record header of the first group
         Run found = fsck();
@@ -163,7 +165,7 @@ class RecoveryToolsTest {
 
     @Test
     void nonZeroPaddingIsFoundByDeepAndRepairZeroesIt() throws Exception {
-        Path seg = StoreFixture.segmentFiles(data, SegmentPath.State.SEALED).getFirst();
+        Path seg = SegmentFiles.list(data, SegmentPath.State.SEALED).getFirst();
         byte[] before = Files.readAllBytes(seg);
         long offset = 2048; // in the segment header block, past the header: padding at any alignment of 4 KiB or more
         flip(seg, offset);
@@ -199,7 +201,7 @@ class RecoveryToolsTest {
 
     @Test
     void missingSegmentIsFoundAndItsEntriesRemoved() throws Exception {
-        Path seg = StoreFixture.segmentFiles(data, SegmentPath.State.SEALED).getLast();
+        Path seg = SegmentFiles.list(data, SegmentPath.State.SEALED).getLast();
         int lost = footer(seg).liveEntries().size();
         Files.delete(seg);
         Run found = fsck();

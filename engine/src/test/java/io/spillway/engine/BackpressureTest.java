@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.api.BlockKey;
+import io.spillway.testkit.Payloads;
+import io.spillway.testkit.io.FaultyFileIO;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -36,9 +38,9 @@ class BackpressureTest {
         var config = StoreFixture.config(dir).streamNumber(1).waitingQueueDepth(1).runningQueueDepth(1)
                 .timeout(Duration.ofSeconds(20)).build();
         List<BlockKey> keys = StoreFixture.keys("busy", 10);
-        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory);
              Arena arena = Arena.ofShared()) {
-            List<MemorySegment> src = StoreFixture.buffers(arena, keys, BLOCK);
+            List<MemorySegment> src = Payloads.buffers(arena, keys, BLOCK);
             assertTrue(StoreFixture.await(store.dump(keys.subList(0, 1), src.subList(0, 1))).allOk());
             FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.WRITE);
             try {
@@ -69,7 +71,7 @@ class BackpressureTest {
                 assertTrue(busy >= 5);
 
                 long t0 = System.nanoTime();
-                TaskResult load = StoreFixture.await(store.load(keys.subList(0, 1), StoreFixture.empty(arena, 1, BLOCK)));
+                TaskResult load = StoreFixture.await(store.load(keys.subList(0, 1), Payloads.empty(arena, 1, BLOCK)));
                 assertTrue((System.nanoTime() - t0) / 1_000_000 < 100);
                 assertEquals(Outcome.BUSY, load.outcome(0), "loads share the queues");
                 assertEquals(busy + 1, StoreFixture.counter(store, "spillway.busy"));

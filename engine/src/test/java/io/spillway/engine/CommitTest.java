@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
+import io.spillway.testkit.Payloads;
+import io.spillway.testkit.io.FaultyFileIO;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -38,11 +40,11 @@ class CommitTest {
         List<BlockKey> aborted = keys.subList(3, 6);
         List<BlockKey> undecided = keys.subList(6, 9);
         try (SegmentStore store = SegmentStore.open(config); Arena arena = Arena.ofShared()) {
-            TaskResult r = StoreFixture.await(store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)));
+            TaskResult r = StoreFixture.await(store.dump(keys, Payloads.buffers(arena, keys, BLOCK)));
             assertTrue(r.allOk(), r.toString());
             assertEquals("{}", store.lookup(keys).toString(), "nothing is visible before commit");
             assertEquals(List.of(Outcome.MISSING, Outcome.MISSING), load(store, arena, keys.subList(0, 2)).outcomes());
-            TaskResult again = StoreFixture.await(store.dump(keys.subList(0, 1), StoreFixture.buffers(arena, keys.subList(0, 1), BLOCK)));
+            TaskResult again = StoreFixture.await(store.dump(keys.subList(0, 1), Payloads.buffers(arena, keys.subList(0, 1), BLOCK)));
             assertEquals(1, again.deduplicated(), "a key awaiting commit is not written twice");
 
             assertEquals(3, store.commit(committed, true));
@@ -65,12 +67,12 @@ class CommitTest {
         FaultyFileIO faulty = new FaultyFileIO();
         StoreConfig config = StoreFixture.config(dir).autoCommit(false).streamNumber(1).build();
         List<BlockKey> keys = StoreFixture.keys("late-commit", 3);
-        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory);
              Arena arena = Arena.ofShared()) {
-            assertTrue(StoreFixture.await(store.dump(keys.subList(0, 1), StoreFixture.buffers(arena, keys.subList(0, 1), BLOCK))).allOk());
+            assertTrue(StoreFixture.await(store.dump(keys.subList(0, 1), Payloads.buffers(arena, keys.subList(0, 1), BLOCK))).allOk());
             FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.WRITE);
             // One task, so both blocks are claimed and in the stuck group once the gate is reached.
-            Task task = store.dump(keys.subList(1, 3), StoreFixture.buffers(arena, keys.subList(1, 3), BLOCK));
+            Task task = store.dump(keys.subList(1, 3), Payloads.buffers(arena, keys.subList(1, 3), BLOCK));
             gate.awaitEntered();
             assertEquals(1, store.commit(keys.subList(1, 2), true));
             assertEquals(1, store.commit(keys.subList(2, 3), false));
@@ -88,15 +90,15 @@ class CommitTest {
         FaultyFileIO faulty = new FaultyFileIO();
         StoreConfig config = StoreFixture.config(dir).streamNumber(1).timeout(Duration.ofSeconds(20)).build();
         List<BlockKey> keys = StoreFixture.keys("delete", 5);
-        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory);
              Arena arena = Arena.ofShared()) {
-            assertTrue(StoreFixture.await(store.dump(keys.subList(0, 3), StoreFixture.buffers(arena, keys.subList(0, 3), BLOCK))).allOk());
+            assertTrue(StoreFixture.await(store.dump(keys.subList(0, 3), Payloads.buffers(arena, keys.subList(0, 3), BLOCK))).allOk());
             assertEquals(2, store.delete(List.of(keys.get(0), keys.get(2), keys.get(4))), "only stored keys count");
             assertEquals("{1}", store.lookup(keys).toString());
             assertEquals(List.of(Outcome.MISSING, Outcome.OK, Outcome.MISSING), load(store, arena, keys.subList(0, 3)).outcomes());
 
             FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.WRITE);
-            Task inFlight = store.dump(keys.subList(3, 4), StoreFixture.buffers(arena, keys.subList(3, 4), BLOCK));
+            Task inFlight = store.dump(keys.subList(3, 4), Payloads.buffers(arena, keys.subList(3, 4), BLOCK));
             gate.awaitEntered();
             assertEquals(1, store.delete(keys.subList(3, 4)), "an in-flight key counts as present");
             faulty.clear();
@@ -107,24 +109,24 @@ class CommitTest {
             assertEquals(Outcome.MISSING, load(store, arena, keys.subList(3, 4)).outcome(0));
 
             // A deleted key can be stored again.
-            assertTrue(StoreFixture.await(store.dump(keys.subList(0, 1), StoreFixture.buffers(arena, keys.subList(0, 1), BLOCK))).allOk());
+            assertTrue(StoreFixture.await(store.dump(keys.subList(0, 1), Payloads.buffers(arena, keys.subList(0, 1), BLOCK))).allOk());
             assertLoadsExactly(store, arena, keys.subList(0, 2));
         }
-        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory())) {
+        try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory)) {
             assertEquals("{0, 1}", store.lookup(keys).toString(), "deletes survive a reopen");
         }
     }
 
     private static TaskResult load(SegmentStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
-        return StoreFixture.await(store.load(keys, StoreFixture.empty(arena, keys.size(), BLOCK)));
+        return StoreFixture.await(store.load(keys, Payloads.empty(arena, keys.size(), BLOCK)));
     }
 
     private static void assertLoadsExactly(SegmentStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
-        List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
+        List<MemorySegment> dst = Payloads.empty(arena, keys.size(), BLOCK);
         TaskResult r = StoreFixture.await(store.load(keys, dst));
         assertTrue(r.allOk(), r.toString());
         for (int i = 0; i < keys.size(); i++) {
-            assertTrue(StoreFixture.matches(dst.get(i), keys.get(i)), "block " + i);
+            assertTrue(Payloads.matches(dst.get(i), keys.get(i)), "block " + i);
         }
     }
 }

@@ -14,6 +14,8 @@ import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
 import io.spillway.segments.io.ChannelFileIO;
+import io.spillway.testkit.Payloads;
+import io.spillway.testkit.SegmentFiles;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -56,7 +58,7 @@ class CompressionTest {
     void incompressibleBlocksRoundTripAndAreStoredRaw() throws Exception {
         StoreConfig config = StoreFixture.config(dir).compression(Compression.LZ4).build();
         List<BlockKey> keys = StoreFixture.keys("lz4-random", BLOCKS);
-        roundTrip(config, keys, StoreFixture::fill);
+        roundTrip(config, keys, Payloads::fill);
 
         Map<RecordKey, Codec> codecs = storedCodecs(config.storageBackends().getFirst());
         keys.forEach(k -> assertEquals(Codec.NONE, codecs.get(k), "random bytes are not worth compressing"));
@@ -79,7 +81,7 @@ class CompressionTest {
             assertEquals((long) BLOCKS * BLOCK, r.bytes(), "task bytes count raw payload");
         }
         try (SegmentStore store = SegmentStore.open(config); Arena arena = Arena.ofShared()) {
-            List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
+            List<MemorySegment> dst = Payloads.empty(arena, keys.size(), BLOCK);
             TaskResult r = StoreFixture.await(store.load(keys, dst));
             assertTrue(r.allOk(), r.toString());
             MemorySegment expected = arena.allocate(BLOCK);
@@ -93,7 +95,7 @@ class CompressionTest {
     /** A key-specific 512-byte random run repeated: compresses well under LZ4. */
     private static void fillCompressible(MemorySegment m, BlockKey key) {
         MemorySegment run = MemorySegment.ofArray(new byte[512]);
-        StoreFixture.fill(run, key);
+        Payloads.fill(run, key);
         for (long off = 0; off < m.byteSize(); off += run.byteSize()) {
             MemorySegment.copy(run, 0, m, off, Math.min(run.byteSize(), m.byteSize() - off));
         }
@@ -103,7 +105,7 @@ class CompressionTest {
     private static Map<RecordKey, Codec> storedCodecs(Path data) throws Exception {
         Map<RecordKey, Codec> out = new HashMap<>();
         ChannelFileIO io = new ChannelFileIO(4096);
-        for (Path file : StoreFixture.segmentFiles(data, SegmentPath.State.SEALED)) {
+        for (Path file : SegmentFiles.list(data, SegmentPath.State.SEALED)) {
             long id = SegmentPath.parse(file.getFileName().toString()).orElseThrow().segmentId();
             try (SegmentReader reader = SegmentReader.open(io, file, id)) {
                 for (SegmentFooter.Entry e : reader.readFooter().entries()) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spillway.engine.api.BlockKey;
+import io.spillway.testkit.Payloads;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -65,7 +66,7 @@ class ConcurrencyTest {
                         start.await();
                         for (int round = 0; round < ROUNDS; round++) {
                             List<BlockKey> dumpKeys = sample(universe, rnd);
-                            TaskResult d = StoreFixture.await(store.dump(dumpKeys, StoreFixture.buffers(arena, dumpKeys, BLOCK)));
+                            TaskResult d = StoreFixture.await(store.dump(dumpKeys, Payloads.buffers(arena, dumpKeys, BLOCK)));
                             requested.addAndGet(dumpKeys.size());
                             deduplicated.addAndGet(d.deduplicated());
                             if (!d.allOk()) {
@@ -74,13 +75,13 @@ class ConcurrencyTest {
                             dumpedKeys.addAll(dumpKeys);
 
                             List<BlockKey> loadKeys = sample(universe, rnd);
-                            List<MemorySegment> dst = StoreFixture.empty(arena, loadKeys.size(), BLOCK);
+                            List<MemorySegment> dst = Payloads.empty(arena, loadKeys.size(), BLOCK);
                             TaskResult l = StoreFixture.await(store.load(loadKeys, dst));
                             for (int i = 0; i < loadKeys.size(); i++) {
                                 switch (l.outcome(i)) {
                                     case OK -> {
                                         loadedOk.incrementAndGet();
-                                        if (!StoreFixture.matches(dst.get(i), loadKeys.get(i))) {
+                                        if (!Payloads.matches(dst.get(i), loadKeys.get(i))) {
                                             problems.add("wrong bytes for " + loadKeys.get(i).shortHex());
                                         }
                                     }
@@ -113,11 +114,11 @@ class ConcurrencyTest {
             List<BlockKey> all = new ArrayList<>(dumpedKeys);
             BitSet hits = store.lookup(all);
             assertEquals(all.size(), hits.cardinality());
-            List<MemorySegment> dst = StoreFixture.empty(arena, all.size(), BLOCK);
+            List<MemorySegment> dst = Payloads.empty(arena, all.size(), BLOCK);
             TaskResult l = StoreFixture.await(store.load(all, dst));
             assertTrue(l.allOk(), l.toString());
             for (int i = 0; i < all.size(); i++) {
-                assertTrue(StoreFixture.matches(dst.get(i), all.get(i)), "block " + all.get(i).shortHex());
+                assertTrue(Payloads.matches(dst.get(i), all.get(i)), "block " + all.get(i).shortHex());
             }
         }
     }

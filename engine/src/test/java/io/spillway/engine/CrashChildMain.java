@@ -7,6 +7,7 @@ import io.spillway.engine.api.Outcome;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
+import io.spillway.testkit.Payloads;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -53,7 +54,7 @@ public final class CrashChildMain {
                 for (int i = 0; i < n; i++) {
                     BlockKey k = key(namespace, next + i);
                     keys.add(k);
-                    src.add(StoreFixture.content(arena, k, BLOCK));
+                    src.add(Payloads.content(arena, k, BLOCK));
                 }
                 inFlight.add(store.dump(keys, src));
                 ranges.add(new int[] {next, n});

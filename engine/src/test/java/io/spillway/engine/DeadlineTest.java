@@ -12,6 +12,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.SegmentPath;
+import io.spillway.testkit.Payloads;
+import io.spillway.testkit.SegmentFiles;
+import io.spillway.testkit.io.FaultyFileIO;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -46,7 +49,7 @@ class DeadlineTest {
     void open() throws Exception {
         // One writer, so a later dump's success proves the writer is past the hung group.
         config = StoreFixture.config(dir).streamNumber(1).timeout(TIMEOUT).build();
-        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory);
         arena = Arena.ofShared();
     }
 
@@ -63,7 +66,7 @@ class DeadlineTest {
         FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.WRITE);
 
         long t0 = System.nanoTime();
-        Task task = store.dump(List.of(keys.get(1)), StoreFixture.buffers(arena, List.of(keys.get(1)), BLOCK));
+        Task task = store.dump(List.of(keys.get(1)), Payloads.buffers(arena, List.of(keys.get(1)), BLOCK));
         assertTrue(System.nanoTime() - t0 < 100_000_000L, "dump() does not block its caller");
         TaskResult r = StoreFixture.await(task);
         long waitedMs = (System.nanoTime() - t0) / 1_000_000;
@@ -80,7 +83,7 @@ class DeadlineTest {
         gate.awaitPassed(1, Duration.ofSeconds(5));
         assertTrue(dump(keys.get(2)).allOk(), "the writer recovered");
         assertEquals("{1}", store.lookup(keys.subList(1, 3)).toString(), "only the block that finished in time is visible");
-        assertEquals(Outcome.MISSING, load(keys.get(1), StoreFixture.empty(arena, 1, BLOCK).getFirst()).outcome(0));
+        assertEquals(Outcome.MISSING, load(keys.get(1), Payloads.empty(arena, 1, BLOCK).getFirst()).outcome(0));
 
         // The timed-out key was released: dumping it again writes it.
         TaskResult again = dump(keys.get(1));
@@ -88,14 +91,14 @@ class DeadlineTest {
         assertEquals(0, again.deduplicated());
         MemorySegment dst = arena.allocate(BLOCK);
         assertEquals(Outcome.OK, load(keys.get(1), dst).outcome(0));
-        assertTrue(StoreFixture.matches(dst, keys.get(1)));
+        assertTrue(Payloads.matches(dst, keys.get(1)));
     }
 
     @Test
     void hungReadTimesOutAndNeverWritesTheDestination() throws Exception {
         assertTrue(dump(keys.get(0)).allOk());
         FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.READ);
-        MemorySegment dst = StoreFixture.patterned(arena, BLOCK, PATTERN);
+        MemorySegment dst = Payloads.patterned(arena, BLOCK, PATTERN);
 
         long t0 = System.nanoTime();
         TaskResult r = load(keys.get(0), dst);
@@ -108,10 +111,10 @@ class DeadlineTest {
         gate.open();
         gate.awaitPassed(1, Duration.ofSeconds(5));
         Thread.sleep(100); // let the reader verify and try to deliver
-        assertTrue(StoreFixture.untouched(dst, PATTERN), "a timed-out load never writes its destination");
+        assertTrue(Payloads.untouched(dst, PATTERN), "a timed-out load never writes its destination");
 
         assertEquals(Outcome.OK, load(keys.get(0), dst).outcome(0), "the store still serves the block");
-        assertTrue(StoreFixture.matches(dst, keys.get(0)));
+        assertTrue(Payloads.matches(dst, keys.get(0)));
     }
 
     @Test
@@ -154,8 +157,8 @@ class DeadlineTest {
         gate.open();
         gate.awaitPassed(1, Duration.ofSeconds(5));
         Thread.sleep(200);
-        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
-        assertEquals(List.of(), StoreFixture.segmentFiles(config.storageBackends().getFirst(), SegmentPath.State.OPEN));
+        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory);
+        assertEquals(List.of(), SegmentFiles.list(config.storageBackends().getFirst(), SegmentPath.State.OPEN));
         assertLoads(keys.subList(0, 1));
         assertTrue(dump(keys.get(2)).allOk());
         assertLoads(keys.subList(2, 3));
@@ -179,8 +182,8 @@ class DeadlineTest {
         assertLoads(keys.subList(0, 3));
 
         store.close();
-        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
-        assertEquals(List.of(), StoreFixture.segmentFiles(config.storageBackends().getFirst(), SegmentPath.State.OPEN),
+        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory);
+        assertEquals(List.of(), SegmentFiles.list(config.storageBackends().getFirst(), SegmentPath.State.OPEN),
                 "recovery sealed the failed segment");
         assertLoads(keys.subList(0, 3));
     }
@@ -198,7 +201,7 @@ class DeadlineTest {
     }
 
     private TaskResult dump(BlockKey key) throws InterruptedException {
-        return StoreFixture.await(store.dump(List.of(key), StoreFixture.buffers(arena, List.of(key), BLOCK)));
+        return StoreFixture.await(store.dump(List.of(key), Payloads.buffers(arena, List.of(key), BLOCK)));
     }
 
     private TaskResult load(BlockKey key, MemorySegment dst) throws InterruptedException {
@@ -206,11 +209,11 @@ class DeadlineTest {
     }
 
     private void assertLoads(List<BlockKey> ks) throws Exception {
-        List<MemorySegment> dst = StoreFixture.empty(arena, ks.size(), BLOCK);
+        List<MemorySegment> dst = Payloads.empty(arena, ks.size(), BLOCK);
         TaskResult r = StoreFixture.await(store.load(ks, dst));
         assertTrue(r.allOk(), r.toString());
         for (int i = 0; i < ks.size(); i++) {
-            assertTrue(StoreFixture.matches(dst.get(i), ks.get(i)), "block " + i);
+            assertTrue(Payloads.matches(dst.get(i), ks.get(i)), "block " + i);
         }
     }
 }

@@ -10,6 +10,7 @@ import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.io.ChannelFileIO;
 import io.spillway.segments.io.DirectIoProbe;
+import io.spillway.testkit.Payloads;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -99,7 +100,7 @@ class DirectAndBufferedIoTest {
             List<List<MemorySegment>> src = new ArrayList<>();
             for (BlockKey k : keys) {
                 MemorySegment whole = MemorySegment.ofArray(new byte[total]);
-                StoreFixture.fill(whole, k);
+                Payloads.fill(whole, k);
                 src.add(split(whole, pieces));
             }
             assertTrue(StoreFixture.await(store.dumpScattered(keys, src)).allOk());
@@ -115,7 +116,7 @@ class DirectAndBufferedIoTest {
             assertTrue(loaded.allOk(), loaded.toString());
             assertEquals((long) total * keys.size(), loaded.bytes());
             for (int i = 0; i < keys.size(); i++) {
-                assertTrue(StoreFixture.matches(wholes.get(i), keys.get(i)), "block " + i);
+                assertTrue(Payloads.matches(wholes.get(i), keys.get(i)), "block " + i);
             }
         }
     }
@@ -132,7 +133,7 @@ class DirectAndBufferedIoTest {
         for (int i = 0; i < keys.size(); i++) {
             int size = SIZES[i % SIZES.length];
             MemorySegment m = i % 2 == 0 ? MemorySegment.ofArray(new byte[size]) : arena.allocate(size, 1);
-            StoreFixture.fill(m, keys.get(i));
+            Payloads.fill(m, keys.get(i));
             out.add(m);
         }
         return out;
@@ -149,7 +150,7 @@ class DirectAndBufferedIoTest {
             TaskResult loaded = StoreFixture.await(store.load(keys, dst));
             assertTrue(loaded.allOk(), loaded.toString());
             for (int i = 0; i < keys.size(); i++) {
-                assertTrue(StoreFixture.matches(dst.get(i), keys.get(i)), "block " + i + " of " + dst.get(i).byteSize() + " bytes");
+                assertTrue(Payloads.matches(dst.get(i), keys.get(i)), "block " + i + " of " + dst.get(i).byteSize() + " bytes");
             }
         }
     }

@@ -15,6 +15,10 @@ import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.SegmentPath;
+import io.spillway.testkit.Payloads;
+import io.spillway.testkit.io.ShuffledListingIO;
+import io.spillway.testkit.SegmentFiles;
+import io.spillway.testkit.io.FaultyFileIO;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -47,7 +51,7 @@ class GcTest {
     private static void dumpAll(SegmentStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
         for (int i = 0; i < keys.size(); i += 4) {
             List<BlockKey> batch = keys.subList(i, Math.min(keys.size(), i + 4));
-            TaskResult r = StoreFixture.await(store.dump(batch, StoreFixture.buffers(arena, batch, BLOCK)));
+            TaskResult r = StoreFixture.await(store.dump(batch, Payloads.buffers(arena, batch, BLOCK)));
             assertTrue(r.allOk(), r.toString());
         }
     }
@@ -61,7 +65,7 @@ class GcTest {
             long peak = 0;
             for (int i = 0; i < keys.size(); i += 4) {
                 List<BlockKey> batch = keys.subList(i, i + 4);
-                TaskResult r = StoreFixture.await(store.dump(batch, StoreFixture.buffers(arena, batch, BLOCK)));
+                TaskResult r = StoreFixture.await(store.dump(batch, Payloads.buffers(arena, batch, BLOCK)));
                 assertTrue(r.allOk(), r.toString());
                 peak = Math.max(peak, store.stats().allocatedBytes());
             }
@@ -70,11 +74,11 @@ class GcTest {
             assertTrue(StoreFixture.counter(store, "spillway.gc.evicted.segments") > 0);
             assertEquals(0, store.lookupPrefix(keys), "the oldest blocks were evicted first");
             assertTrue(store.lookup(keys.subList(190, 200)).cardinality() == 10, "the newest blocks are kept");
-            List<MemorySegment> dst = StoreFixture.empty(arena, 10, BLOCK);
+            List<MemorySegment> dst = Payloads.empty(arena, 10, BLOCK);
             TaskResult loaded = StoreFixture.await(store.load(keys.subList(190, 200), dst));
             assertTrue(loaded.allOk(), loaded.toString());
             for (int i = 0; i < 10; i++) {
-                assertTrue(StoreFixture.matches(dst.get(i), keys.get(190 + i)));
+                assertTrue(Payloads.matches(dst.get(i), keys.get(190 + i)));
             }
         }
     }
@@ -120,7 +124,7 @@ class GcTest {
                 long oldest = segments.firstKey();
                 long second = segments.higherKey(oldest);
                 List<BlockKey> read = segments.get(oldest).subList(0, 2);
-                assertTrue(StoreFixture.await(store.load(read, StoreFixture.empty(arena, 2, BLOCK))).allOk());
+                assertTrue(StoreFixture.await(store.load(read, Payloads.empty(arena, 2, BLOCK))).allOk());
                 long victim = evictOne(store, segments);
                 assertEquals(policy == EvictionPolicy.LRU ? second : oldest, victim, policy.configName());
             }
@@ -137,8 +141,10 @@ class GcTest {
             try (SegmentStore store = SegmentStore.open(cfg); Arena arena = Arena.ofShared()) {
                 dumpAll(store, arena, keys);
             }
-            for (long seed = 1; seed <= 3; seed++) {
-                try (SegmentStore store = SegmentStore.open(cfg, new SimpleMeterRegistry(), ShuffledListingIO.factory(seed))) {
+            for (long s = 1; s <= 3; s++) {
+                long seed = s;
+                try (SegmentStore store = SegmentStore.open(cfg, new SimpleMeterRegistry(),
+                        (d, direct, align) -> ShuffledListingIO.forDirectory(d, direct, align, seed))) {
                     TreeMap<Long, List<BlockKey>> segments = bySegment(store, store.lookup(keys).stream().mapToObj(keys::get).toList());
                     assertEquals(segments.firstKey(), evictOne(store, segments), policy.configName() + ", listing seed " + seed);
                 }
@@ -172,7 +178,7 @@ class GcTest {
                 loaders.add(Thread.ofPlatform().start(() -> {
                     SplittableRandom r = new SplittableRandom(seed);
                     try (Arena local = Arena.ofShared()) {
-                        List<MemorySegment> dst = StoreFixture.empty(local, 4, BLOCK);
+                        List<MemorySegment> dst = Payloads.empty(local, 4, BLOCK);
                         while (!stop.get()) {
                             List<BlockKey> batch = new ArrayList<>();
                             for (int i = 0; i < 4; i++) {
@@ -182,7 +188,7 @@ class GcTest {
                             for (int i = 0; i < 4; i++) {
                                 Outcome o = res.outcome(i);
                                 seen.merge(o, 1, Integer::sum);
-                                if (o == Outcome.OK && !StoreFixture.matches(dst.get(i), batch.get(i))) {
+                                if (o == Outcome.OK && !Payloads.matches(dst.get(i), batch.get(i))) {
                                     throw new AssertionError("wrong bytes for " + batch.get(i));
                                 }
                             }
@@ -245,14 +251,14 @@ class GcTest {
             dumpAll(store, arena, keys);
             List<BlockKey> hot = List.of(keys.get(1), keys.get(5));
             for (int round = 0; round < 3; round++) {
-                assertTrue(StoreFixture.await(store.load(hot, StoreFixture.empty(arena, 2, BLOCK))).allOk());
+                assertTrue(StoreFixture.await(store.load(hot, Payloads.empty(arena, 2, BLOCK))).allOk());
             }
             GcReport report = store.gc(0); // evict everything sealed
             assertTrue(report.reinsertedBlocks() >= 2, report.toString());
-            List<MemorySegment> dst = StoreFixture.empty(arena, 2, BLOCK);
+            List<MemorySegment> dst = Payloads.empty(arena, 2, BLOCK);
             TaskResult r = StoreFixture.await(store.load(hot, dst));
             assertTrue(r.allOk(), r.toString());
-            assertTrue(StoreFixture.matches(dst.get(0), hot.get(0)) && StoreFixture.matches(dst.get(1), hot.get(1)));
+            assertTrue(Payloads.matches(dst.get(0), hot.get(0)) && Payloads.matches(dst.get(1), hot.get(1)));
             assertFalse(store.lookup(List.of(keys.get(0))).get(0), "a cold block of an evicted segment is gone");
             assertTrue(StoreFixture.counter(store, "spillway.gc.bytes.written") >= 2L * BLOCK);
         }
@@ -274,11 +280,11 @@ class GcTest {
             assertTrue(report.compactedSegments() > 0, report.toString());
             List<BlockKey> live = new ArrayList<>(keys);
             live.removeAll(dead);
-            List<MemorySegment> dst = StoreFixture.empty(arena, live.size(), BLOCK);
+            List<MemorySegment> dst = Payloads.empty(arena, live.size(), BLOCK);
             TaskResult r = StoreFixture.await(store.load(live, dst));
             assertTrue(r.allOk(), r.toString());
             for (int i = 0; i < live.size(); i++) {
-                assertTrue(StoreFixture.matches(dst.get(i), live.get(i)));
+                assertTrue(Payloads.matches(dst.get(i), live.get(i)));
             }
         }
     }
@@ -287,7 +293,7 @@ class GcTest {
     void fullDiskFailsDumpsFastKeepsLoadsAndLosesNothingCommitted() throws Exception {
         FaultyFileIO faulty = new FaultyFileIO();
         StoreConfig cfg = config().build();
-        try (SegmentStore store = SegmentStore.open(cfg, new SimpleMeterRegistry(), faulty.factory()); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(cfg, new SimpleMeterRegistry(), faulty::forDirectory); Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("enospc", 8);
             dumpAll(store, arena, keys);
             faulty.diskFull(true);
@@ -295,22 +301,22 @@ class GcTest {
             int full = 0;
             for (int i = 0; i < more.size(); i += 4) {
                 List<BlockKey> batch = more.subList(i, i + 4);
-                TaskResult r = StoreFixture.await(store.dump(batch, StoreFixture.buffers(arena, batch, BLOCK)));
+                TaskResult r = StoreFixture.await(store.dump(batch, Payloads.buffers(arena, batch, BLOCK)));
                 full += r.counts().getOrDefault(Outcome.STORE_FULL, 0);
                 assertTrue(r.outcomes().stream().allMatch(o -> o == Outcome.OK || o == Outcome.STORE_FULL), r.toString());
             }
             assertTrue(full > 0, "a full disk must show as STORE_FULL");
-            List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
+            List<MemorySegment> dst = Payloads.empty(arena, keys.size(), BLOCK);
             TaskResult loaded = StoreFixture.await(store.load(keys, dst));
             assertTrue(loaded.allOk(), "loads keep working on a full disk: " + loaded);
             faulty.diskFull(false);
         }
-        try (SegmentStore store = SegmentStore.open(cfg, new SimpleMeterRegistry(), faulty.factory()); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(cfg, new SimpleMeterRegistry(), faulty::forDirectory); Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("enospc", 8);
-            List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
+            List<MemorySegment> dst = Payloads.empty(arena, keys.size(), BLOCK);
             TaskResult loaded = StoreFixture.await(store.load(keys, dst));
             assertTrue(loaded.allOk(), "nothing committed was lost: " + loaded);
-            assertEquals(List.of(), StoreFixture.segmentFiles(cfg.storageBackends().getFirst(), SegmentPath.State.DELETING));
+            assertEquals(List.of(), SegmentFiles.list(cfg.storageBackends().getFirst(), SegmentPath.State.DELETING));
         }
     }
 
@@ -320,7 +326,7 @@ class GcTest {
             List<BlockKey> keys = StoreFixture.keys("ttl", 20);
             dumpAll(store, arena, keys);
             Thread.sleep(400);
-            TaskResult r = StoreFixture.await(store.load(keys.subList(0, 1), StoreFixture.empty(arena, 1, BLOCK)));
+            TaskResult r = StoreFixture.await(store.load(keys.subList(0, 1), Payloads.empty(arena, 1, BLOCK)));
             assertEquals(Outcome.MISSING, r.outcome(0));
             GcReport report = store.gc(-1);
             assertTrue(report.expiredBlocks() > 0, report.toString());
@@ -336,11 +342,11 @@ class GcTest {
         }
         // A crash right after eviction step 2: the first sealed segment renamed to .deleted.
         Path data = cfg.storageBackends().getFirst();
-        Path first = StoreFixture.segmentFiles(data, SegmentPath.State.SEALED).getFirst();
+        Path first = SegmentFiles.list(data, SegmentPath.State.SEALED).getFirst();
         SegmentPath p = SegmentPath.parse(first.getFileName().toString()).orElseThrow();
         java.nio.file.Files.move(first, p.as(SegmentPath.State.DELETING).in(data));
         try (SegmentStore store = SegmentStore.open(cfg)) {
-            assertEquals(List.of(), StoreFixture.segmentFiles(data, SegmentPath.State.DELETING));
+            assertEquals(List.of(), SegmentFiles.list(data, SegmentPath.State.DELETING));
             assertEquals(0, store.lookupPrefix(keys), "the evicted segment's blocks are gone from the index");
             assertTrue(store.lookup(keys).cardinality() > 0, "later segments are untouched");
         }

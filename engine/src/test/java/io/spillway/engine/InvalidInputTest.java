@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.api.BlockKey;
+import io.spillway.testkit.Payloads;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -53,7 +54,7 @@ class InvalidInputTest {
 
     @Test
     void mismatchedListSizesAreRefused() {
-        List<MemorySegment> two = StoreFixture.buffers(arena, keys.subList(0, 2), BLOCK);
+        List<MemorySegment> two = Payloads.buffers(arena, keys.subList(0, 2), BLOCK);
         assertRefused("3 keys but 2 sources", () -> store.dump(keys, two));
         assertRefused("3 keys but 2 destinations", () -> store.load(keys, two));
         assertRefused("3 keys but 0 sources", () -> store.dumpScattered(keys, List.of()));
@@ -63,7 +64,7 @@ class InvalidInputTest {
     void nullKeysAndBuffersAreRefusedByIndex() {
         List<BlockKey> withNull = new ArrayList<>(keys);
         withNull.set(1, null);
-        List<MemorySegment> three = StoreFixture.buffers(arena, keys, BLOCK);
+        List<MemorySegment> three = Payloads.buffers(arena, keys, BLOCK);
         assertRefused("keys[1] is null", () -> store.dump(withNull, three));
         assertRefused("keys[1] is null", () -> store.load(withNull, three));
         assertRefused("keys[1] is null", () -> store.lookup(withNull));
@@ -103,14 +104,14 @@ class InvalidInputTest {
     @Test
     void loadIntoDestinationOfWrongSizeIsAnIoErrorNamingBothSizes() throws Exception {
         List<BlockKey> one = keys.subList(0, 1);
-        assertTrue(StoreFixture.await(store.dump(one, StoreFixture.buffers(arena, one, BLOCK))).allOk());
-        MemorySegment small = StoreFixture.patterned(arena, 8192, (byte) 0x5a);
+        assertTrue(StoreFixture.await(store.dump(one, Payloads.buffers(arena, one, BLOCK))).allOk());
+        MemorySegment small = Payloads.patterned(arena, 8192, (byte) 0x5a);
         TaskResult r = StoreFixture.await(store.load(List.of(one.get(0), keys.get(1)),
                 List.of(small, arena.allocate(BLOCK))));
         assertEquals(Outcome.IO_ERROR, r.outcome(0));
         assertEquals("destination is 8192 bytes but the block is 16384", r.details().get(0));
         assertEquals(Outcome.MISSING, r.outcome(1), "the other block of the task is unaffected");
-        assertTrue(StoreFixture.untouched(small, (byte) 0x5a), "nothing written into the wrong-sized destination");
+        assertTrue(Payloads.untouched(small, (byte) 0x5a), "nothing written into the wrong-sized destination");
     }
 
     @Test
@@ -125,7 +126,7 @@ class InvalidInputTest {
         // the caller's thread cannot be touched by them, so it must be refused up front (a load
         // into it used to leave its task unfinished forever, past its deadline).
         List<BlockKey> one = keys.subList(0, 1);
-        assertTrue(StoreFixture.await(store.dump(one, StoreFixture.buffers(arena, one, BLOCK))).allOk());
+        assertTrue(StoreFixture.await(store.dump(one, Payloads.buffers(arena, one, BLOCK))).allOk());
         MemorySegment freed;
         try (Arena confined = Arena.ofConfined()) {
             MemorySegment buf = confined.allocate(BLOCK);
@@ -151,10 +152,10 @@ class InvalidInputTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> store.stats());
         assertEquals("the store is closed", e.getMessage());
 
-        TaskResult dump = StoreFixture.await(store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)));
+        TaskResult dump = StoreFixture.await(store.dump(keys, Payloads.buffers(arena, keys, BLOCK)));
         assertEquals(List.of(Outcome.IO_ERROR, Outcome.IO_ERROR, Outcome.IO_ERROR), dump.outcomes());
         assertEquals("the store is closed", dump.details().get(0));
-        TaskResult load = StoreFixture.await(store.load(keys, StoreFixture.empty(arena, 3, BLOCK)));
+        TaskResult load = StoreFixture.await(store.load(keys, Payloads.empty(arena, 3, BLOCK)));
         assertEquals(3, load.counts().get(Outcome.IO_ERROR));
     }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.spillway.recovery.Fsck;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.io.StoreLock;
+import io.spillway.testkit.Payloads;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
@@ -71,23 +72,23 @@ class KillNineTest {
             assertTrue(StoreLock.holder(dir.resolve("data")).isEmpty(), "a dead child's lock is free");
             try (SegmentStore store = SegmentStore.open(CrashChildMain.config(dir)); Arena arena = Arena.ofShared()) {
                 // Every acknowledged block, byte-identical.
-                List<MemorySegment> dst = StoreFixture.empty(arena, acked.size(), CrashChildMain.BLOCK);
+                List<MemorySegment> dst = Payloads.empty(arena, acked.size(), CrashChildMain.BLOCK);
                 TaskResult r = StoreFixture.await(store.load(acked, dst));
                 for (int i = 0; i < acked.size(); i++) {
                     assertEquals(Outcome.OK, r.outcome(i), "cycle " + cycle + ": acknowledged block " + i + " lost");
-                    assertTrue(StoreFixture.matches(dst.get(i), acked.get(i)), "cycle " + cycle + ": block " + i + " wrong bytes");
+                    assertTrue(Payloads.matches(dst.get(i), acked.get(i)), "cycle " + cycle + ": block " + i + " wrong bytes");
                 }
                 // Blocks in flight at the kill may be back or not, but never with wrong bytes.
                 List<BlockKey> maybe = new ArrayList<>();
                 for (int n = 0; n <= maxTried + 40; n++) {
                     maybe.add(CrashChildMain.key(ns, n));
                 }
-                List<MemorySegment> dst2 = StoreFixture.empty(arena, maybe.size(), CrashChildMain.BLOCK);
+                List<MemorySegment> dst2 = Payloads.empty(arena, maybe.size(), CrashChildMain.BLOCK);
                 TaskResult r2 = StoreFixture.await(store.load(maybe, dst2));
                 for (int i = 0; i < maybe.size(); i++) {
                     assertTrue(r2.outcome(i) == Outcome.OK || r2.outcome(i) == Outcome.MISSING, "cycle " + cycle + ": " + r2.outcome(i));
                     if (r2.outcome(i) == Outcome.OK) {
-                        assertTrue(StoreFixture.matches(dst2.get(i), maybe.get(i)), "cycle " + cycle + ": in-flight block wrong bytes");
+                        assertTrue(Payloads.matches(dst2.get(i), maybe.get(i)), "cycle " + cycle + ": in-flight block wrong bytes");
                     }
                 }
             }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.spillway.testkit.Payloads;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.config.ByteSize;
@@ -52,7 +53,7 @@ class PinnedRecordTest {
         List<BlockKey> keys = StoreFixture.keys(ns, 40);
         for (int i = 0; i < keys.size(); i += 4) {
             List<BlockKey> batch = keys.subList(i, i + 4);
-            TaskResult r = StoreFixture.await(store.dump(batch, StoreFixture.buffers(arena, batch, BLOCK)));
+            TaskResult r = StoreFixture.await(store.dump(batch, Payloads.buffers(arena, batch, BLOCK)));
             assertTrue(r.allOk(), r.toString());
         }
         return keys;
@@ -67,7 +68,7 @@ class PinnedRecordTest {
                 assertEquals(store.context().index().get(keys.get(3)).orElseThrow(), pin.location());
                 MemorySegment dst = arena.allocate(pin.readLength(), 4096);
                 pin.readVerified(dst);
-                assertTrue(StoreFixture.matches(dst.asSlice(0, BLOCK), keys.get(3)));
+                assertTrue(Payloads.matches(dst.asSlice(0, BLOCK), keys.get(3)));
                 assertThrows(IllegalArgumentException.class, () -> pin.readVerified(arena.allocate(4096, 4096)),
                         "a destination shorter than the read");
                 assertTrue(Files.exists(pin.file()), pin.file().toString());
@@ -124,7 +125,7 @@ class PinnedRecordTest {
                 assertTrue(Files.exists(deleting), "the file is not deleted under the pin");
                 MemorySegment dst = arena.allocate(pin.readLength(), 4096);
                 pin.readVerified(dst);
-                assertTrue(StoreFixture.matches(dst.asSlice(0, BLOCK), keys.getFirst()), "the pinned record still reads right");
+                assertTrue(Payloads.matches(dst.asSlice(0, BLOCK), keys.getFirst()), "the pinned record still reads right");
             } finally {
                 pin.close();
             }

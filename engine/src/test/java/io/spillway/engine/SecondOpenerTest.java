@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.io.StoreLockedException;
+import io.spillway.testkit.Payloads;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
@@ -44,14 +45,14 @@ class SecondOpenerTest {
                 assertTrue(viaAlias.getMessage().contains("pid " + self), viaAlias.getMessage());
 
                 // The refused opens took nothing from the first store.
-                assertTrue(StoreFixture.await(first.dump(keys, StoreFixture.buffers(arena, keys, BLOCK))).allOk());
+                assertTrue(StoreFixture.await(first.dump(keys, Payloads.buffers(arena, keys, BLOCK))).allOk());
                 assertEquals(keys.size(), first.lookupPrefix(keys));
                 assertThrows(StoreLockedException.class, () -> SegmentStore.open(config));
             }
             try (SegmentStore second = SegmentStore.open(config)) {
-                List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
+                List<MemorySegment> dst = Payloads.empty(arena, keys.size(), BLOCK);
                 assertTrue(StoreFixture.await(second.load(keys, dst)).allOk());
-                assertTrue(StoreFixture.matches(dst.get(3), keys.get(3)));
+                assertTrue(Payloads.matches(dst.get(3), keys.get(3)));
             }
         }
     }

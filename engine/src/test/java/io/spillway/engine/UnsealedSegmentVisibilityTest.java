@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
+import io.spillway.testkit.Payloads;
+import io.spillway.testkit.io.FaultyFileIO;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,7 +42,7 @@ class UnsealedSegmentVisibilityTest {
     @BeforeEach
     void open() throws Exception {
         config = StoreFixture.config(dir).streamNumber(1).timeout(Duration.ofMillis(300)).build();
-        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory);
         arena = Arena.ofShared();
     }
 
@@ -87,10 +89,10 @@ class UnsealedSegmentVisibilityTest {
 
     private void reopen() throws Exception {
         store.close();
-        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty.factory());
+        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory);
     }
 
     private TaskResult dump(BlockKey key) throws InterruptedException {
-        return StoreFixture.await(store.dump(List.of(key), StoreFixture.buffers(arena, List.of(key), BLOCK)));
+        return StoreFixture.await(store.dump(List.of(key), Payloads.buffers(arena, List.of(key), BLOCK)));
     }
 }

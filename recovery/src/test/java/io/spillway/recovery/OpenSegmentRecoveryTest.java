@@ -25,6 +25,7 @@ import io.spillway.segments.io.AlignedBuffers;
 import io.spillway.segments.io.DirectIoProbe;
 import io.spillway.segments.io.FileIO;
 import io.spillway.segments.io.PosixFileIO;
+import io.spillway.testkit.RecordKeys;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -73,9 +74,7 @@ class OpenSegmentRecoveryTest {
     }
 
     private static RecordKey key(int i) {
-        byte[] b = new byte[RecordKey.BYTES];
-        new java.util.Random(1_000_003L * i + 100).nextBytes(b);
-        return RecordKey.of(b);
+        return RecordKeys.key("open-segment", i);
     }
 
     private static byte[] payload(int i, int length) {

@@ -107,7 +107,7 @@ class CommitLogTest {
 
     @Test
     void aFailedAppendUsesUpItsSequenceNumberAndAFailedSyncIsNeverRetried() throws IOException {
-        SegmentWriterReaderTest.FailingSyncIO io = new SegmentWriterReaderTest.FailingSyncIO(SegmentFixtures.io(dir, false));
+        FailingSyncIO io = new FailingSyncIO(SegmentFixtures.io(dir, false));
         try (CommitLog log = CommitLog.open(io, dir, 0)) {
             assertEquals(1, log.append(entries(0, 1)));
             io.failWrite.set(true);

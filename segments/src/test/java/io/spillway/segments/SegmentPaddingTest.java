@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spillway.segments.SegmentPadding.Range;
 import io.spillway.segments.SegmentPadding.Region;
-import io.spillway.segments.SegmentWriterReaderTest.FailingSyncIO;
 import io.spillway.segments.io.FileIO;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -131,7 +130,7 @@ class SegmentPaddingTest {
                 ALIGN + "+" + ALIGN, // the group's header block; payload 0 (aligned) is skipped
                 (unaligned + ALIGN) + "+" + ALIGN, // the last unit of payload 1, which holds its tail
                 footer.dataEnd() + "+" + ALIGN); // the footer
-        assertEquals(expected, io.reads.stream().map(x -> x[0] + "+" + x[1]).toList());
+        assertEquals(expected, io.reads.stream().map(r -> r.offset() + "+" + r.length()).toList());
     }
 
     @Test

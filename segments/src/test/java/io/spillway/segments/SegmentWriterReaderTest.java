@@ -15,7 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.spillway.segments.SegmentFixtures.Group;
 import io.spillway.segments.io.DirectIoProbe;
 import io.spillway.segments.io.FileIO;
-import io.spillway.segments.io.StoreFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -23,10 +22,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -285,129 +282,6 @@ class SegmentWriterReaderTest {
             MemorySegment dst = readBuffer(arena, loc.storedLength());
             r.readVerified(loc, dst);
             assertEquals(-1, dst.asSlice(0, original.length).mismatch(MemorySegment.ofArray(original)));
-        }
-    }
-
-    /**
-     * A FileIO whose files' sync (and optionally write) fails on demand; counts sync calls and
-     * logs every read as {offset, length}.
-     */
-    static final class FailingSyncIO implements FileIO {
-        final FileIO delegate;
-        final AtomicBoolean failSync = new AtomicBoolean();
-        final AtomicBoolean failWrite = new AtomicBoolean();
-        final AtomicInteger syncCalls = new AtomicInteger();
-        final List<long[]> reads = Collections.synchronizedList(new ArrayList<>());
-
-        FailingSyncIO(FileIO delegate) {
-            this.delegate = delegate;
-        }
-
-        private StoreFile wrap(StoreFile f) {
-            return new StoreFile() {
-                @Override
-                public void write(MemorySegment src, long offset) throws IOException {
-                    if (failWrite.get()) {
-                        throw new IOException("injected pwrite failure (EIO)");
-                    }
-                    f.write(src, offset);
-                }
-
-                @Override
-                public long read(MemorySegment dst, long offset) throws IOException {
-                    reads.add(new long[] {offset, dst.byteSize()});
-                    return f.read(dst, offset);
-                }
-
-                @Override
-                public void sync() throws IOException {
-                    syncCalls.incrementAndGet();
-                    if (failSync.get()) {
-                        throw new IOException("injected fdatasync failure (EIO)");
-                    }
-                    f.sync();
-                }
-
-                @Override
-                public boolean preallocate(long offset, long length) throws IOException {
-                    return f.preallocate(offset, length);
-                }
-
-                @Override
-                public void truncate(long size) throws IOException {
-                    f.truncate(size);
-                }
-
-                @Override
-                public long size() throws IOException {
-                    return f.size();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    f.close();
-                }
-            };
-        }
-
-        @Override
-        public boolean directIo() {
-            return delegate.directIo();
-        }
-
-        @Override
-        public int alignment() {
-            return delegate.alignment();
-        }
-
-        @Override
-        public StoreFile openRead(Path file) throws IOException {
-            return wrap(delegate.openRead(file));
-        }
-
-        @Override
-        public StoreFile create(Path file) throws IOException {
-            return wrap(delegate.create(file));
-        }
-
-        @Override
-        public StoreFile openWrite(Path file) throws IOException {
-            return wrap(delegate.openWrite(file));
-        }
-
-        @Override
-        public void rename(Path from, Path to) throws IOException {
-            delegate.rename(from, to);
-        }
-
-        @Override
-        public void syncDirectory(Path d) throws IOException {
-            delegate.syncDirectory(d);
-        }
-
-        @Override
-        public List<String> list(Path d) throws IOException {
-            return delegate.list(d);
-        }
-
-        @Override
-        public boolean delete(Path file) throws IOException {
-            return delegate.delete(file);
-        }
-
-        @Override
-        public boolean exists(Path file) throws IOException {
-            return delegate.exists(file);
-        }
-
-        @Override
-        public long allocatedBytes(Path file) throws IOException {
-            return delegate.allocatedBytes(file);
-        }
-
-        @Override
-        public void createDirectories(Path d) throws IOException {
-            delegate.createDirectories(d);
         }
     }
 

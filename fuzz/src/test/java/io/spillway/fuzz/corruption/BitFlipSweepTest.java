@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.spillway.fuzz.sim.SimDisk;
-import io.spillway.fuzz.sim.SimFileIO;
+import io.spillway.testkit.sim.SimDisk;
+import io.spillway.testkit.sim.SimFileIO;
 import io.spillway.index.BlockIndex;
 import io.spillway.index.IndexOptions;
 import io.spillway.recovery.Fsck;

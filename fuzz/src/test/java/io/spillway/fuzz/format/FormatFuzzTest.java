@@ -1,8 +1,8 @@
 package io.spillway.fuzz.format;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.spillway.fuzz.sim.SimDisk;
-import io.spillway.fuzz.sim.SimFileIO;
+import io.spillway.testkit.sim.SimDisk;
+import io.spillway.testkit.sim.SimFileIO;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.Codec;

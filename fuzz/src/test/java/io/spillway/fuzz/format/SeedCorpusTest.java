@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import io.spillway.engine.config.ConfigLoader;
-import io.spillway.fuzz.sim.SimDisk;
-import io.spillway.fuzz.sim.SimFileIO;
+import io.spillway.testkit.sim.SimDisk;
+import io.spillway.testkit.sim.SimFileIO;
 import io.spillway.segments.GroupHeader;
 import io.spillway.segments.RecordHeader;
 import io.spillway.segments.SegmentFooter;

@@ -2,7 +2,7 @@ package io.spillway.fuzz.model;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.spillway.fuzz.sim.FaultPlan;
+import io.spillway.testkit.sim.FaultPlan;
 import java.util.EnumSet;
 import org.junit.jupiter.api.Test;
 

@@ -1,12 +1,20 @@
-package io.spillway.fuzz.sim;
+package io.spillway.testkit.sim;
 
+import io.spillway.segments.io.NativeIOException;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 
@@ -42,23 +50,6 @@ public final class SimDisk {
 
     /** Sector size of the simulated device: the unit of atomicity and of power-cut damage. */
     public static final int SECTOR = 512;
-
-    /** One file's contents, independent of the names it has. */
-    static final class Inode {
-        final long ino;
-        byte[] data = new byte[0];
-        long size;
-        byte[] durable = new byte[0];
-        long durableSize;
-        long allocated;
-        final BitSet dirty = new BitSet();
-        final BitSet doomed = new BitSet();
-        boolean syncFailed;
-
-        Inode(long ino) {
-            this.ino = ino;
-        }
-    }
 
     /** A directory operation not yet made durable by a directory fsync. */
     private record DirOp(String kind, String name, String to, Inode inode) {
@@ -144,7 +135,7 @@ public final class SimDisk {
         Dir d = dir(file.getParent());
         String name = file.getFileName().toString();
         if (d.live.containsKey(name)) {
-            throw new java.nio.file.FileAlreadyExistsException(file.toString());
+            throw new FileAlreadyExistsException(file.toString());
         }
         Inode i = new Inode(nextIno++);
         d.live.put(name, i);
@@ -159,7 +150,7 @@ public final class SimDisk {
         }
         Inode i = d.live.remove(from.getFileName().toString());
         if (i == null) {
-            throw new java.nio.file.NoSuchFileException(from.toString());
+            throw new NoSuchFileException(from.toString());
         }
         d.live.put(to.getFileName().toString(), i);
         d.pending.add(new DirOp("rename", from.getFileName().toString(), to.getFileName().toString(), i));
@@ -188,7 +179,7 @@ public final class SimDisk {
     synchronized List<String> list(Path dir) throws IOException {
         Dir d = dirs.get(dir.toAbsolutePath().normalize());
         if (d == null) {
-            throw new java.nio.file.NoSuchFileException(dir.toString());
+            throw new NoSuchFileException(dir.toString());
         }
         return new ArrayList<>(d.live.keySet());
     }
@@ -219,7 +210,7 @@ public final class SimDisk {
         if (end > i.allocated) {
             long grow = roundUp(end) - i.allocated;
             if (totalAllocated() + grow > capacityBytes) {
-                throw new io.spillway.segments.io.NativeIOException("pwrite", null, 28, "No space left on device (simulated)");
+                throw new NativeIOException("pwrite", null, 28, "No space left on device (simulated)");
             }
             i.allocated += grow;
         }
@@ -244,7 +235,7 @@ public final class SimDisk {
         long want = roundUp(offset + length);
         if (want > i.allocated) {
             if (totalAllocated() + want - i.allocated > capacityBytes) {
-                throw new io.spillway.segments.io.NativeIOException("fallocate", null, 28, "No space left on device (simulated)");
+                throw new NativeIOException("fallocate", null, 28, "No space left on device (simulated)");
             }
             i.allocated = want;
         }
@@ -253,7 +244,7 @@ public final class SimDisk {
     synchronized void truncate(Inode i, long size) {
         ensure(i, size);
         if (size < i.size) {
-            java.util.Arrays.fill(i.data, (int) size, (int) i.size, (byte) 0);
+            Arrays.fill(i.data, (int) size, (int) i.size, (byte) 0);
         }
         // Truncating or extending changes sectors from 'size' on: they are dirty until synced.
         long from = Math.min(size, i.size);
@@ -287,7 +278,7 @@ public final class SimDisk {
         }
         i.dirty.clear();
         if (i.durableSize > i.size) {
-            java.util.Arrays.fill(i.durable, (int) i.size, (int) i.durableSize, (byte) 0);
+            Arrays.fill(i.durable, (int) i.size, (int) i.durableSize, (byte) 0);
         }
         i.durableSize = i.size;
     }
@@ -325,7 +316,7 @@ public final class SimDisk {
         if (i == null) {
             throw new IllegalArgumentException("no file " + file);
         }
-        return java.util.Arrays.copyOf(i.data, (int) i.size);
+        return Arrays.copyOf(i.data, (int) i.size);
     }
 
     // ------------------------------------------------------------------ power
@@ -346,7 +337,7 @@ public final class SimDisk {
         int dirOpsKept = 0;
         int dirOpsDropped = 0;
         // 1. File data: every inode reachable from either image of any directory.
-        java.util.Set<Inode> inodes = new java.util.LinkedHashSet<>();
+        Set<Inode> inodes = new LinkedHashSet<>();
         for (Dir d : dirs.values()) {
             inodes.addAll(d.live.values());
             inodes.addAll(d.durable.values());
@@ -394,7 +385,7 @@ public final class SimDisk {
                 }
             }
             if (newSize < i.durableSize) {
-                java.util.Arrays.fill(i.durable, (int) newSize, (int) i.durableSize, (byte) 0);
+                Arrays.fill(i.durable, (int) newSize, (int) i.durableSize, (byte) 0);
             }
             i.durableSize = newSize;
         }
@@ -408,7 +399,7 @@ public final class SimDisk {
                         applied.add(op);
                     }
                 }
-                java.util.Collections.shuffle(applied, new java.util.Random(r.nextLong()));
+                Collections.shuffle(applied, new Random(r.nextLong()));
             } else {
                 applied.addAll(ops.subList(0, ops.isEmpty() ? 0 : r.nextInt(ops.size() + 1)));
             }
@@ -448,7 +439,7 @@ public final class SimDisk {
             d.live.putAll(d.durable);
             d.pending.clear();
             for (Inode i : d.live.values()) {
-                i.data = java.util.Arrays.copyOf(i.durable, Math.max(i.durable.length, (int) i.durableSize));
+                i.data = Arrays.copyOf(i.durable, Math.max(i.durable.length, (int) i.durableSize));
                 i.size = i.durableSize;
                 i.dirty.clear();
                 i.doomed.clear();
@@ -484,13 +475,13 @@ public final class SimDisk {
 
     private static void ensure(Inode i, long size) {
         if (size > i.data.length) {
-            i.data = java.util.Arrays.copyOf(i.data, (int) Math.max(size, Math.min(Integer.MAX_VALUE - 8, i.data.length * 2L)));
+            i.data = Arrays.copyOf(i.data, (int) Math.max(size, Math.min(Integer.MAX_VALUE - 8, i.data.length * 2L)));
         }
     }
 
     private static void ensureDurable(Inode i, long size) {
         if (size > i.durable.length) {
-            i.durable = java.util.Arrays.copyOf(i.durable, (int) Math.max(size, Math.min(Integer.MAX_VALUE - 8, i.durable.length * 2L)));
+            i.durable = Arrays.copyOf(i.durable, (int) Math.max(size, Math.min(Integer.MAX_VALUE - 8, i.durable.length * 2L)));
         }
     }
 

@@ -1,6 +1,6 @@
-package io.spillway.fuzz.sim;
+package io.spillway.testkit.sim;
 
-import io.spillway.fuzz.sim.FaultPlan.Call;
+import io.spillway.testkit.sim.FaultPlan.Call;
 import io.spillway.segments.io.FileIO;
 import io.spillway.segments.io.StoreFile;
 import java.io.IOException;
@@ -50,8 +50,8 @@ public final class SimFileIO implements FileIO {
         return alignment;
     }
 
-    private SimDisk.Inode existing(Path file) throws IOException {
-        SimDisk.Inode i = disk.lookup(file);
+    private Inode existing(Path file) throws IOException {
+        Inode i = disk.lookup(file);
         if (i == null) {
             throw new NoSuchFileException(file.toString());
         }
@@ -127,12 +127,12 @@ public final class SimFileIO implements FileIO {
     /** An open file: positional IO on one inode, valid for one disk generation. */
     private final class Handle implements StoreFile {
         private final Path path;
-        private final SimDisk.Inode inode;
+        private final Inode inode;
         private final boolean writable;
         private final int generation;
         private volatile boolean closed;
 
-        Handle(Path path, SimDisk.Inode inode, boolean writable) {
+        Handle(Path path, Inode inode, boolean writable) {
             this.path = path;
             this.inode = inode;
             this.writable = writable;

@@ -1,5 +1,6 @@
-package io.spillway.fuzz.sim;
+package io.spillway.testkit.sim;
 
+import io.spillway.segments.io.NativeIOException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,7 +121,7 @@ public final class FaultPlan {
                 if (fail) {
                     record("random fault at call " + n + " (" + call + " " + what + ")");
                     if (call == Call.WRITE || call == Call.PREALLOCATE) {
-                        throw new io.spillway.segments.io.NativeIOException(call.name().toLowerCase(), null, 28,
+                        throw new NativeIOException(call.name().toLowerCase(), null, 28,
                                 "No space left on device (simulated, call " + n + ")");
                     }
                     throw new IOException("simulated EIO at call " + n + ": " + call + " " + what);
