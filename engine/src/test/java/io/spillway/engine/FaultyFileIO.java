@@ -23,33 +23,34 @@ import java.util.concurrent.atomic.AtomicInteger;
  * fault only once a segment is active (after a first dump), or the segment's creation meets it.
  *
  * <p>Use through {@link #factory()}: {@code SegmentStore.open(config, registry, faulty.factory())}.
- * One instance serves one single-backend store at a time.
+ * One instance serves one single-backend store at a time. Public for other modules' tests (the
+ * daemon's deadline test hangs its disk with it).
  */
-final class FaultyFileIO implements FileIO {
+public final class FaultyFileIO implements FileIO {
 
     /** The operations a fault can target. */
-    enum Op { WRITE, SYNC, READ }
+    public enum Op { WRITE, SYNC, READ }
 
     /** Holds matching operations until {@link #open()}; every waiter is let through at once. */
-    static final class Gate {
+    public static final class Gate {
         private final CountDownLatch entered = new CountDownLatch(1);
         private final CountDownLatch release = new CountDownLatch(1);
         private final AtomicInteger passed = new AtomicInteger();
 
         /** Waits until an operation is held at the gate. */
-        void awaitEntered() throws InterruptedException {
+        public void awaitEntered() throws InterruptedException {
             if (!entered.await(10, TimeUnit.SECONDS)) {
                 throw new AssertionError("no operation reached the gate in 10 s");
             }
         }
 
         /** Lets every held (and later) operation through. */
-        void open() {
+        public void open() {
             release.countDown();
         }
 
         /** Waits until {@code n} operations held here have completed in the real file system. */
-        void awaitPassed(int n, Duration timeout) throws InterruptedException {
+        public void awaitPassed(int n, Duration timeout) throws InterruptedException {
             long end = System.nanoTime() + timeout.toNanos();
             while (passed.get() < n) {
                 if (System.nanoTime() > end) {
@@ -86,7 +87,7 @@ final class FaultyFileIO implements FileIO {
      * An {@link IoFactory} that wraps what the default probing factory picks for the store's
      * (single) backend directory and returns this instance. Faults armed here survive a reopen.
      */
-    IoFactory factory() {
+    public IoFactory factory() {
         return (dir, wantDirect, alignment) -> {
             real = IoFactory.PROBING.forDirectory(dir, wantDirect, alignment);
             return this;
@@ -94,14 +95,14 @@ final class FaultyFileIO implements FileIO {
     }
 
     /** Makes every following {@code op} block until the returned gate is opened. */
-    Gate hang(Op op) {
+    public Gate hang(Op op) {
         Gate g = new Gate();
         gates.put(op, g);
         return g;
     }
 
     /** Makes the next {@code times} {@code op}s fail with an IOException. */
-    void fail(Op op, int times) {
+    public void fail(Op op, int times) {
         failures.put(op, new AtomicInteger(times));
     }
 
@@ -117,7 +118,7 @@ final class FaultyFileIO implements FileIO {
     }
 
     /** Removes every fault (gates already holding operations stay closed until opened). */
-    void clear() {
+    public void clear() {
         gates.clear();
         failures.clear();
     }

@@ -160,8 +160,18 @@ public final class DaemonClient implements AutoCloseable {
         boolean ok = false;
         try {
             ByteBuffer frame = RequestEncoder.encode(request, id, writer).finish();
-            transfer(frame, SelectionKey.OP_WRITE, deadline, request);
             header.clear();
+            try {
+                transfer(frame, SelectionKey.OP_WRITE, deadline, request);
+            } catch (IOException e) {
+                // A daemon that refuses the connection (its connection limit) says why, then closes:
+                // the notice may be waiting in the receive buffer even though the write failed.
+                try {
+                    transfer(header, SelectionKey.OP_READ, System.nanoTime() + 100_000_000L, request);
+                } catch (IOException noNotice) {
+                    throw e;
+                }
+            }
             transfer(header, SelectionKey.OP_READ, deadline, request);
             header.flip();
             FrameHeader h = FrameHeader.decode(header, Integer.MAX_VALUE);
