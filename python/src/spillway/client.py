@@ -145,7 +145,12 @@ class Client:
             ok = False
             try:
                 self._sock.settimeout(limit)
-                self._sock.sendall(P.HEADER.pack(P.MAGIC, P.VERSION, type_, rid, length, 0) + b"".join(body))
+                try:
+                    self._sock.sendall(P.HEADER.pack(P.MAGIC, P.VERSION, type_, rid, length, 0) + b"".join(body))
+                except (BrokenPipeError, ConnectionResetError):
+                    # A daemon that refuses the connection (its connection limit) says why, then closes:
+                    # the notice may still be in the receive buffer.
+                    deadline = min(deadline, time.monotonic() + 0.1)
                 self._recv_into(memoryview(self._header), deadline, type_)
                 magic, version, rtype, reply_id, rlen, flags = P.HEADER.unpack(self._header)
                 if magic != P.MAGIC or flags != 0:
