@@ -52,7 +52,7 @@ def test_a_corrupted_segment_is_reported_corrupt_never_served(daemon, client, re
 def test_a_client_killed_mid_dump_leaves_the_daemon_healthy(daemon, client):
     script = textwrap.dedent(f"""
         import secrets, sys, time
-        sys.path.insert(0, {os.path.join(os.path.dirname(__file__), '..', 'src')!r})
+        sys.path.append({os.path.join(os.path.dirname(__file__), '..', 'src')!r})
         import spillway
         c = spillway.Client({daemon.socket_path!r}, namespace="dying")
         r = spillway.Region.create(64 << 20)
