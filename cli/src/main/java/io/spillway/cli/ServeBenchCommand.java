@@ -168,7 +168,7 @@ final class ServeBenchCommand implements Callable<Integer> {
                     }
                     SliceArray[] slices = new SliceArray[threads];
                     for (int t = 0; t < threads; t++) {
-                        slices[t] = slices(regions[t], block);
+                        slices[t] = SliceArray.rows(regions[t], batch, block, 0);
                     }
                     return measure(perThread, block, new Mover() {
                         public boolean dump(int t, int b) throws Exception {
@@ -259,18 +259,6 @@ final class ServeBenchCommand implements Callable<Integer> {
             out.add(m.asSlice((long) i * block, block));
         }
         return out;
-    }
-
-    private SliceArray slices(int region, int block) {
-        int[] regions = new int[batch];
-        int[] lengths = new int[batch];
-        long[] offsets = new long[batch];
-        for (int i = 0; i < batch; i++) {
-            regions[i] = region;
-            lengths[i] = block;
-            offsets[i] = (long) i * block;
-        }
-        return new SliceArray(regions, lengths, offsets);
     }
 
     /** A /dev/shm file of {@code size} random bytes (incompressible, like KV), mapped shared here. */
