@@ -1,0 +1,148 @@
+package io.spillway.server;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.spillway.engine.IoFactory;
+import io.spillway.engine.SegmentStore;
+import io.spillway.engine.StoreFixture;
+import io.spillway.engine.config.StoreConfig;
+import io.spillway.server.client.DaemonClient;
+import io.spillway.server.protocol.KeyArray;
+import io.spillway.server.protocol.ReplyException;
+import io.spillway.server.protocol.SliceArray;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+
+/**
+ * A store and a daemon serving it, in this JVM, for the server's tests: a socket and store in the
+ * test's temporary directory, shared-memory files of the test's own under /dev/shm (removed at
+ * close), clients, and deterministic block content.
+ */
+final class ServerFixture implements AutoCloseable {
+
+    private static final AtomicInteger REGION_NAMES = new AtomicInteger();
+
+    final Path dir;
+    final SegmentStore store;
+    final SpillwayServer server;
+    private final List<Path> shmFiles = new ArrayList<>();
+    private final List<Arena> arenas = new ArrayList<>();
+
+    private ServerFixture(Path dir, SegmentStore store, SpillwayServer server) {
+        this.dir = dir;
+        this.store = store;
+        this.server = server;
+    }
+
+    static ServerFixture start(Path dir) throws IOException {
+        return start(dir, c -> c, o -> o, IoFactory.PROBING);
+    }
+
+    static ServerFixture start(Path dir, UnaryOperator<StoreConfig.Builder> config, UnaryOperator<ServerOptions> options,
+                               IoFactory io) throws IOException {
+        StoreConfig cfg = config.apply(StoreFixture.config(dir)).build();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        SegmentStore store = SegmentStore.open(cfg, registry, io);
+        try {
+            SpillwayServer server = SpillwayServer.start(store, options.apply(ServerOptions.defaults(dir.resolve("sock").resolve("s.sock"))),
+                    registry);
+            return new ServerFixture(dir, store, server);
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    DaemonClient client(String namespace) throws IOException, ReplyException {
+        return DaemonClient.connect(server.socketPath(), namespace, "test", Duration.ofSeconds(30));
+    }
+
+    /** A new /dev/shm file of {@code size} bytes, also mapped here; removed at close. */
+    Shm shm(long size) throws IOException {
+        Path p = Path.of("/dev/shm", "spillway-test-" + ProcessHandle.current().pid() + "-" + REGION_NAMES.incrementAndGet());
+        Files.deleteIfExists(p);
+        shmFiles.add(p);
+        Arena arena = Arena.ofShared();
+        arenas.add(arena);
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ch.truncate(size);
+            ch.write(java.nio.ByteBuffer.wrap(new byte[1]), size - 1); // tmpfs: make the length real
+            return new Shm(p, size, ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena));
+        }
+    }
+
+    /** A new /dev/shm file of {@code size} bytes that this process does not map (only the daemon will); removed at close. */
+    Path shmFile(long size) throws IOException {
+        Path p = Path.of("/dev/shm", "spillway-test-" + ProcessHandle.current().pid() + "-" + REGION_NAMES.incrementAndGet());
+        Files.deleteIfExists(p);
+        shmFiles.add(p);
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.allocate((int) size), 0);
+        }
+        return p;
+    }
+
+    /** A /dev/shm file and this process's mapping of it. */
+    record Shm(Path path, long size, MemorySegment memory) {
+    }
+
+    /** {@code n} distinct keys of a chain named by {@code seed}. */
+    static KeyArray keys(int seed, int n) {
+        byte[] b = new byte[n * 32];
+        new SplittableRandom(seed).nextBytes(b);
+        return new KeyArray(b);
+    }
+
+    /** {@code n} slices of {@code length} bytes each, back to back from {@code offset}. */
+    static SliceArray rows(int region, int n, int length, long offset) {
+        return SliceArray.rows(region, n, length, offset);
+    }
+
+    /** Fills {@code m} with bytes derived from {@code seed}. */
+    static void fill(MemorySegment m, long seed) {
+        byte[] b = new byte[(int) m.byteSize()];
+        new SplittableRandom(seed).nextBytes(b);
+        MemorySegment.copy(MemorySegment.ofArray(b), 0, m, 0, b.length);
+    }
+
+    /** Whether {@code m} holds exactly what {@link #fill} wrote for {@code seed}. */
+    static boolean holds(MemorySegment m, long seed) {
+        MemorySegment want = MemorySegment.ofArray(new byte[(int) m.byteSize()]);
+        fill(want, seed);
+        return m.mismatch(want) == -1;
+    }
+
+    /** Waits until the daemon holds nothing for any client, at most {@code timeout}. */
+    SpillwayServer.Holdings awaitNothingHeld(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        SpillwayServer.Holdings h = server.holdings();
+        while (!h.equals(SpillwayServer.Holdings.NONE) && System.nanoTime() < end) {
+            Thread.sleep(10);
+            h = server.holdings();
+        }
+        return h;
+    }
+
+    @Override
+    public void close() throws IOException {
+        try {
+            server.close();
+        } finally {
+            store.close();
+            arenas.forEach(Arena::close);
+            for (Path p : shmFiles) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
