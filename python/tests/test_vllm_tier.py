@@ -184,45 +184,39 @@ def test_a_corrupted_segment_fails_the_load(daemon, tier, cpu):
     assert tier.lookup(keys[0], None) is False, "the store drops a corrupt block"
 
 
-def test_a_killed_daemon_fails_jobs_never_hangs(cpu):
-    with Daemon(config=STORE) as d:
-        t = make_tier(d, cpu, timeout=3)
-        keys = offload_keys(ROWS)
-        t.submit_store(job(1, keys, list(range(ROWS))))
-        assert finish(t, {1}) == {1: True}
-        t.submit_load(job(2, keys, list(range(ROWS))))
-        d.kill()
-        t0 = time.monotonic()
-        assert finish(t, {2}, within=10) == {2: False}
-        t.submit_store(job(3, offload_keys(1), [0]))
-        assert finish(t, {3}, within=10) == {3: False}, "a job submitted after the daemon died fails at once"
-        assert t.lookup(keys[0], None) is False, "an unreachable tier answers misses"
-        t.shutdown()
-        t.shutdown()
-        assert time.monotonic() - t0 < 10
-
-
-def test_a_failed_store_never_becomes_visible(cpu, tmp_path):
-    """A store cut off by the daemon's death is reported failed; after a restart on the same store, each of
-    its blocks is either absent or complete and exact: no torn block is ever visible."""
-    keys = offload_keys(ROWS)
+def test_a_killed_daemon_fails_jobs_never_hangs_and_a_failed_store_never_becomes_visible(cpu, tmp_path):
+    """The daemon dies with a store and a load in flight: both are reported failed at once, later jobs fail,
+    lookups miss. After a restart on the same store, the earlier completed store is all there, and each
+    block of the failed one is either absent or complete and exact: no torn block is ever visible."""
+    half = ROWS // 2
+    kept, cut = offload_keys(half), offload_keys(half)
     want = cpu.rows.copy()
     with Daemon(tmp_path / "store", config=STORE) as d:
         t = make_tier(d, cpu, timeout=3)
-        t.submit_store(job(1, keys, list(range(ROWS))))
+        t.submit_store(job(1, kept, list(range(half))))
+        assert finish(t, {1}) == {1: True}
+        t.submit_store(job(2, cut, list(range(half, ROWS))))
+        t.submit_load(job(3, kept, list(range(half))))
         d.kill()
-        assert finish(t, {1}, within=10) == {1: False}
+        t0 = time.monotonic()
+        assert finish(t, {2, 3}, within=10) == {2: False, 3: False}
+        t.submit_store(job(4, offload_keys(1), [0]))
+        assert finish(t, {4}, within=10) == {4: False}, "a job submitted after the daemon died fails at once"
+        assert t.lookup(kept[0], None) is False, "an unreachable tier answers misses"
         t.shutdown()
+        t.shutdown()
+        assert time.monotonic() - t0 < 10
     cpu.rows[:] = 0
     with Daemon(tmp_path / "store", config=STORE) as again:
         t = make_tier(again, cpu)
         try:
-            visible = [i for i, k in enumerate(keys) if t.lookup(k, None)]
-            if visible:
-                t.submit_load(job(2, [keys[i] for i in visible], visible))
-                assert finish(t, {2}) == {2: True}
-                assert np.array_equal(cpu.rows[visible], want[visible])
-            assert not cpu.rows[[i for i in range(ROWS) if i not in visible]].any()
+            assert [t.lookup(k, None) for k in kept] == [True] * half
+            visible = [half + i for i, k in enumerate(cut) if t.lookup(k, None)]
+            rows = list(range(half)) + visible
+            t.submit_load(job(5, kept + [cut[r - half] for r in visible], rows))
+            assert finish(t, {5}) == {5: True}
+            assert np.array_equal(cpu.rows[rows], want[rows])
+            assert not cpu.rows[[r for r in range(half, ROWS) if r not in visible]].any()
         finally:
             t.shutdown()
 
@@ -247,11 +241,16 @@ def test_geometry_is_derived_as_vllm_lays_it_out_and_overrides_must_agree(daemon
     with pytest.raises(ValueError, match="row_bytes=8192 in the tier config, but vLLM's CPU tier view has row_bytes=65536"):
         make_tier(daemon, cpu, row_bytes=8192)
     flat = SpillwayTier(vllm_config=vllm_config(cpu.engine_id), primary_kv_view=None, socket=daemon.socket_path,
-                        mmap_path=cpu.path, row_bytes=ROW, num_rows=ROWS // 2)
+                        row_bytes=ROW, num_rows=ROWS)
     try:
-        assert flat.geometry.size == ROW * ROWS // 2
+        assert flat.geometry.path == cpu.path and flat.geometry.size == ROW * ROWS
     finally:
         flat.shutdown()
+    with pytest.raises(ValueError, match=f"has {ROW * ROWS} bytes, but 8 rows of {ROW} bytes are {ROW * 8}"):
+        SpillwayTier(vllm_config=vllm_config(cpu.engine_id), primary_kv_view=None, socket=daemon.socket_path,
+                     mmap_path=cpu.path, row_bytes=ROW, num_rows=8)
+    with pytest.raises(FileNotFoundError, match="vllm_offload_nope.mmap does not exist"):
+        SpillwayTier(vllm_config=vllm_config("nope"), primary_kv_view=cpu.view, socket=daemon.socket_path)
     with pytest.raises(ValueError, match="set row_bytes and num_rows"):
         SpillwayTier(vllm_config=vllm_config(cpu.engine_id), primary_kv_view=None, socket=daemon.socket_path)
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..client import Client, Job
-from ..errors import ConnectionLost, ProtocolError, RequestRefused, RequestTimeout, SpillwayError
+from ..errors import ConnectionLost, ProtocolError, RequestTimeout, SpillwayError
 from ..outcome import Outcome
 from ..region import Region, RegisteredRegion, Slice
 from ._compat import JobMetadata, JobResult, SecondaryTierManager
-from .config import (check_hash_determinism, engine_id_of, find_vllm_config, namespace_of, region_geometry,
+from .config import (RegionGeometry, check_hash_determinism, engine_id_of, find_vllm_config, namespace_of, region_geometry,
                      store_key)
 
 __all__ = ["SpillwayTier"]
@@ -83,7 +83,7 @@ class SpillwayTier(SecondaryTierManager):
         self._transfers: dict[int, _Transfer] = {}
         self._in_flight: Counter[bytes] = Counter()
         self._closed = False
-        self._region = Region.open(self.geometry.path, self.geometry.size)
+        self._region = _open_rows(self.geometry)
         self._client: Client | None = None
         try:
             self._client = Client(socket, namespace=namespace, name=f"vllm tier pid {os.getpid()}", timeout=timeout)
@@ -171,8 +171,12 @@ class SpillwayTier(SecondaryTierManager):
                     client.wait(pending[at:at + _MAX_WAIT_JOBS], timeout=0)
             except (ConnectionLost, RequestTimeout, ProtocolError) as e:
                 log.error("spillway tier: lost the daemon; %d jobs fail: %s", len(self._transfers), e)
-            except RequestRefused as e:
-                log.error("spillway tier: the daemon refused a poll: %s", e)
+            except SpillwayError as e:
+                # A refused poll or a job the daemon does not know would leave jobs pending forever: give the
+                # connection up instead, which fails them now (the daemon forgets a closed client's jobs).
+                log.error("spillway tier: polling the daemon failed, closing the connection; %d jobs fail: %s",
+                          len(self._transfers), e)
+                client.close()
         lost = self._client is None or self._client.closed
         finished = []
         for job_id, transfer in list(self._transfers.items()):
@@ -180,8 +184,12 @@ class SpillwayTier(SecondaryTierManager):
                 continue
             finished.append(JobResult(job_id=job_id, success=self._succeeded(transfer)))
             del self._transfers[job_id]
-            self._in_flight.subtract(transfer.keys)
-            self._in_flight = +self._in_flight  # drops the zero counts
+            for key in transfer.keys:
+                left = self._in_flight[key] - 1
+                if left:
+                    self._in_flight[key] = left
+                else:
+                    del self._in_flight[key]
         return finished
 
     @staticmethod
@@ -228,3 +236,16 @@ class SpillwayTier(SecondaryTierManager):
         if self._client is not None:
             self._client.close()
         self._region.close()
+
+
+def _open_rows(geometry: RegionGeometry) -> Region:
+    """Maps vLLM's CPU tier file, which must hold exactly the rows vLLM's view says it has."""
+    try:
+        length = os.stat(geometry.path).st_size
+    except FileNotFoundError:
+        raise FileNotFoundError(f"spillway tier: vLLM's CPU tier file {geometry.path} does not exist (the tier runs in "
+                                "the scheduler of the engine that created it; set mmap_path otherwise)") from None
+    if length != geometry.size:
+        raise ValueError(f"spillway tier: {geometry.path} has {length} bytes, but {geometry.num_rows} rows of "
+                         f"{geometry.row_bytes} bytes are {geometry.size}; fix row_bytes/num_rows or mmap_path")
+    return Region.open(geometry.path, geometry.size)
