@@ -10,6 +10,7 @@ from __future__ import annotations
 import mmap
 import os
 import secrets
+import weakref
 from typing import NamedTuple
 
 __all__ = ["Region", "Slice", "RegisteredRegion"]
@@ -40,9 +41,11 @@ class Region:
         self.path = path
         self.size = size
         self._mmap = mm
-        self._owner = owner
         self.buffer = memoryview(mm)
         """The whole region as a writable memoryview."""
+        # A file create() made is removed even if close() is never called (at garbage collection
+        # or interpreter exit), so a forgotten region does not keep /dev/shm pages for ever.
+        self._unlink = weakref.finalize(self, _remove, path) if owner else None
 
     @classmethod
     def create(cls, size: int, *, name: str | None = None, directory: str = "/dev/shm") -> "Region":
@@ -97,11 +100,8 @@ class Region:
             self.buffer = memoryview(self._mmap)
             raise BufferError(f"region {self.path} still has views (numpy arrays, tensors, memoryviews); "
                               "delete them before closing it") from None
-        if self._owner:
-            try:
-                os.unlink(self.path)
-            except FileNotFoundError:
-                pass
+        if self._unlink is not None:
+            self._unlink()
 
     def __enter__(self) -> "Region":
         return self
@@ -111,6 +111,13 @@ class Region:
 
     def __repr__(self) -> str:
         return f"Region({self.path!r}, {self.size} bytes)"
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 class RegisteredRegion(NamedTuple):

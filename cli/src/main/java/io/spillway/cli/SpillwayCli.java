@@ -22,7 +22,7 @@ import picocli.CommandLine.ScopeType;
         description = "Spillway: an embeddable KV-cache offload store.",
         subcommands = {DemoCommand.class, StatsCommand.class, BenchCommand.class, ThroughputCommand.class, LookupCommand.class,
                 GcCommand.class, ReplayCommand.class, FsckCommand.class, RebuildIndexCommand.class, InspectCommand.class,
-                RecoveryBenchCommand.class, ServeCommand.class,
+                RecoveryBenchCommand.class, ServeCommand.class, ServeBenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class SpillwayCli implements Runnable {
 

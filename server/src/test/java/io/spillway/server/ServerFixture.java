@@ -105,15 +105,7 @@ final class ServerFixture implements AutoCloseable {
 
     /** {@code n} slices of {@code length} bytes each, back to back from {@code offset}. */
     static SliceArray rows(int region, int n, int length, long offset) {
-        int[] regions = new int[n];
-        int[] lengths = new int[n];
-        long[] offsets = new long[n];
-        for (int i = 0; i < n; i++) {
-            regions[i] = region;
-            lengths[i] = length;
-            offsets[i] = offset + (long) i * length;
-        }
-        return new SliceArray(regions, lengths, offsets);
+        return SliceArray.rows(region, n, length, offset);
     }
 
     /** Fills {@code m} with bytes derived from {@code seed}. */

@@ -19,6 +19,19 @@ public record SliceArray(int[] regions, int[] lengths, long[] offsets) {
         }
     }
 
+    /** {@code count} slices of {@code length} bytes in {@code region}, back to back from {@code firstOffset}. */
+    public static SliceArray rows(int region, int count, int length, long firstOffset) {
+        int[] regions = new int[count];
+        int[] lengths = new int[count];
+        long[] offsets = new long[count];
+        Arrays.fill(regions, region);
+        Arrays.fill(lengths, length);
+        for (int i = 0; i < count; i++) {
+            offsets[i] = firstOffset + (long) i * length;
+        }
+        return new SliceArray(regions, lengths, offsets);
+    }
+
     public int count() {
         return regions.length;
     }
