@@ -162,6 +162,19 @@ def test_lookup_during_a_job_in_flight_is_none_then_retried(tier, cpu):
     assert tier.lookup(keys[0], None) is True
 
 
+def test_a_job_larger_than_one_request_is_split_and_reported_once(tier, cpu):
+    tier._max_keys = 3  # the daemon's limit is thousands of keys; a small one makes vLLM jobs span requests
+    keys = offload_keys(8)
+    want = cpu.rows[0:8].copy()
+    tier.submit_store(job(1, keys, list(range(8))))
+    assert len(tier._transfers[1].jobs) == 3
+    assert finish(tier, {1}) == {1: True}
+    cpu.rows[8:16] = 0
+    tier.submit_load(job(2, keys, list(range(8, 16))))
+    assert finish(tier, {2}) == {2: True}
+    assert np.array_equal(cpu.rows[8:16], want)
+
+
 def test_a_corrupted_segment_fails_the_load(daemon, tier, cpu):
     keys = offload_keys(1)
     data = cpu.rows[3].tobytes()
