@@ -1,0 +1,148 @@
+"""Moving whole KV blocks between a Spillway daemon and the GPU.
+
+Loads: the daemon reads the blocks (from its DRAM tier or its disk tier) into this client's
+pinned region, in chunks, and each chunk's host-to-device copy is queued as soon as that chunk's
+load finished, so the daemon's reads and the PCIe copies overlap. (Not done yet: DRAM hits copied
+to the GPU straight out of the daemon's arena, without the daemon's copy into this region; that
+needs a request that pins arena slots for a client, which the protocol does not have.)
+
+Dumps gather the new blocks on the GPU, copy them into the pinned dump region and submit one
+``dump`` per chunk; a chunk's region space is reused only after its dump finished.
+"""
+
+from __future__ import annotations
+
+from typing import Any, List, Optional, Sequence
+
+import torch
+
+from .. import arrays
+from ..region import Region
+from .kvlayout import KvGeometry, LayerKV, gather_blocks
+
+
+class GpuStaging:
+    """Pinned host regions registered with the daemon, and the copies between them and the GPU.
+
+    Args:
+        client: a connected ``spillway.Client``.
+        geometry: the blocks' layout.
+        max_blocks: blocks the load region holds (a load of more is done in several passes).
+        device: the CUDA device.
+        chunk_blocks: blocks per load job (smaller: more overlap of reads and copies; larger: fewer
+            requests).
+        dump_blocks: blocks the dump region holds.
+    """
+
+    def __init__(self, client: Any, geometry: KvGeometry, max_blocks: int, device: torch.device, *,
+                 chunk_blocks: int = 8, dump_blocks: int | None = None, timeout: float = 30.0) -> None:
+        if max_blocks <= 0 or chunk_blocks <= 0:
+            raise ValueError(f"max_blocks and chunk_blocks must be positive, got {max_blocks}, {chunk_blocks}")
+        self.client = client
+        self.geometry = geometry
+        self.device = device
+        self.timeout = timeout
+        self.chunk_blocks = chunk_blocks
+        self.max_blocks = max_blocks
+        self.dump_blocks = dump_blocks or min(max_blocks, 64)
+        bb = geometry.block_bytes
+        self.load_region = Region.create(max_blocks * bb)
+        self.dump_region = Region.create(self.dump_blocks * bb)
+        self._pinned: List[Region] = []
+        for r in (self.load_region, self.dump_region):
+            arrays.pin(r)
+            self._pinned.append(r)
+        self.load_reg = client.register(self.load_region, timeout=timeout)
+        self.dump_reg = client.register(self.dump_region, timeout=timeout)
+        self.load_host = arrays.as_tensor(self.load_region)
+        self.dump_host = arrays.as_tensor(self.dump_region)
+        self.stream = torch.cuda.Stream(device=device)
+        self.last_error: Optional[str] = None
+
+    # ------------------------------------------------------------------ loads
+
+    def load(self, rows: Sequence[Sequence[bytes]]) -> Optional[torch.Tensor]:
+        """Loads ``rows[b][j]`` into ``out[b, j]`` of a new ``[batch, n, block_bytes]`` GPU tensor.
+
+        Returns None (and sets :attr:`last_error`) when any block is not ``OK``: the caller then
+        recomputes instead of using partial KV.
+        """
+        batch, n = len(rows), len(rows[0])
+        if any(len(r) != n for r in rows):
+            raise ValueError("every row of a batch loads the same number of blocks")
+        out = torch.empty((batch, n, self.geometry.block_bytes), dtype=torch.uint8, device=self.device)
+        flat_keys = [k for r in rows for k in r]
+        flat_out = out.view(batch * n, self.geometry.block_bytes)
+        ok = self._load_through_region(flat_keys, flat_out)
+        return out if ok else None
+
+    def _load_through_region(self, keys: List[bytes], out: torch.Tensor) -> bool:
+        bb = self.geometry.block_bytes
+        for base in range(0, len(keys), self.max_blocks):
+            part = keys[base:base + self.max_blocks]
+            jobs = []
+            for c in range(0, len(part), self.chunk_blocks):
+                ks = part[c:c + self.chunk_blocks]
+                jobs.append((c, len(ks), self.client.load(ks, self.load_reg.rows(bb, len(ks), start=c),
+                                                          timeout=self.timeout)))
+            for c, count, job in jobs:
+                result = job.wait(self.timeout)
+                if result is None or not result.ok:
+                    self.last_error = f"load of blocks {base + c}..{base + c + count - 1}: " + (
+                        "timed out" if result is None else _summary(result))
+                    for _, _, j in jobs:
+                        j.wait(self.timeout)  # never leave a load writing into the region we reuse
+                    return False
+                with torch.cuda.stream(self.stream):
+                    out[base + c:base + c + count].copy_(self.load_host[c * bb:(c + count) * bb].view(count, bb),
+                                                         non_blocking=True)
+            # The region is reused by the next pass: its copies must have left it.
+            self.stream.synchronize()
+        torch.cuda.current_stream(self.device).wait_stream(self.stream)
+        return True
+
+    # ------------------------------------------------------------------ dumps
+
+    def dump(self, rows: Sequence[Sequence[bytes]], layers: Sequence[LayerKV], first_block: int) -> List[Any]:
+        """Dumps blocks ``first_block ..`` of each row from ``layers`` (waits for each chunk's dump)."""
+        batch, n = len(rows), len(rows[0])
+        results = []
+        bb = self.geometry.block_bytes
+        per = max(1, self.dump_blocks // batch)
+        for j in range(0, n, per):
+            count = min(per, n - j)
+            packed = gather_blocks(layers, self.geometry, first_block + j, count)  # [B, count, bb] on the GPU
+            self.dump_host[:batch * count * bb].view(batch * count, bb).copy_(packed.view(batch * count, bb))
+            keys = [rows[b][j + i] for b in range(batch) for i in range(count)]
+            job = self.client.dump(keys, self.dump_reg.rows(bb, len(keys)), timeout=self.timeout)
+            result = job.wait(self.timeout)
+            if result is None:
+                raise TimeoutError(f"dump of {len(keys)} blocks did not finish in {self.timeout} s")
+            results.append(result)
+        return results
+
+    @staticmethod
+    def wait_dump(results: List[Any], timeout: float) -> List[Any]:
+        return results
+
+    def close(self) -> None:
+        for reg in (self.load_reg, self.dump_reg):
+            try:
+                self.client.unregister(reg, timeout=self.timeout)
+            except Exception:  # the daemon may be gone; the region files go with close() below
+                pass
+        del self.load_host, self.dump_host
+        for r in self._pinned:
+            torch.cuda.cudart().cudaHostUnregister(arrays.as_tensor(r).data_ptr())
+        self.load_region.close()
+        self.dump_region.close()
+
+
+def _summary(result: Any) -> str:
+    """``2 MISSING, 1 CORRUPT (first: <detail>)`` for a job that was not all OK."""
+    counts: dict = {}
+    for o in result.outcomes:
+        if o.name != "OK":
+            counts[o.name] = counts.get(o.name, 0) + 1
+    text = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    return text + (f" (first: {result.detail})" if result.detail else "")
