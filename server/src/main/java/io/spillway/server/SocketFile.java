@@ -8,7 +8,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
@@ -67,7 +69,7 @@ final class SocketFile implements AutoCloseable {
         try {
             ch.bind(UnixDomainSocketAddress.of(path), backlog);
             Files.setPosixFilePermissions(path, SOCKET_MODE);
-            Object key = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
             return new SocketFile(path, created, ch, key);
         } catch (IOException | RuntimeException e) {
             ch.close();
@@ -119,11 +121,11 @@ final class SocketFile implements AutoCloseable {
     public void close() throws IOException {
         channel.close();
         try {
-            Object key = Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
             if (key != null && key.equals(fileKey)) {
                 Files.delete(path);
             }
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             // already removed
         }
         if (createdDir != null) {

@@ -105,7 +105,26 @@ public final class SpillwayServer implements AutoCloseable {
         return server;
     }
 
+    /**
+     * Runs {@link #acceptConnections} and, should it die of something unexpected (a class missing
+     * from a trimmed runtime, a bug), logs it and closes the socket: clients then get a refused
+     * connection at once instead of waiting out their timeout on a socket nobody accepts on.
+     */
     private void acceptLoop() {
+        try {
+            acceptConnections();
+        } catch (Throwable t) {
+            LOG.error("the accept loop failed; this daemon accepts no more connections (stop it and start a new one)", t);
+            try {
+                socket.close();
+            } catch (IOException | RuntimeException e) {
+                t.addSuppressed(e);
+            }
+            throw t;
+        }
+    }
+
+    private void acceptConnections() {
         FrameWriter refusal = new FrameWriter(256);
         while (true) {
             SocketChannel ch;
