@@ -49,8 +49,9 @@ public final class ConfigLoader {
     /** Prefix of the environment variables that override keys: {@code SPILLWAY_SEGMENT_SIZE}. */
     public static final String ENV_PREFIX = "SPILLWAY_";
 
-    /** Read by the {@code ./spillway} launcher script, not by the store. */
-    public static final Set<String> LAUNCHER_VARIABLES = Set.of("SPILLWAY_HOME", "SPILLWAY_JAVA", "SPILLWAY_JAVA_OPTS");
+    /** Read by the {@code ./spillway} launcher script and the Python client's test daemon, not by the store. */
+    public static final Set<String> LAUNCHER_VARIABLES = Set.of("SPILLWAY_HOME", "SPILLWAY_JAVA", "SPILLWAY_JAVA_OPTS",
+            "SPILLWAY_LAUNCHER");
 
     private ConfigLoader() {
     }
