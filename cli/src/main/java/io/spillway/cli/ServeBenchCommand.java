@@ -31,6 +31,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -40,9 +41,10 @@ import picocli.CommandLine.Option;
  * {@code spillway serve-bench}: dump and load GB/s through the daemon against the embedded store,
  * in the same run, on the same directory, with the same threads, batches and memory.
  *
- * <p>Each run and block size does, in order: embedded (a fresh store in {@code DIR/store}; each
+ * <p>Each run and block size does both, the embedded one first in odd runs and the daemon first in
+ * even ones: embedded (a fresh store in {@code DIR/store}; each
  * thread dumps its share in tasks of {@code --batch} blocks from a /dev/shm mapping, then loads it
- * back into the same mapping), then through the daemon (a fresh store in the same place, served
+ * back into the same mapping), and through the daemon (a fresh store in the same place, served
  * on a Unix socket by an in-process {@link SpillwayServer}; each thread has its own connection
  * and registers its own /dev/shm file, which the daemon maps; the same tasks as DUMP/LOAD + WAIT).
  * Reported: per-run GB/s and daemon/embedded ratios, then the median of each over the runs.
@@ -98,8 +100,13 @@ final class ServeBenchCommand implements Callable<Integer> {
             List<Rates> embedded = new ArrayList<>();
             List<Rates> daemon = new ArrayList<>();
             for (int run = 1; run <= runs; run++) {
-                Rates e = phase(size, false);
-                Rates d = phase(size, true);
+                // Alternate which goes first, so that a disk that speeds up or slows down over
+                // a run (its cache, the host's neighbours) favours neither side.
+                boolean daemonFirst = run % 2 == 0;
+                Rates first = phase(size, daemonFirst);
+                Rates second = phase(size, !daemonFirst);
+                Rates e = daemonFirst ? second : first;
+                Rates d = daemonFirst ? first : second;
                 embedded.add(e);
                 daemon.add(d);
                 out.printf(Locale.ROOT, "  %s run %d: embedded dump %.2f load %.2f GB/s | daemon dump %.2f load %.2f GB/s | daemon/embedded"
@@ -116,11 +123,11 @@ final class ServeBenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static double median(List<Rates> r, java.util.function.ToDoubleFunction<Rates> f) {
+    private static double median(List<Rates> r, ToDoubleFunction<Rates> f) {
         return Medians.median(r.stream().map(f::applyAsDouble).toList());
     }
 
-    private static double ratio(List<Rates> a, List<Rates> b, java.util.function.ToDoubleFunction<Rates> f) {
+    private static double ratio(List<Rates> a, List<Rates> b, ToDoubleFunction<Rates> f) {
         List<Double> ratios = new ArrayList<>();
         for (int i = 0; i < a.size(); i++) {
             ratios.add(f.applyAsDouble(a.get(i)) / f.applyAsDouble(b.get(i)));
