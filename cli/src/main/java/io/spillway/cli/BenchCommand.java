@@ -1,7 +1,6 @@
 package io.spillway.cli;
 
 import io.spillway.cli.bench.BenchReport;
-import io.spillway.cli.bench.BenchReport.FioResult;
 import io.spillway.cli.bench.BenchReport.Phase;
 import io.spillway.cli.bench.BenchReport.SizeResult;
 import io.spillway.cli.bench.BenchReport.TargetResult;
@@ -9,6 +8,7 @@ import io.spillway.cli.bench.BenchTarget;
 import io.spillway.cli.bench.BlobDbTarget;
 import io.spillway.cli.bench.ClientRun;
 import io.spillway.cli.bench.FilePerBlockTarget;
+import io.spillway.cli.bench.FioResult;
 import io.spillway.cli.bench.LookupBenchmark;
 import io.spillway.cli.bench.Medians;
 import io.spillway.cli.bench.PageCache;
@@ -55,7 +55,7 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
 
     static final List<String> ALL_WORKLOADS = List.of("dump", "load", "mixed", "lookup");
-    static final List<String> ALL_PEERS = List.of("fio", FilePerBlockTarget.ID, BlobDbTarget.ID);
+    static final List<String> ALL_PEERS = List.of("fio", FilePerBlockTarget.ID, FilePerBlockTarget.FSYNC_ID, BlobDbTarget.ID);
     /** A batch's buffers are capped at this many bytes per thread, so 32 MiB blocks do not take GiBs of memory. */
     static final long MAX_BATCH_BYTES = 64L << 20;
 
@@ -101,7 +101,7 @@ final class BenchCommand implements Callable<Integer> {
     Integer lookupIterations;
 
     @Option(names = "--compare", paramLabel = "PEERS", split = ",",
-            description = "Any of fio,file-per-block,rocksdb-blob, or none (default: all; fio only when installed).")
+            description = "Any of fio,file-per-block,file-per-block-fsync,rocksdb-blob, or none (default: all; fio only when installed).")
     List<String> compare;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write every figure and ratio as JSON.")
@@ -139,7 +139,8 @@ final class BenchCommand implements Callable<Integer> {
         StoreConfig probe = config.load().storageBackend(work.resolve("probe")).build();
         boolean fio = compare.contains("fio") && Fio.onPath();
         String fioStatus = !compare.contains("fio") ? "not requested"
-                : fio ? "fio --direct=1 --ioengine=psync, same directory, block size and jobs"
+                : fio ? "fio --direct=1 at its best (" + (quick ? "libaio iodepth 16, 1 job" : "libaio and io_uring, iodepth 16 and 32, 1 and "
+                        + threads + " jobs") + "), same directory, block size and bytes; psync with " + threads + " jobs as a second row"
                 : "fio is not installed: no physical-limit figures (install fio for them)";
         if (compare.contains("fio") && !fio) {
             out.println("NOTE: " + fioStatus);
@@ -297,7 +298,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         FioResult fioResult = null;
         if (fio) {
-            fioResult = runFio(work, size, (long) perThread * block);
+            fioResult = FioReference.measure(work, block, (long) perThread * threads * block, threads,
+                    quick ? FioReference.Sweep.quick() : FioReference.Sweep.full(threads), this::dropPageCache, notes::add);
         }
         return BenchReport.sizeResult(block, size.toString(), targets, fioResult);
     }
@@ -305,7 +307,8 @@ final class BenchCommand implements Callable<Integer> {
     private BenchTarget open(String id, Path d, ByteSize size) throws IOException {
         return switch (id) {
             case SpillwayTarget.ID -> new SpillwayTarget(config.load().storageBackend(d).kvBlockSize(size).build());
-            case FilePerBlockTarget.ID -> new FilePerBlockTarget(d);
+            case FilePerBlockTarget.ID -> new FilePerBlockTarget(d, false);
+            case FilePerBlockTarget.FSYNC_ID -> new FilePerBlockTarget(d, true);
             case BlobDbTarget.ID -> new BlobDbTarget(d, size.bytes());
             default -> throw new IllegalArgumentException("unknown target " + id);
         };
@@ -338,24 +341,6 @@ final class BenchCommand implements Callable<Integer> {
     private void dropPageCache() {
         if (dropCaches) {
             PageCache.drop();
-        }
-    }
-
-    private FioResult runFio(Path work, ByteSize size, long bytesPerJob) throws IOException, InterruptedException {
-        Path fioDir = Files.createDirectory(work.resolve("fio-" + size.bytes()));
-        try {
-            List<String> writeCmd = Fio.command("write", fioDir, size, threads, bytesPerJob);
-            List<String> readCmd = Fio.command("randread", fioDir, size, threads, bytesPerJob);
-            long write = Fio.run("write", fioDir, size, threads, bytesPerJob);
-            dropPageCache();
-            long read = Fio.run("randread", fioDir, size, threads, bytesPerJob);
-            return new FioResult("ok", BenchReport.Ratios.ratio((double) write, 1e9), BenchReport.Ratios.ratio((double) read, 1e9),
-                    writeCmd, readCmd);
-        } catch (IOException e) {
-            notes.add("fio failed at " + size + ": " + e.getMessage());
-            return new FioResult("failed: " + e.getMessage(), null, null, List.of(), List.of());
-        } finally {
-            Fio.deleteFiles(fioDir);
         }
     }
 
@@ -395,7 +380,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         if (r.fio() != null) {
-            out.printf(Locale.ROOT, fmt, "", "fio write / randread (O_DIRECT)", num(r.fio().writeGbps()), num(r.fio().randreadGbps()), "-");
+            FioReference.print(out, fmt, r.fio());
         }
         Map<String, String[]> byPeer = new LinkedHashMap<>();
         r.ratios().forEach((k, v) -> {
@@ -425,10 +410,6 @@ final class BenchCommand implements Callable<Integer> {
 
     private static String rate(Phase p) {
         return p == null ? "-" : String.format(Locale.ROOT, "%.3f", p.gbps());
-    }
-
-    private static String num(Double v) {
-        return v == null ? "-" : String.format(Locale.ROOT, "%.3f", v);
     }
 
     private static String fileSystem(Path p) {

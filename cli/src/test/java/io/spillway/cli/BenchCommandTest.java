@@ -3,6 +3,7 @@ package io.spillway.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
@@ -31,9 +32,10 @@ class BenchCommandTest {
         cl.setOut(new PrintWriter(out));
         int rc = cl.execute("bench", "--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
                 "--mixed-seconds", "0.2", "--lookup-keys", "2000", "--lookup-iterations", "5", "--no-drop-caches",
-                "--compare", "file-per-block,rocksdb-blob", "--json", json.toString(), "--plot", png.toString());
+                "--compare", "file-per-block,file-per-block-fsync,rocksdb-blob", "--json", json.toString(), "--plot", png.toString());
         assertEquals(0, rc, out.toString());
         assertTrue(out.toString().contains("Spillway / file-per-block"), out.toString());
+        assertTrue(out.toString().contains("Spillway / file-per-block-fsync"), out.toString());
 
         JsonNode doc = Json.read(Files.readString(json));
         assertEquals(1, doc.get("schemaVersion").asInt());
@@ -43,7 +45,7 @@ class BenchCommandTest {
         assertEquals("not requested", doc.get("fio").asText());
         JsonNode size = doc.get("sizes").get(0);
         assertEquals(65536, size.get("blockSize").asLong());
-        for (String target : List.of("spillway", "file-per-block", "rocksdb-blob")) {
+        for (String target : List.of("spillway", "file-per-block", "file-per-block-fsync", "rocksdb-blob")) {
             JsonNode t = size.get("targets").get(target);
             for (String phase : List.of("dump", "load", "mixed")) {
                 JsonNode p = t.get(phase);
@@ -62,6 +64,41 @@ class BenchCommandTest {
         assertEquals('P', header[1]);
         try (Stream<Path> left = Files.list(work)) {
             assertFalse(left.findAny().isPresent(), "bench left files behind");
+        }
+    }
+
+    @Test
+    void fioReferenceRecordsTheBestRunItsSettingsAndThePsyncRow() throws Exception {
+        assumeTrue(Fio.onPath(), "fio is not installed");
+        Path work = Files.createDirectory(tmp.resolve("fio-work"));
+        Path json = tmp.resolve("fio.json");
+        CommandLine cl = SpillwayCli.commandLine();
+        StringWriter out = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        int rc = cl.execute("bench", "--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
+                "--workloads", "dump,load", "--no-drop-caches", "--compare", "fio", "--json", json.toString());
+        assertEquals(0, rc, out.toString());
+        assertTrue(out.toString().contains("fio best write / randread"), out.toString());
+        assertTrue(out.toString().contains("fio psync, 1 request per job (old reference)"), out.toString());
+
+        JsonNode fio = Json.read(Files.readString(json)).get("sizes").get(0).get("fio");
+        assertEquals("ok", fio.get("status").asText());
+        for (String kind : List.of("write", "writeSynced", "randread", "psyncWrite", "psyncRandread")) {
+            JsonNode f = fio.get(kind);
+            assertTrue(f.get("gbps").asDouble() > 0, kind);
+            assertTrue(f.get("command").get(0).asText().equals("fio"), kind);
+        }
+        assertEquals("libaio", fio.get("randread").get("ioengine").asText());
+        assertEquals(16, fio.get("randread").get("iodepth").asInt());
+        assertTrue(fio.get("writeSynced").get("endFsync").asBoolean());
+        assertEquals("psync", fio.get("psyncRandread").get("ioengine").asText());
+        assertEquals(5, fio.get("all").size(), "two writes, one randread, and the two psync runs");
+        JsonNode ratios = Json.read(Files.readString(json)).get("sizes").get(0).get("ratios");
+        for (String key : List.of("dump/fio", "dump/fio-fsync", "load/fio", "dump/fio-psync", "load/fio-psync")) {
+            assertTrue(ratios.get(key).asDouble() > 0, key);
+        }
+        try (Stream<Path> left = Files.list(work)) {
+            assertFalse(left.findAny().isPresent(), "bench left fio's files behind");
         }
     }
 

@@ -50,11 +50,6 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
         }
     }
 
-    /** fio on the same directory: sequential write (vs dump) and random read (vs load), O_DIRECT. */
-    public record FioResult(String status, Double writeGbps, Double randreadGbps, List<String> writeCommand,
-                            List<String> readCommand) {
-    }
-
     public record LookupResult(long indexedKeys, int chainLength, int iterations, double p50Ms, double p99Ms, double maxMs) {
     }
 
@@ -68,7 +63,12 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
         return new SizeResult(blockSize, label, targets, fio, Ratios.of(targets, fio));
     }
 
-    /** Ratio keys are "{@code <workload>/<peer>}", e.g. {@code load/rocksdb-blob}: Spillway's rate over the peer's. */
+    /**
+     * Ratio keys are "{@code <workload>/<peer>}", e.g. {@code load/rocksdb-blob}: Spillway's rate
+     * over the peer's. Against fio: {@code dump/fio} (best write), {@code dump/fio-fsync} (best
+     * write with {@code end_fsync=1}, the reference of a durable dump), {@code load/fio} (best
+     * randread), and {@code dump/fio-psync}, {@code load/fio-psync} (the old one-request-per-job figures).
+     */
     public static final class Ratios {
         private Ratios() {
         }
@@ -92,8 +92,13 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
                 return out;
             }
             if (fio != null) {
+                // fio at its best: the ratios the targets are set against.
                 out.put("dump/fio", ratio(rate(me.dump()), fio.writeGbps()));
+                out.put("dump/fio-fsync", ratio(rate(me.dump()), fio.writeSyncedGbps()));
                 out.put("load/fio", ratio(rate(me.load()), fio.randreadGbps()));
+                // One request in flight per client thread: the old reference, for comparison only.
+                out.put("dump/fio-psync", ratio(rate(me.dump()), fio.psyncWriteGbps()));
+                out.put("load/fio-psync", ratio(rate(me.load()), fio.psyncRandreadGbps()));
             }
             targets.forEach((id, peer) -> {
                 if (id.equals(SpillwayTarget.ID)) {
