@@ -1,7 +1,5 @@
 package io.spillway.segments.io;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.io.IOException;
@@ -16,8 +14,8 @@ import java.lang.invoke.VarHandle;
 import java.util.Optional;
 
 /**
- * The three io_uring system calls and the {@code mmap}/{@code munmap} of its rings, bound
- * through the FFM API (no liburing, no new dependency).
+ * The three io_uring system calls, bound through the FFM API (no liburing, no new dependency),
+ * and the mapping of its rings ({@link MappingSyscalls}).
  *
  * <p>glibc has no wrappers for {@code io_uring_setup}, {@code io_uring_enter} and
  * {@code io_uring_register}, so they go through the variadic {@code syscall(2)}: every argument
@@ -32,14 +30,7 @@ final class IoUringSyscalls {
     static final long SYS_IO_URING_ENTER = 426;
     static final long SYS_IO_URING_REGISTER = 427;
 
-    static final int PROT_READ = 1;
-    static final int PROT_WRITE = 2;
-    static final int MAP_SHARED = 1;
-    /** Same value on x86-64 and aarch64. */
-    static final int MAP_POPULATE = 0x8000;
-
-    private record Handles(MethodHandle syscall, MethodHandle mmap, MethodHandle munmap, StructLayout captureLayout,
-                           VarHandle errno) {
+    private record Handles(MethodHandle syscall, StructLayout captureLayout, VarHandle errno) {
     }
 
     private static final Handles H;
@@ -47,12 +38,12 @@ final class IoUringSyscalls {
 
     static {
         Handles handles = null;
-        String why = LinuxSyscalls.unavailableReason().orElse(null);
+        String why = MappingSyscalls.unavailableReason().orElse(null);
         if (why == null) {
             try {
                 handles = bind();
             } catch (RuntimeException | LinkageError e) {
-                why = "binding syscall/mmap through FFM failed: " + e;
+                why = "binding syscall through FFM failed: " + e;
             }
         }
         H = handles;
@@ -73,14 +64,9 @@ final class IoUringSyscalls {
         StructLayout captureLayout = Linker.Option.captureStateLayout();
         VarHandle errnoHandle = captureLayout.varHandle(MemoryLayout.PathElement.groupElement("errno"));
         MemorySegment syscall = find(linker, "syscall");
-        MemorySegment mmap = find(linker, "mmap");
-        MemorySegment munmap = find(linker, "munmap");
         return new Handles(
                 linker.downcallHandle(syscall, FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
                         JAVA_LONG, JAVA_LONG, JAVA_LONG), errno, Linker.Option.firstVariadicArg(1)),
-                linker.downcallHandle(mmap, FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT,
-                        JAVA_LONG), errno),
-                linker.downcallHandle(munmap, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), errno),
                 captureLayout, errnoHandle);
     }
 
@@ -136,38 +122,13 @@ final class IoUringSyscalls {
         }
     }
 
-    /** {@code mmap(NULL, length, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_POPULATE, fd, offset)}, sized to {@code length}. */
+    /** Maps one of the ring's regions ({@code MAP_SHARED|MAP_POPULATE} at its magic offset). */
     static MemorySegment mmap(int fd, long length, long offset) throws IOException {
-        Handles h = h();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            MemorySegment addr = (MemorySegment) h.mmap.invokeExact(state, MemorySegment.NULL, length,
-                    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, offset);
-            if (addr.address() == -1L) { // MAP_FAILED
-                throw Errno.exception("mmap", null, "io_uring ring at offset 0x" + Long.toHexString(offset) + ", "
-                        + length + " bytes", (int) h.errno.get(state, 0L));
-            }
-            return addr.reinterpret(length);
-        } catch (IOException | RuntimeException | Error ex) {
-            throw ex;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        return MappingSyscalls.mmap(length, MappingSyscalls.MAP_SHARED | MappingSyscalls.MAP_POPULATE, fd, offset,
+                "io_uring ring at offset 0x" + Long.toHexString(offset));
     }
 
-    /** {@code munmap(addr, length)}. */
     static void munmap(MemorySegment mapping) throws IOException {
-        Handles h = h();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            int rc = (int) h.munmap.invokeExact(state, mapping, mapping.byteSize());
-            if (rc != 0) {
-                throw Errno.exception("munmap", null, null, (int) h.errno.get(state, 0L));
-            }
-        } catch (IOException | RuntimeException | Error ex) {
-            throw ex;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        MappingSyscalls.munmap(mapping);
     }
 }
