@@ -1,27 +1,41 @@
 package io.spillway.engine;
 
+import io.spillway.segments.io.AnonymousMemory;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The aligned native buffers loads read into before a block is verified: at most
- * {@code capacity} chunks of {@code chunkBytes} each, allocated on first use and reused, so no
- * load pays for zero-filling fresh memory ({@code Arena.allocate} clears what it returns).
+ * {@code capacity} chunks of {@code chunkBytes} each, reused.
+ *
+ * <p>The memory is one {@link AnonymousMemory} mapping (huge pages, so a 2 MiB chunk read is one
+ * device request; zeroed lazily by the kernel, so capacity never touched costs no memory), or,
+ * where this platform cannot map memory itself, chunks allocated from an arena on first use.
  *
  * <p>A block takes all its chunks at once or none ({@link #tryTake}): two blocks each holding
  * part of the pool while waiting for the rest would wait for ever. Thread-safe.
  */
 final class BouncePool {
 
+    private static final Logger LOG = LoggerFactory.getLogger(BouncePool.class);
+
+    /** Memory of its own for one block larger than the whole pool, and how to free it. */
+    record Own(List<MemorySegment> chunks, Runnable free) {
+    }
+
     private final int capacity;
     private final long chunkBytes;
     private final int alignment;
+    private final AnonymousMemory mapped; // null: chunks come from the arena
     private final Arena arena = Arena.ofShared();
     private final ArrayDeque<MemorySegment> free = new ArrayDeque<>();
-    private int allocated; // guarded by this
+    private int created; // guarded by this
     private boolean closed; // guarded by this
 
     BouncePool(int capacity, long chunkBytes, int alignment) {
@@ -34,6 +48,20 @@ final class BouncePool {
         this.capacity = capacity;
         this.chunkBytes = chunkBytes;
         this.alignment = alignment;
+        this.mapped = mapOrNull(capacity * chunkBytes);
+    }
+
+    private static AnonymousMemory mapOrNull(long bytes) {
+        if (AnonymousMemory.unavailableReason().isPresent()) {
+            return null;
+        }
+        try {
+            return AnonymousMemory.map(bytes);
+        } catch (IOException e) {
+            LOG.warn("mapping {} bytes of load buffers failed ({}); allocating them from an arena instead",
+                    bytes, e.getMessage());
+            return null;
+        }
     }
 
     int capacity() {
@@ -52,7 +80,7 @@ final class BouncePool {
         if (closed) {
             throw new IllegalStateException("the bounce pool is closed");
         }
-        if (free.size() + (capacity - allocated) < n) {
+        if (free.size() + (capacity - created) < n) {
             return null;
         }
         List<MemorySegment> out = new ArrayList<>(n);
@@ -60,8 +88,8 @@ final class BouncePool {
             out.add(free.pop());
         }
         while (out.size() < n) {
-            out.add(arena.allocate(chunkBytes, alignment));
-            allocated++;
+            out.add(mapped != null ? mapped.segment().asSlice(created * chunkBytes, chunkBytes) : arena.allocate(chunkBytes, alignment));
+            created++;
         }
         return out;
     }
@@ -73,9 +101,23 @@ final class BouncePool {
         }
     }
 
-    /** Chunks taken and not given back. */
-    synchronized int inUse() {
-        return allocated - free.size();
+    /** {@code n} chunks outside the pool, for a block larger than all of it; free them with {@link Own#free()}. */
+    Own own(int n) throws IOException {
+        if (mapped == null) {
+            Arena a = Arena.ofShared();
+            MemorySegment all = a.allocate(n * chunkBytes, alignment);
+            return new Own(slices(all, n), a::close);
+        }
+        AnonymousMemory m = AnonymousMemory.map(n * chunkBytes);
+        return new Own(slices(m.segment(), n), m::close);
+    }
+
+    private List<MemorySegment> slices(MemorySegment all, int n) {
+        List<MemorySegment> out = new ArrayList<>(n);
+        for (int k = 0; k < n; k++) {
+            out.add(all.asSlice(k * chunkBytes, chunkBytes));
+        }
+        return out;
     }
 
     /** Frees the memory; only when no read can still write into it. */
@@ -83,6 +125,9 @@ final class BouncePool {
         if (!closed) {
             closed = true;
             arena.close();
+            if (mapped != null) {
+                mapped.close();
+            }
         }
     }
 }

@@ -9,9 +9,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The third stage of an append worker's group commit: publishes what the {@link GroupSyncer}
@@ -31,59 +28,32 @@ import org.slf4j.LoggerFactory;
  *       does not point at), deletes an empty one, leaves a failed one {@code .open} for recovery.
  * </ol>
  */
-final class GroupPublisher implements Runnable {
-
-    private static final Logger LOG = LoggerFactory.getLogger(GroupPublisher.class);
-
-    private final AppendWorker owner;
-    private final StoreContext ctx;
-    private final LinkedBlockingQueue<WrittenGroup> queue = new LinkedBlockingQueue<>();
-    private final boolean coalesce;
+final class GroupPublisher extends CommitStage {
 
     GroupPublisher(AppendWorker owner, StoreContext ctx) {
-        this.owner = owner;
-        this.ctx = ctx;
-        this.coalesce = !ctx.durability().syncsEachBlock();
-    }
-
-    void hand(WrittenGroup item) {
-        queue.add(item);
+        super(owner, ctx);
     }
 
     @Override
-    public void run() {
-        try {
-            List<WrittenGroup> batch = new ArrayList<>();
-            while (true) {
-                batch.add(queue.take());
-                if (coalesce) {
-                    queue.drainTo(batch);
+    boolean turn(List<WrittenGroup> items) {
+        List<WrittenGroup.Synced> runs = new ArrayList<>();
+        for (WrittenGroup item : items) {
+            switch (item) {
+                case WrittenGroup.Synced s -> runs.add(s);
+                case WrittenGroup.Retire r -> {
+                    publish(runs);
+                    runs.clear();
+                    owner.retire(r.segment());
                 }
-                List<WrittenGroup.Synced> runs = new ArrayList<>();
-                for (WrittenGroup item : batch) {
-                    switch (item) {
-                        case WrittenGroup.Synced s -> runs.add(s);
-                        case WrittenGroup.Retire r -> {
-                            publish(runs);
-                            runs.clear();
-                            owner.retire(r.segment());
-                        }
-                        case WrittenGroup.Stop s -> {
-                            publish(runs);
-                            return;
-                        }
-                        case WrittenGroup.Group g -> throw new IllegalStateException("the publisher is handed synced groups only");
-                    }
+                case WrittenGroup.Stop s -> {
+                    publish(runs);
+                    return false;
                 }
-                publish(runs);
-                batch.clear();
+                case WrittenGroup.Group g -> throw new IllegalStateException("the publisher is handed synced groups only");
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException | Error e) {
-            LOG.error("publisher of append worker {} died", owner.ordinal(), e);
-            failPending("publisher died: " + e);
         }
+        publish(runs);
+        return true;
     }
 
     /**
@@ -133,9 +103,8 @@ final class GroupPublisher implements Runnable {
         return last.payloadOffset() + SegmentLayout.alignUp(last.storedLength(), ctx.alignment());
     }
 
-    private void failPending(String detail) {
-        List<WrittenGroup> rest = new ArrayList<>();
-        queue.drainTo(rest);
+    @Override
+    void failPending(List<WrittenGroup> rest, String detail) {
         for (WrittenGroup item : rest) {
             if (item instanceof WrittenGroup.Synced s) {
                 for (WrittenGroup.Group g : s.groups()) {

@@ -8,7 +8,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,25 +27,15 @@ import org.slf4j.LoggerFactory;
  * N+1 and the synced index batch of group N. Data is still durable before the index entry that
  * points at it (design invariant 2): a group reaches the publisher only after its own sync.
  */
-final class GroupSyncer implements Runnable {
+final class GroupSyncer extends CommitStage {
 
     private static final Logger LOG = LoggerFactory.getLogger(GroupSyncer.class);
 
-    private final AppendWorker owner;
-    private final StoreContext ctx;
-    private final LinkedBlockingQueue<WrittenGroup> queue = new LinkedBlockingQueue<>();
-    private final boolean coalesce;
     private final GroupPublisher publisher;
 
     GroupSyncer(AppendWorker owner, StoreContext ctx) {
-        this.owner = owner;
-        this.ctx = ctx;
-        this.coalesce = !ctx.durability().syncsEachBlock();
+        super(owner, ctx);
         this.publisher = new GroupPublisher(owner, ctx);
-    }
-
-    void hand(WrittenGroup item) {
-        queue.add(item);
     }
 
     /** The third stage, run on a thread of its own. */
@@ -55,41 +44,26 @@ final class GroupSyncer implements Runnable {
     }
 
     @Override
-    public void run() {
-        try {
-            List<WrittenGroup> batch = new ArrayList<>();
-            while (true) {
-                batch.add(queue.take());
-                if (coalesce) {
-                    queue.drainTo(batch);
+    boolean turn(List<WrittenGroup> items) {
+        List<WrittenGroup.Group> groups = new ArrayList<>();
+        for (WrittenGroup item : items) {
+            switch (item) {
+                case WrittenGroup.Group g -> groups.add(g);
+                case WrittenGroup.Retire r -> {
+                    sync(groups);
+                    groups = new ArrayList<>();
+                    publisher.hand(r);
                 }
-                List<WrittenGroup.Group> groups = new ArrayList<>();
-                for (WrittenGroup item : batch) {
-                    switch (item) {
-                        case WrittenGroup.Group g -> groups.add(g);
-                        case WrittenGroup.Retire r -> {
-                            sync(groups);
-                            groups = new ArrayList<>();
-                            publisher.hand(r);
-                        }
-                        case WrittenGroup.Stop s -> {
-                            sync(groups);
-                            publisher.hand(s);
-                            return;
-                        }
-                        case WrittenGroup.Synced s -> throw new IllegalStateException("the syncer is handed written groups, not synced ones");
-                    }
+                case WrittenGroup.Stop s -> {
+                    sync(groups);
+                    publisher.hand(s);
+                    return false;
                 }
-                sync(groups);
-                batch.clear();
+                case WrittenGroup.Synced s -> throw new IllegalStateException("the syncer is handed written groups, not synced ones");
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException | Error e) {
-            LOG.error("syncer of append worker {} died", owner.ordinal(), e);
-            failPending("syncer died: " + e);
-            publisher.hand(new WrittenGroup.Stop());
         }
+        sync(groups);
+        return true;
     }
 
     /** Syncs a run of groups and hands them to the publisher, the failed ones marked. */
@@ -126,13 +100,13 @@ final class GroupSyncer implements Runnable {
         return failed;
     }
 
-    private void failPending(String detail) {
-        List<WrittenGroup> rest = new ArrayList<>();
-        queue.drainTo(rest);
+    @Override
+    void failPending(List<WrittenGroup> rest, String detail) {
         for (WrittenGroup item : rest) {
             if (item instanceof WrittenGroup.Group g) {
                 owner.failBlocks(g.blocks(), new IOException(detail));
             }
         }
+        publisher.hand(new WrittenGroup.Stop());
     }
 }

@@ -11,7 +11,6 @@ import io.spillway.segments.SegmentReader;
 import io.spillway.segments.io.ReadQueue;
 import io.spillway.segments.io.ReadQueues;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -41,8 +40,9 @@ import org.slf4j.LoggerFactory;
  *       16 reads in flight at once and many small blocks are many reads;
  *   <li><b>check</b>: the CRC32C runs over the chunks in order as they arrive, while the later
  *       ones are still being read ({@link BlockRead});
- *   <li><b>deliver</b>, on one of {@code stream_number} delivery threads once every chunk read
- *       has reported: a mismatch unindexes the block (if the index still points at the bad copy)
+ *   <li><b>deliver</b>, once every chunk read has reported (a one-chunk block on the thread that
+ *       reaped its read, a larger one on one of {@code stream_number} delivery threads, which copy
+ *       in parallel): a mismatch unindexes the block (if the index still points at the bad copy)
  *       and reports {@link Outcome#CORRUPT}; a verified block is decoded, claimed (a block its
  *       deadline took is dropped here) and copied into the caller's destination;
  *   <li><b>recycle</b>: the chunks go back to the pool and the next waiting blocks are admitted.
@@ -80,8 +80,22 @@ final class LoadPath implements AutoCloseable {
     private boolean oversizeStarted; // guarded by admission
     private boolean closing; // guarded by admission
 
-    /** A block given its memory: pool chunks, or (larger than the whole pool) an arena of its own. */
-    private record Admitted(BlockRead block, List<MemorySegment> chunks, Arena own) {
+    /** A block given its memory: pool chunks, or (larger than the whole pool) memory of its own, allocated when it starts. */
+    private static final class Admitted {
+        final BlockRead block;
+        final List<MemorySegment> pooled;
+        BouncePool.Own own;
+        /** Set while this thread starts the reads: a completion reported meanwhile is a refusal on this very stack. */
+        volatile boolean starting;
+
+        Admitted(BlockRead block, List<MemorySegment> pooled) {
+            this.block = block;
+            this.pooled = pooled;
+        }
+
+        List<MemorySegment> chunks() {
+            return pooled != null ? pooled : own.chunks();
+        }
     }
 
     LoadPath(StoreContext ctx, int deliveryThreads) {
@@ -143,13 +157,13 @@ final class LoadPath implements AutoCloseable {
                         if (chunks == null) {
                             break;
                         }
-                        go.add(new Admitted(b, chunks, null));
+                        go.add(new Admitted(b, chunks));
                     } else {
                         if (oversizeStarted) {
                             break; // one block larger than the pool at a time bounds the memory
                         }
                         oversizeStarted = true;
-                        go.add(new Admitted(b, null, Arena.ofShared()));
+                        go.add(new Admitted(b, null));
                     }
                     waiting.poll();
                     admitted.incrementAndGet();
@@ -168,7 +182,7 @@ final class LoadPath implements AutoCloseable {
      * @return false if the block ended at once (expired, evicted, unreadable) and gave its memory back
      */
     private boolean start(Admitted a) {
-        BlockRead b = a.block();
+        BlockRead b = a.block;
         long ttlMillis = ctx.config().ttl().toMillis();
         if (ttlMillis > 0 && b.loc.writeTimeMillis() < System.currentTimeMillis() - ttlMillis) {
             missing(b, "expired (older than ttl " + ctx.config().ttl() + ")");
@@ -191,33 +205,37 @@ final class LoadPath implements AutoCloseable {
             recycle(a);
             return false;
         }
-        List<MemorySegment> chunks = a.chunks() != null ? a.chunks() : ownChunks(a.own(), b);
-        b.start(reads, reader, chunks, pool.chunkBytes(), done -> {
+        if (a.pooled == null) {
+            try {
+                a.own = pool.own(BlockRead.chunksFor(SegmentLayout.alignUp(b.loc.storedLength(), ctx.alignment()), pool.chunkBytes()));
+            } catch (IOException | RuntimeException e) {
+                entry.release();
+                ioError(b, "no memory for a block of " + b.loc.storedLength() + " bytes: " + e.getMessage());
+                recycle(a);
+                return false;
+            }
+        }
+        a.starting = true;
+        b.start(reads, reader, a.chunks(), pool.chunkBytes(), done -> {
             entry.release(); // no IO on the file any more: the GC may delete it once drained
+            if (a.chunks().size() == 1 && !a.starting) {
+                // One chunk: cheaper to verify and copy here than to wake a delivery thread.
+                deliver(a, entry);
+                return;
+            }
             try {
                 delivery.execute(() -> deliver(a, entry));
             } catch (RejectedExecutionException e) {
                 deliver(a, entry); // closing: finish on this thread rather than strand the block
             }
         });
+        a.starting = false;
         return true;
     }
 
-    /** Memory for a block larger than the whole pool, sliced like pool chunks. Zero-filled once: such blocks are rare. */
-    private List<MemorySegment> ownChunks(Arena arena, BlockRead b) {
-        long chunk = pool.chunkBytes();
-        int n = BlockRead.chunksFor(SegmentLayout.alignUp(b.loc.storedLength(), ctx.alignment()), chunk);
-        MemorySegment all = arena.allocate(n * chunk, ctx.alignment());
-        List<MemorySegment> out = new ArrayList<>(n);
-        for (int k = 0; k < n; k++) {
-            out.add(all.asSlice(k * chunk, chunk));
-        }
-        return out;
-    }
-
-    /** Step 4, on a delivery thread. */
+    /** Step 4. */
     private void deliver(Admitted a, SegmentCatalog.Entry entry) {
-        BlockRead b = a.block();
+        BlockRead b = a.block;
         try {
             switch (b.result()) {
                 case IO_ERROR -> {
@@ -284,10 +302,12 @@ final class LoadPath implements AutoCloseable {
 
     /** Step 5: the block's memory is free again. */
     private void recycle(Admitted a) {
-        if (a.chunks() != null) {
-            pool.give(a.chunks());
+        if (a.pooled != null) {
+            pool.give(a.pooled);
         } else {
-            a.own().close();
+            if (a.own != null) {
+                a.own.free().run();
+            }
             synchronized (admission) {
                 oversizeStarted = false;
             }
