@@ -123,9 +123,9 @@ final class FioReference {
             return;
         }
         out.printf(Locale.ROOT, fmt, "", "fio best write / randread", num(fio.writeGbps()), num(fio.randreadGbps()), "-");
-        out.printf(Locale.ROOT, "%-9s   write: %s; randread: %s%n", "", settings(fio.write()), settings(fio.randread()));
-        out.printf(Locale.ROOT, fmt, "", "fio best write, end_fsync=1 (" + settings(fio.writeSynced()) + ")",
-                num(fio.writeSyncedGbps()), "-", "-");
+        out.printf(Locale.ROOT, fmt, "", "fio best write, end_fsync=1", num(fio.writeSyncedGbps()), "-", "-");
+        out.printf(Locale.ROOT, "%-9s   (write: %s; end_fsync: %s; randread: %s)%n", "", settings(fio.write()),
+                settings(fio.writeSynced()), settings(fio.randread()));
         out.printf(Locale.ROOT, fmt, "", "fio psync, 1 request per job (old reference)", num(fio.psyncWriteGbps()),
                 num(fio.psyncRandreadGbps()), "-");
     }

@@ -62,8 +62,7 @@ public final class FilePerBlockTarget implements BenchTarget {
 
     @Override
     public String label() {
-        return fsync ? "file-per-block + fsync per file (durable, reimpl.)"
-                : "file-per-block, no fsync (as llm-d fs / UCM Posix run, reimpl.)";
+        return fsync ? "file-per-block + fsync (durable; reimpl.)" : "file-per-block, no fsync (as run; reimpl.)";
     }
 
     @Override
