@@ -29,7 +29,7 @@ abstract class CommitStage implements Runnable {
         this.coalesce = !ctx.durability().syncsEachBlock();
     }
 
-    final void hand(WrittenGroup item) {
+    void hand(WrittenGroup item) {
         queue.add(item);
     }
 
