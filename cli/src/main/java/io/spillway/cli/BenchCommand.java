@@ -15,6 +15,7 @@ import io.spillway.cli.bench.PageCache;
 import io.spillway.cli.bench.PhaseResult;
 import io.spillway.cli.bench.SpillwayTarget;
 import io.spillway.engine.config.ByteSize;
+import io.spillway.engine.config.Durability;
 import io.spillway.engine.config.StoreConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -46,6 +47,11 @@ import picocli.CommandLine.Option;
  * load every block in random order, then the 70/30 mixed workload; then fio writes and
  * random-reads the same amount with the same block size and jobs. Then the lookup workload times
  * {@code lookupPrefix} of 1000 keys. Every loaded block is verified; a mismatch fails the run.
+ *
+ * <p>Spillway is one target per {@code --durability} mode, so that one run sets each mode against
+ * its own reference: {@code none} against fio's plain write and the plain file-per-block peer,
+ * {@code batch} against fio's write with {@code end_fsync=1} and file-per-block-fsync, and
+ * {@code batch} against {@code none} (see {@link BenchReport.Ratios}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measures Spillway against fio (the disk's limit) and against peers (file-per-block, RocksDB BlobDB) "
@@ -100,6 +106,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--lookup-iterations", paramLabel = "N", description = "Timed lookupPrefix calls (default: 2000; --quick: 300).")
     Integer lookupIterations;
 
+    @Option(names = "--durability", paramLabel = "MODES", split = ",",
+            description = "Spillway's durability modes, each measured as its own target in the same run, e.g. none,batch "
+                    + "(default: the config's durability, one target).")
+    List<String> durabilityNames;
+
     @Option(names = "--compare", paramLabel = "PEERS", split = ",",
             description = "Any of fio,file-per-block,file-per-block-fsync,rocksdb-blob, or none (default: all; fio only when installed).")
     List<String> compare;
@@ -127,6 +138,7 @@ final class BenchCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     private final List<String> notes = new ArrayList<>();
+    private List<Durability> durabilities;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -137,6 +149,7 @@ final class BenchCommand implements Callable<Integer> {
         Path work = Files.createTempDirectory(root, "bench-");
         String fsType = fileSystem(work);
         StoreConfig probe = config.load().storageBackend(work.resolve("probe")).build();
+        durabilities = durabilityNames == null ? List.of(probe.durability()) : parseDurabilities(durabilityNames);
         boolean fio = compare.contains("fio") && Fio.onPath();
         String fioStatus = !compare.contains("fio") ? "not requested"
                 : fio ? "fio --direct=1 at its best (" + (quick ? "libaio iodepth 16, 1 job" : "libaio and io_uring, iodepth 16 and 32, 1 and "
@@ -149,7 +162,7 @@ final class BenchCommand implements Callable<Integer> {
         String pageCacheStatus = pageCache == null ? "dropped (echo 1 > /proc/sys/vm/drop_caches) before every load phase"
                 : "NOT dropped (" + pageCache + "): buffered peers may be served from the page cache";
         out.printf("bench: %s in %s (%s), %d threads, %s per size and target, durability %s; page cache %s%n",
-                String.join(",", workloads), work, fsType, threads, Units.bytes(bytes.bytes()), probe.durability(),
+                String.join(",", workloads), work, fsType, threads, Units.bytes(bytes.bytes()), durabilityList(),
                 pageCache == null ? "dropped before loads" : "NOT dropped");
         out.flush();
         List<SizeResult> sizes = new ArrayList<>();
@@ -167,7 +180,7 @@ final class BenchCommand implements Callable<Integer> {
                         SizeResult r = measureSize(out, work, size, fio);
                         thisRun.add(r);
                         clean &= r.targets().values().stream().allMatch(BenchCommand::clean);
-                        printSize(out, r);
+                        BenchTable.printSize(out, r);
                     }
                     perRun.add(thisRun);
                 }
@@ -177,7 +190,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 if (runs > 1) {
                     out.printf("median of %d runs (ratios: median of the per-run ratios)%n", runs);
-                    sizes.forEach(r -> printSize(out, r));
+                    sizes.forEach(r -> BenchTable.printSize(out, r));
                 }
             }
             if (workloads.contains("lookup")) {
@@ -191,7 +204,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         BenchReport report = new BenchReport(BenchReport.SCHEMA_VERSION, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                 "spillway " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
-                machine(root, fsType), settings(probe), pageCacheStatus, fioStatus, sizes, runs > 1 ? perRun : List.of(), lookup,
+                machine(root, fsType), settings(), pageCacheStatus, fioStatus, sizes, runs > 1 ? perRun : List.of(), lookup,
                 List.copyOf(notes));
         if (json != null) {
             Files.writeString(json, Json.write(report) + "\n");
@@ -267,6 +280,30 @@ final class BenchCommand implements Callable<Integer> {
         if (lookupKeys < 1000 || lookupIterations < 1) {
             throw new CommandLine.ParameterException(cl, "need --lookup-keys >= 1000 and --lookup-iterations >= 1");
         }
+        if (durabilityNames != null) {
+            parseDurabilities(durabilityNames);
+        }
+    }
+
+    private List<Durability> parseDurabilities(List<String> names) {
+        List<Durability> modes = new ArrayList<>();
+        for (String name : names) {
+            Durability mode;
+            try {
+                mode = Durability.parse(name);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--durability: '" + name + "' " + e.getMessage());
+            }
+            if (modes.contains(mode)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--durability: " + name + " is listed twice");
+            }
+            modes.add(mode);
+        }
+        return List.copyOf(modes);
+    }
+
+    private String durabilityList() {
+        return String.join(",", durabilities.stream().map(Durability::configName).toList());
     }
 
     private boolean needsThroughput() {
@@ -284,12 +321,14 @@ final class BenchCommand implements Callable<Integer> {
         int b = effectiveBatch(batch, block);
         Map<String, TargetResult> targets = new LinkedHashMap<>();
         List<String> ids = new ArrayList<>();
-        ids.add(SpillwayTarget.ID);
+        boolean several = durabilities.size() > 1;
+        durabilities.forEach(mode -> ids.add(SpillwayTarget.id(mode, several)));
         compare.stream().filter(c -> !c.equals("fio")).forEach(ids::add);
         try (ClientRun run = new ClientRun(threads, block, perThread, b, seed)) {
-            for (String id : ids) {
+            for (int i = 0; i < ids.size(); i++) {
+                String id = ids.get(i);
                 Path d = work.resolve(id + "-" + block);
-                try (BenchTarget target = open(id, d, size)) {
+                try (BenchTarget target = i < durabilities.size() ? spillway(d, size, durabilities.get(i), several) : open(id, d, size)) {
                     targets.put(id, measureTarget(target, run, size));
                 } finally {
                     Files2.deleteRecursively(d);
@@ -304,9 +343,12 @@ final class BenchCommand implements Callable<Integer> {
         return BenchReport.sizeResult(block, size.toString(), targets, fioResult);
     }
 
+    private BenchTarget spillway(Path d, ByteSize size, Durability mode, boolean several) throws IOException {
+        return new SpillwayTarget(config.load().storageBackend(d).kvBlockSize(size).durability(mode).build(), several);
+    }
+
     private BenchTarget open(String id, Path d, ByteSize size) throws IOException {
         return switch (id) {
-            case SpillwayTarget.ID -> new SpillwayTarget(config.load().storageBackend(d).kvBlockSize(size).build());
             case FilePerBlockTarget.ID -> new FilePerBlockTarget(d, false);
             case FilePerBlockTarget.FSYNC_ID -> new FilePerBlockTarget(d, true);
             case BlobDbTarget.ID -> new BlobDbTarget(d, size.bytes());
@@ -358,58 +400,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static boolean clean(TargetResult t) {
-        for (Phase p : new Phase[] {t.dump(), t.load(), t.mixed()}) {
-            if (p != null && (p.failed() != 0 || p.mismatches() != 0)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The rows of one block size: each target, fio, then Spillway's ratios. */
-    static void printSize(PrintWriter out, SizeResult r) {
-        String fmt = "%-9s %-48s %10s %10s %10s%n";
-        out.printf(Locale.ROOT, fmt, "block", "target", "dump GB/s", "load GB/s", "mixed GB/s");
-        boolean first = true;
-        for (TargetResult t : r.targets().values()) {
-            out.printf(Locale.ROOT, fmt, first ? r.blockSizeLabel() : "", t.label(), rate(t.dump()), rate(t.load()), rate(t.mixed()));
-            first = false;
-            if (!clean(t)) {
-                out.printf(Locale.ROOT, "%-9s %s: %d blocks failed, %d mismatched%n", "", t.label(),
-                        sum(t, true), sum(t, false));
-            }
-        }
-        if (r.fio() != null) {
-            FioReference.print(out, fmt, r.fio());
-        }
-        Map<String, String[]> byPeer = new LinkedHashMap<>();
-        r.ratios().forEach((k, v) -> {
-            String[] parts = k.split("/", 2);
-            String[] row = byPeer.computeIfAbsent(parts[1], p -> new String[] {"-", "-", "-"});
-            int col = switch (parts[0]) {
-                case "dump" -> 0;
-                case "load" -> 1;
-                default -> 2;
-            };
-            row[col] = v == null ? "-" : String.format(Locale.ROOT, "%.2fx", v);
-        });
-        byPeer.forEach((peer, row) -> out.printf(Locale.ROOT, fmt, "", "Spillway / " + peer, row[0], row[1], row[2]));
-        out.println();
-        out.flush();
-    }
-
-    private static long sum(TargetResult t, boolean failed) {
-        long n = 0;
-        for (Phase p : new Phase[] {t.dump(), t.load(), t.mixed()}) {
-            if (p != null) {
-                n += failed ? p.failed() : p.mismatches();
-            }
-        }
-        return n;
-    }
-
-    private static String rate(Phase p) {
-        return p == null ? "-" : String.format(Locale.ROOT, "%.3f", p.gbps());
+        return BenchTable.clean(t);
     }
 
     private static String fileSystem(Path p) {
@@ -435,8 +426,8 @@ final class BenchCommand implements Callable<Integer> {
 
     private final double loadAverageAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
 
-    private BenchReport.Settings settings(StoreConfig probe) {
-        return new BenchReport.Settings(runs, threads, bytes.bytes(), batch, mixedSeconds, loadShare, zipf, probe.durability().toString(),
+    private BenchReport.Settings settings() {
+        return new BenchReport.Settings(runs, threads, bytes.bytes(), batch, mixedSeconds, loadShare, zipf, durabilityList(),
                 workloads, compare, quick);
     }
 }

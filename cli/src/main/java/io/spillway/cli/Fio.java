@@ -1,6 +1,7 @@
 package io.spillway.cli;
 
 import io.spillway.engine.config.ByteSize;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +28,7 @@ final class Fio {
         if (path == null) {
             return false;
         }
-        for (String dir : path.split(java.io.File.pathSeparator)) {
+        for (String dir : path.split(File.pathSeparator)) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "fio"))) {
                 return true;
             }
@@ -63,7 +64,7 @@ final class Fio {
     static long run(FioJob job) throws IOException, InterruptedException {
         List<String> cmd = job.command();
         String rw = job.rw();
-        Process process = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        Process process = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()));
         String out = drain(process.getInputStream());
         int rc = process.waitFor();

@@ -10,6 +10,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -38,7 +40,7 @@ class BenchCommandTest {
         assertTrue(out.toString().contains("Spillway / file-per-block-fsync"), out.toString());
 
         JsonNode doc = Json.read(Files.readString(json));
-        assertEquals(1, doc.get("schemaVersion").asInt());
+        assertEquals(2, doc.get("schemaVersion").asInt());
         for (String field : List.of("date", "command", "machine", "settings", "pageCache", "fio", "sizes", "lookup", "notes")) {
             assertTrue(doc.has(field), "missing " + field);
         }
@@ -65,6 +67,38 @@ class BenchCommandTest {
         try (Stream<Path> left = Files.list(work)) {
             assertFalse(left.findAny().isPresent(), "bench left files behind");
         }
+    }
+
+    @Test
+    void eachDurabilityModeIsItsOwnTargetWithItsOwnRatios() throws Exception {
+        Path work = Files.createDirectory(tmp.resolve("modes"));
+        Path json = tmp.resolve("modes.json");
+        CommandLine cl = SpillwayCli.commandLine();
+        StringWriter out = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        int rc = cl.execute("bench", "--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
+                "--workloads", "dump,load", "--no-drop-caches", "--durability", "none,batch", "--compare", "file-per-block",
+                "--json", json.toString());
+        assertEquals(0, rc, out.toString());
+        assertTrue(out.toString().contains("durability none,batch"), out.toString());
+        assertTrue(out.toString().contains("Spillway, durability batch / spillway-none"), out.toString());
+        assertTrue(out.toString().contains("Spillway, durability none / file-per-block"), out.toString());
+
+        JsonNode doc = Json.read(Files.readString(json));
+        assertEquals("none,batch", doc.get("settings").get("durability").asText());
+        JsonNode size = doc.get("sizes").get(0);
+        assertEquals(List.of("spillway-none", "spillway-batch", "file-per-block"), listOf(size.get("targets").fieldNames()));
+        for (String mode : List.of("none", "batch")) {
+            assertTrue(size.get("targets").get("spillway-" + mode).get("dump").get("gbps").asDouble() > 0, mode);
+            assertTrue(size.get("ratios").get("spillway-" + mode + ":load/file-per-block").asDouble() > 0, mode);
+        }
+        assertTrue(size.get("ratios").get("spillway-batch:dump/spillway-none").asDouble() > 0);
+    }
+
+    private static <T> List<T> listOf(Iterator<T> it) {
+        List<T> out = new ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
     }
 
     @Test
@@ -108,6 +142,8 @@ class BenchCommandTest {
         cl.setErr(new PrintWriter(new StringWriter()));
         assertEquals(SpillwayCli.EXIT_USAGE, cl.execute("bench", "--compare", "redis"));
         assertEquals(SpillwayCli.EXIT_USAGE, cl.execute("bench", "--workloads", "scan"));
+        assertEquals(SpillwayCli.EXIT_USAGE, cl.execute("bench", "--durability", "sometimes"));
+        assertEquals(SpillwayCli.EXIT_USAGE, cl.execute("bench", "--durability", "none,none"));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.spillway.cli.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.spillway.cli.bench.BenchReport.Phase;
@@ -47,6 +48,27 @@ class RatiosTest {
         assertNull(r.get("mixed/file-per-block"));
         assertEquals(List.of("dump/fio", "dump/fio-fsync", "load/fio", "dump/fio-psync", "load/fio-psync", "dump/file-per-block",
                 "load/file-per-block", "mixed/file-per-block"), List.copyOf(r.keySet()));
+    }
+
+    @Test
+    void severalSpillwayTargetsKeyTheirRatiosByIdAndALaterModeIsSetAgainstAnEarlierOne() {
+        Map<String, TargetResult> targets = new LinkedHashMap<>();
+        targets.put("spillway-none", new TargetResult("Spillway, durability none", "O_DIRECT", gbps(2.0), gbps(1.0), null));
+        targets.put("spillway-batch", new TargetResult("Spillway, durability batch", "O_DIRECT", gbps(1.5), gbps(1.0), null));
+        targets.put(FilePerBlockTarget.FSYNC_ID, new TargetResult("fpb fsync", "buffered", gbps(0.5), gbps(0.5), null));
+        FioResult fio = new FioResult("ok", figure("write", false, 2.5), figure("write", true, 2.0), figure("randread", false, 1.0),
+                null, null, List.of());
+        Map<String, Double> r = BenchReport.Ratios.of(targets, fio);
+        assertEquals(0.8, r.get("spillway-none:dump/fio"));
+        assertEquals(0.75, r.get("spillway-batch:dump/fio-fsync"));
+        assertEquals(3.0, r.get("spillway-batch:dump/file-per-block-fsync"));
+        assertEquals(0.75, r.get("spillway-batch:dump/spillway-none"));
+        assertFalse(r.containsKey("spillway-none:dump/spillway-batch"), "only against the modes measured before");
+        assertFalse(r.containsKey("dump/fio"), "no unprefixed keys without a target called spillway");
+        assertEquals("spillway-batch", BenchReport.Ratios.spillwayOf("spillway-batch:dump/fio"));
+        assertEquals("dump/fio", BenchReport.Ratios.ratioOf("spillway-batch:dump/fio"));
+        assertEquals(SpillwayTarget.ID, BenchReport.Ratios.spillwayOf("load/fio"));
+        assertEquals("load/fio", BenchReport.Ratios.ratioOf("load/fio"));
     }
 
     @Test
