@@ -22,6 +22,7 @@ import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -115,7 +116,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "Any of fio,file-per-block,file-per-block-fsync,rocksdb-blob, or none (default: all; fio only when installed).")
     List<String> compare;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Write every figure and ratio as JSON.")
+    @Option(names = "--json", paramLabel = "FILE", description = "Write every figure and ratio as JSON (rewritten after every run, so a run cut short leaves what it measured).")
     Path json;
 
     @Option(names = "--plot", paramLabel = "FILE.png", description = "Draw throughput against block size (PNG).")
@@ -165,7 +166,8 @@ final class BenchCommand implements Callable<Integer> {
                 String.join(",", workloads), work, fsType, threads, Units.bytes(bytes.bytes()), durabilityList(),
                 pageCache == null ? "dropped before loads" : "NOT dropped");
         out.flush();
-        List<SizeResult> sizes = new ArrayList<>();
+        Header header = new Header(root, fsType, pageCacheStatus, fioStatus);
+        List<SizeResult> sizes = List.of();
         List<List<SizeResult>> perRun = new ArrayList<>();
         BenchReport.LookupResult lookup = null;
         boolean clean = true;
@@ -183,11 +185,13 @@ final class BenchCommand implements Callable<Integer> {
                         BenchTable.printSize(out, r);
                     }
                     perRun.add(thisRun);
+                    if (json != null && (run < runs || workloads.contains("lookup"))) {
+                        // A run cut short (a deadline, a kill) still leaves what it measured.
+                        writeJson(report(header, medians(perRun), perRun, null,
+                                List.of("partial: " + run + " of " + runs + " runs done" + (workloads.contains("lookup") ? ", lookups not yet" : ""))));
+                    }
                 }
-                for (int i = 0; i < blockSizes.size(); i++) {
-                    int index = i;
-                    sizes.add(Medians.summarise(perRun.stream().map(r -> r.get(index)).toList()));
-                }
+                sizes = medians(perRun);
                 if (runs > 1) {
                     out.printf("median of %d runs (ratios: median of the per-run ratios)%n", runs);
                     sizes.forEach(r -> BenchTable.printSize(out, r));
@@ -202,12 +206,9 @@ final class BenchCommand implements Callable<Integer> {
                 Files2.deleteRecursively(root);
             }
         }
-        BenchReport report = new BenchReport(BenchReport.SCHEMA_VERSION, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
-                "spillway " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
-                machine(root, fsType), settings(), pageCacheStatus, fioStatus, sizes, runs > 1 ? perRun : List.of(), lookup,
-                List.copyOf(notes));
+        BenchReport report = report(header, sizes, perRun, lookup, List.of());
         if (json != null) {
-            Files.writeString(json, Json.write(report) + "\n");
+            writeJson(report);
             out.println("wrote " + json);
         }
         if (plot != null) {
@@ -216,6 +217,37 @@ final class BenchCommand implements Callable<Integer> {
         }
         out.flush();
         return clean ? 0 : SpillwayCli.EXIT_FAILURE;
+    }
+
+    /** What the report says about where and how it ran, fixed before the first run. */
+    private record Header(Path root, String fsType, String pageCache, String fio) {
+    }
+
+    /** Per block size, the medians over the runs so far. */
+    private List<SizeResult> medians(List<List<SizeResult>> perRun) {
+        List<SizeResult> sizes = new ArrayList<>();
+        for (int i = 0; i < blockSizes.size(); i++) {
+            int index = i;
+            sizes.add(Medians.summarise(perRun.stream().map(r -> r.get(index)).toList()));
+        }
+        return sizes;
+    }
+
+    private BenchReport report(Header h, List<SizeResult> sizes, List<List<SizeResult>> perRun, BenchReport.LookupResult lookup,
+                               List<String> extraNotes) {
+        List<String> allNotes = new ArrayList<>(extraNotes);
+        allNotes.addAll(notes);
+        return new BenchReport(BenchReport.SCHEMA_VERSION, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+                "spillway " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
+                machine(h.root(), h.fsType()), settings(), h.pageCache(), h.fio(), sizes, runs > 1 ? List.copyOf(perRun) : List.of(),
+                lookup, List.copyOf(allNotes));
+    }
+
+    /** Writes {@code --json} whole, through a temporary file, so a reader never sees half of it. */
+    private void writeJson(BenchReport report) throws IOException {
+        Path tmp = json.resolveSibling(json.getFileName() + ".tmp");
+        Files.writeString(tmp, Json.write(report) + "\n");
+        Files.move(tmp, json, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private void applyDefaults() {

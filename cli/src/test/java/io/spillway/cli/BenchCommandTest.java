@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The smoke test of {@code spillway bench}: a tiny run against both peers, its JSON schema and its plot. */
+/** The smoke tests of {@code spillway bench}: tiny runs against the peers and fio, the JSON schema and the plot. */
 class BenchCommandTest {
 
     @TempDir
@@ -78,7 +78,7 @@ class BenchCommandTest {
         cl.setOut(new PrintWriter(out));
         int rc = cl.execute("bench", "--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
                 "--workloads", "dump,load", "--no-drop-caches", "--durability", "none,batch", "--compare", "file-per-block",
-                "--json", json.toString());
+                "--runs", "2", "--json", json.toString());
         assertEquals(0, rc, out.toString());
         assertTrue(out.toString().contains("durability none,batch"), out.toString());
         assertTrue(out.toString().contains("Spillway, durability batch / spillway-none"), out.toString());
@@ -86,6 +86,10 @@ class BenchCommandTest {
 
         JsonNode doc = Json.read(Files.readString(json));
         assertEquals("none,batch", doc.get("settings").get("durability").asText());
+        // Rewritten after each run; the last write is the whole report, not the partial one.
+        assertEquals(2, doc.get("runs").size());
+        assertFalse(doc.get("notes").toString().contains("partial"), doc.get("notes").toString());
+        assertFalse(Files.exists(tmp.resolve("modes.json.tmp")));
         JsonNode size = doc.get("sizes").get(0);
         assertEquals(List.of("spillway-none", "spillway-batch", "file-per-block"), listOf(size.get("targets").fieldNames()));
         for (String mode : List.of("none", "batch")) {
