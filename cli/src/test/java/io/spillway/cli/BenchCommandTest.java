@@ -29,15 +29,11 @@ class BenchCommandTest {
         Path work = Files.createDirectory(tmp.resolve("work"));
         Path json = tmp.resolve("out.json");
         Path png = tmp.resolve("out.png");
-        CommandLine cl = SpillwayCli.commandLine();
-        StringWriter out = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        int rc = cl.execute("bench", "--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
+        String out = bench("--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
                 "--mixed-seconds", "0.2", "--lookup-keys", "2000", "--lookup-iterations", "5", "--no-drop-caches",
                 "--compare", "file-per-block,file-per-block-fsync,rocksdb-blob", "--json", json.toString(), "--plot", png.toString());
-        assertEquals(0, rc, out.toString());
-        assertTrue(out.toString().contains("Spillway / file-per-block"), out.toString());
-        assertTrue(out.toString().contains("Spillway / file-per-block-fsync"), out.toString());
+        assertTrue(out.contains("Spillway / file-per-block"), out);
+        assertTrue(out.contains("Spillway / file-per-block-fsync"), out);
 
         JsonNode doc = Json.read(Files.readString(json));
         assertEquals(2, doc.get("schemaVersion").asInt());
@@ -73,16 +69,12 @@ class BenchCommandTest {
     void eachDurabilityModeIsItsOwnTargetWithItsOwnRatios() throws Exception {
         Path work = Files.createDirectory(tmp.resolve("modes"));
         Path json = tmp.resolve("modes.json");
-        CommandLine cl = SpillwayCli.commandLine();
-        StringWriter out = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        int rc = cl.execute("bench", "--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
+        String out = bench("--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
                 "--workloads", "dump,load", "--no-drop-caches", "--durability", "none,batch", "--compare", "file-per-block",
                 "--runs", "2", "--json", json.toString());
-        assertEquals(0, rc, out.toString());
-        assertTrue(out.toString().contains("durability none,batch"), out.toString());
-        assertTrue(out.toString().contains("Spillway, durability batch / spillway-none"), out.toString());
-        assertTrue(out.toString().contains("Spillway, durability none / file-per-block"), out.toString());
+        assertTrue(out.contains("durability none,batch"), out);
+        assertTrue(out.contains("Spillway, durability batch / spillway-none"), out);
+        assertTrue(out.contains("Spillway, durability none / file-per-block"), out);
 
         JsonNode doc = Json.read(Files.readString(json));
         assertEquals("none,batch", doc.get("settings").get("durability").asText());
@@ -110,14 +102,10 @@ class BenchCommandTest {
         assumeTrue(Fio.onPath(), "fio is not installed");
         Path work = Files.createDirectory(tmp.resolve("fio-work"));
         Path json = tmp.resolve("fio.json");
-        CommandLine cl = SpillwayCli.commandLine();
-        StringWriter out = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        int rc = cl.execute("bench", "--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
+        String out = bench("--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
                 "--workloads", "dump,load", "--no-drop-caches", "--compare", "fio", "--json", json.toString());
-        assertEquals(0, rc, out.toString());
-        assertTrue(out.toString().contains("fio best write / randread"), out.toString());
-        assertTrue(out.toString().contains("fio psync, 1 request per job (old reference)"), out.toString());
+        assertTrue(out.contains("fio best write / randread"), out);
+        assertTrue(out.contains("fio psync, 1 request per job (old reference)"), out);
 
         JsonNode fio = Json.read(Files.readString(json)).get("sizes").get(0).get("fio");
         assertEquals("ok", fio.get("status").asText());
@@ -138,6 +126,19 @@ class BenchCommandTest {
         try (Stream<Path> left = Files.list(work)) {
             assertFalse(left.findAny().isPresent(), "bench left fio's files behind");
         }
+    }
+
+    /** Runs {@code spillway bench} with {@code args}; its output, once it exited 0. */
+    private static String bench(String... args) {
+        CommandLine cl = SpillwayCli.commandLine();
+        StringWriter out = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        String[] all = new String[args.length + 1];
+        all[0] = "bench";
+        System.arraycopy(args, 0, all, 1, args.length);
+        int rc = cl.execute(all);
+        assertEquals(0, rc, out.toString());
+        return out.toString();
     }
 
     @Test
