@@ -8,6 +8,8 @@
 #                                       the gpu module's tests, this script and the IPC exporter
 #   bash DIR/device-test.sh --run DIR   on the GPU machine: unpack, run 'spillway gpu-check', then
 #                                       the gpu module's JUnit tests, logging to $OUT
+#   bash DIR/device-bench.sh DIR        on the GPU machine: 'spillway bench' against that disk's fio
+#                                       limit (see device-bench.sh; SPILLWAY_FIO=F at --bundle carries fio)
 #
 # --bundle needs only this checkout and a Maven repository holding the third-party
 # dependencies: both Maven calls build the reactor, so the project's own modules come from
@@ -63,7 +65,13 @@ case "${1:-}" in
         --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$work/jre"
     tar -C "$work" -czf "$dest/payload.tar.gz" jre lib testlib librocksdbjni-linux64.so
     cp "$here/device-test.sh" "$dest/device-test.sh"
+    cp "$here/device-bench.sh" "$dest/device-bench.sh"
     cp "$root/gpu/src/test/python/ipc_exporter.py" "$dest/ipc_exporter.py"
+    # A self-contained fio for device-bench.sh, where one is given (see there); else none is carried.
+    rm -f "$dest/fio"
+    if [[ -n "${SPILLWAY_FIO:-}" ]]; then
+        cp "$SPILLWAY_FIO" "$dest/fio"
+    fi
     du -sh "$dest"
     ;;
 --run)

@@ -1,7 +1,6 @@
 package io.spillway.cli;
 
 import io.spillway.cli.bench.BenchReport;
-import io.spillway.cli.bench.BenchReport.FioResult;
 import io.spillway.cli.bench.BenchReport.Phase;
 import io.spillway.cli.bench.BenchReport.SizeResult;
 import io.spillway.cli.bench.BenchReport.TargetResult;
@@ -9,18 +8,21 @@ import io.spillway.cli.bench.BenchTarget;
 import io.spillway.cli.bench.BlobDbTarget;
 import io.spillway.cli.bench.ClientRun;
 import io.spillway.cli.bench.FilePerBlockTarget;
+import io.spillway.cli.bench.FioResult;
 import io.spillway.cli.bench.LookupBenchmark;
 import io.spillway.cli.bench.Medians;
 import io.spillway.cli.bench.PageCache;
 import io.spillway.cli.bench.PhaseResult;
 import io.spillway.cli.bench.SpillwayTarget;
 import io.spillway.engine.config.ByteSize;
+import io.spillway.engine.config.Durability;
 import io.spillway.engine.config.StoreConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -46,6 +48,11 @@ import picocli.CommandLine.Option;
  * load every block in random order, then the 70/30 mixed workload; then fio writes and
  * random-reads the same amount with the same block size and jobs. Then the lookup workload times
  * {@code lookupPrefix} of 1000 keys. Every loaded block is verified; a mismatch fails the run.
+ *
+ * <p>Spillway is one target per {@code --durability} mode, so that one run sets each mode against
+ * its own reference: {@code none} against fio's plain write and the plain file-per-block peer,
+ * {@code batch} against fio's write with {@code end_fsync=1} and file-per-block-fsync, and
+ * {@code batch} against {@code none} (see {@link BenchReport.Ratios}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measures Spillway against fio (the disk's limit) and against peers (file-per-block, RocksDB BlobDB) "
@@ -55,7 +62,7 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
 
     static final List<String> ALL_WORKLOADS = List.of("dump", "load", "mixed", "lookup");
-    static final List<String> ALL_PEERS = List.of("fio", FilePerBlockTarget.ID, BlobDbTarget.ID);
+    static final List<String> ALL_PEERS = List.of("fio", FilePerBlockTarget.ID, FilePerBlockTarget.FSYNC_ID, BlobDbTarget.ID);
     /** A batch's buffers are capped at this many bytes per thread, so 32 MiB blocks do not take GiBs of memory. */
     static final long MAX_BATCH_BYTES = 64L << 20;
 
@@ -100,11 +107,16 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--lookup-iterations", paramLabel = "N", description = "Timed lookupPrefix calls (default: 2000; --quick: 300).")
     Integer lookupIterations;
 
+    @Option(names = "--durability", paramLabel = "MODES", split = ",",
+            description = "Spillway's durability modes, each measured as its own target in the same run, e.g. none,batch "
+                    + "(default: the config's durability, one target).")
+    List<String> durabilityNames;
+
     @Option(names = "--compare", paramLabel = "PEERS", split = ",",
-            description = "Any of fio,file-per-block,rocksdb-blob, or none (default: all; fio only when installed).")
+            description = "Any of fio,file-per-block,file-per-block-fsync,rocksdb-blob, or none (default: all; fio only when installed).")
     List<String> compare;
 
-    @Option(names = "--json", paramLabel = "FILE", description = "Write every figure and ratio as JSON.")
+    @Option(names = "--json", paramLabel = "FILE", description = "Write every figure and ratio as JSON (rewritten after every run, so a run cut short leaves what it measured).")
     Path json;
 
     @Option(names = "--plot", paramLabel = "FILE.png", description = "Draw throughput against block size (PNG).")
@@ -127,6 +139,7 @@ final class BenchCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     private final List<String> notes = new ArrayList<>();
+    private List<Durability> durabilities;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -137,9 +150,11 @@ final class BenchCommand implements Callable<Integer> {
         Path work = Files.createTempDirectory(root, "bench-");
         String fsType = fileSystem(work);
         StoreConfig probe = config.load().storageBackend(work.resolve("probe")).build();
+        durabilities = durabilityNames == null ? List.of(probe.durability()) : parseDurabilities(durabilityNames);
         boolean fio = compare.contains("fio") && Fio.onPath();
         String fioStatus = !compare.contains("fio") ? "not requested"
-                : fio ? "fio --direct=1 --ioengine=psync, same directory, block size and jobs"
+                : fio ? "fio --direct=1 at its best (" + (quick ? "libaio iodepth 16, 1 job" : "libaio and io_uring, iodepth 16 and 32, 1 and "
+                        + threads + " jobs") + "), same directory, block size and bytes; psync with " + threads + " jobs as a second row"
                 : "fio is not installed: no physical-limit figures (install fio for them)";
         if (compare.contains("fio") && !fio) {
             out.println("NOTE: " + fioStatus);
@@ -148,10 +163,11 @@ final class BenchCommand implements Callable<Integer> {
         String pageCacheStatus = pageCache == null ? "dropped (echo 1 > /proc/sys/vm/drop_caches) before every load phase"
                 : "NOT dropped (" + pageCache + "): buffered peers may be served from the page cache";
         out.printf("bench: %s in %s (%s), %d threads, %s per size and target, durability %s; page cache %s%n",
-                String.join(",", workloads), work, fsType, threads, Units.bytes(bytes.bytes()), probe.durability(),
+                String.join(",", workloads), work, fsType, threads, Units.bytes(bytes.bytes()), durabilityList(),
                 pageCache == null ? "dropped before loads" : "NOT dropped");
         out.flush();
-        List<SizeResult> sizes = new ArrayList<>();
+        Header header = new Header(root, fsType, pageCacheStatus, fioStatus);
+        List<SizeResult> sizes = List.of();
         List<List<SizeResult>> perRun = new ArrayList<>();
         BenchReport.LookupResult lookup = null;
         boolean clean = true;
@@ -166,17 +182,19 @@ final class BenchCommand implements Callable<Integer> {
                         SizeResult r = measureSize(out, work, size, fio);
                         thisRun.add(r);
                         clean &= r.targets().values().stream().allMatch(BenchCommand::clean);
-                        printSize(out, r);
+                        BenchTable.printSize(out, r);
                     }
                     perRun.add(thisRun);
+                    if (json != null && (run < runs || workloads.contains("lookup"))) {
+                        // A run cut short (a deadline, a kill) still leaves what it measured.
+                        writeJson(report(header, medians(perRun), perRun, null,
+                                List.of("partial: " + run + " of " + runs + " runs done" + (workloads.contains("lookup") ? ", lookups not yet" : ""))));
+                    }
                 }
-                for (int i = 0; i < blockSizes.size(); i++) {
-                    int index = i;
-                    sizes.add(Medians.summarise(perRun.stream().map(r -> r.get(index)).toList()));
-                }
+                sizes = medians(perRun);
                 if (runs > 1) {
                     out.printf("median of %d runs (ratios: median of the per-run ratios)%n", runs);
-                    sizes.forEach(r -> printSize(out, r));
+                    sizes.forEach(r -> BenchTable.printSize(out, r));
                 }
             }
             if (workloads.contains("lookup")) {
@@ -188,12 +206,9 @@ final class BenchCommand implements Callable<Integer> {
                 Files2.deleteRecursively(root);
             }
         }
-        BenchReport report = new BenchReport(BenchReport.SCHEMA_VERSION, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
-                "spillway " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
-                machine(root, fsType), settings(probe), pageCacheStatus, fioStatus, sizes, runs > 1 ? perRun : List.of(), lookup,
-                List.copyOf(notes));
+        BenchReport report = report(header, sizes, perRun, lookup, List.of());
         if (json != null) {
-            Files.writeString(json, Json.write(report) + "\n");
+            writeJson(report);
             out.println("wrote " + json);
         }
         if (plot != null) {
@@ -202,6 +217,37 @@ final class BenchCommand implements Callable<Integer> {
         }
         out.flush();
         return clean ? 0 : SpillwayCli.EXIT_FAILURE;
+    }
+
+    /** What the report says about where and how it ran, fixed before the first run. */
+    private record Header(Path root, String fsType, String pageCache, String fio) {
+    }
+
+    /** Per block size, the medians over the runs so far. */
+    private List<SizeResult> medians(List<List<SizeResult>> perRun) {
+        List<SizeResult> sizes = new ArrayList<>();
+        for (int i = 0; i < blockSizes.size(); i++) {
+            int index = i;
+            sizes.add(Medians.summarise(perRun.stream().map(r -> r.get(index)).toList()));
+        }
+        return sizes;
+    }
+
+    private BenchReport report(Header h, List<SizeResult> sizes, List<List<SizeResult>> perRun, BenchReport.LookupResult lookup,
+                               List<String> extraNotes) {
+        List<String> allNotes = new ArrayList<>(extraNotes);
+        allNotes.addAll(notes);
+        return new BenchReport(BenchReport.SCHEMA_VERSION, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+                "spillway " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
+                machine(h.root(), h.fsType()), settings(), h.pageCache(), h.fio(), sizes, runs > 1 ? List.copyOf(perRun) : List.of(),
+                lookup, List.copyOf(allNotes));
+    }
+
+    /** Writes {@code --json} whole, through a temporary file, so a reader never sees half of it. */
+    private void writeJson(BenchReport report) throws IOException {
+        Path tmp = json.resolveSibling(json.getFileName() + ".tmp");
+        Files.writeString(tmp, Json.write(report) + "\n");
+        Files.move(tmp, json, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private void applyDefaults() {
@@ -266,6 +312,30 @@ final class BenchCommand implements Callable<Integer> {
         if (lookupKeys < 1000 || lookupIterations < 1) {
             throw new CommandLine.ParameterException(cl, "need --lookup-keys >= 1000 and --lookup-iterations >= 1");
         }
+        if (durabilityNames != null) {
+            parseDurabilities(durabilityNames);
+        }
+    }
+
+    private List<Durability> parseDurabilities(List<String> names) {
+        List<Durability> modes = new ArrayList<>();
+        for (String name : names) {
+            Durability mode;
+            try {
+                mode = Durability.parse(name);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--durability: '" + name + "' " + e.getMessage());
+            }
+            if (modes.contains(mode)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--durability: " + name + " is listed twice");
+            }
+            modes.add(mode);
+        }
+        return List.copyOf(modes);
+    }
+
+    private String durabilityList() {
+        return String.join(",", durabilities.stream().map(Durability::configName).toList());
     }
 
     private boolean needsThroughput() {
@@ -283,12 +353,14 @@ final class BenchCommand implements Callable<Integer> {
         int b = effectiveBatch(batch, block);
         Map<String, TargetResult> targets = new LinkedHashMap<>();
         List<String> ids = new ArrayList<>();
-        ids.add(SpillwayTarget.ID);
+        boolean several = durabilities.size() > 1;
+        durabilities.forEach(mode -> ids.add(SpillwayTarget.id(mode, several)));
         compare.stream().filter(c -> !c.equals("fio")).forEach(ids::add);
         try (ClientRun run = new ClientRun(threads, block, perThread, b, seed)) {
-            for (String id : ids) {
+            for (int i = 0; i < ids.size(); i++) {
+                String id = ids.get(i);
                 Path d = work.resolve(id + "-" + block);
-                try (BenchTarget target = open(id, d, size)) {
+                try (BenchTarget target = i < durabilities.size() ? spillway(d, size, durabilities.get(i), several) : open(id, d, size)) {
                     targets.put(id, measureTarget(target, run, size));
                 } finally {
                     Files2.deleteRecursively(d);
@@ -297,15 +369,20 @@ final class BenchCommand implements Callable<Integer> {
         }
         FioResult fioResult = null;
         if (fio) {
-            fioResult = runFio(work, size, (long) perThread * block);
+            fioResult = FioReference.measure(work, block, (long) perThread * threads * block, threads,
+                    quick ? FioReference.Sweep.quick() : FioReference.Sweep.full(threads), this::dropPageCache, notes::add);
         }
         return BenchReport.sizeResult(block, size.toString(), targets, fioResult);
     }
 
+    private BenchTarget spillway(Path d, ByteSize size, Durability mode, boolean several) throws IOException {
+        return new SpillwayTarget(config.load().storageBackend(d).kvBlockSize(size).durability(mode).build(), several);
+    }
+
     private BenchTarget open(String id, Path d, ByteSize size) throws IOException {
         return switch (id) {
-            case SpillwayTarget.ID -> new SpillwayTarget(config.load().storageBackend(d).kvBlockSize(size).build());
-            case FilePerBlockTarget.ID -> new FilePerBlockTarget(d);
+            case FilePerBlockTarget.ID -> new FilePerBlockTarget(d, false);
+            case FilePerBlockTarget.FSYNC_ID -> new FilePerBlockTarget(d, true);
             case BlobDbTarget.ID -> new BlobDbTarget(d, size.bytes());
             default -> throw new IllegalArgumentException("unknown target " + id);
         };
@@ -341,24 +418,6 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private FioResult runFio(Path work, ByteSize size, long bytesPerJob) throws IOException, InterruptedException {
-        Path fioDir = Files.createDirectory(work.resolve("fio-" + size.bytes()));
-        try {
-            List<String> writeCmd = Fio.command("write", fioDir, size, threads, bytesPerJob);
-            List<String> readCmd = Fio.command("randread", fioDir, size, threads, bytesPerJob);
-            long write = Fio.run("write", fioDir, size, threads, bytesPerJob);
-            dropPageCache();
-            long read = Fio.run("randread", fioDir, size, threads, bytesPerJob);
-            return new FioResult("ok", BenchReport.Ratios.ratio((double) write, 1e9), BenchReport.Ratios.ratio((double) read, 1e9),
-                    writeCmd, readCmd);
-        } catch (IOException e) {
-            notes.add("fio failed at " + size + ": " + e.getMessage());
-            return new FioResult("failed: " + e.getMessage(), null, null, List.of(), List.of());
-        } finally {
-            Fio.deleteFiles(fioDir);
-        }
-    }
-
     private BenchReport.LookupResult measureLookup(PrintWriter out, Path work) throws IOException {
         Path d = Files.createDirectory(work.resolve("lookup"));
         try (ProgressBar bar = Progress.bar("index", lookupKeys, " keys", 1)) {
@@ -373,62 +432,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private static boolean clean(TargetResult t) {
-        for (Phase p : new Phase[] {t.dump(), t.load(), t.mixed()}) {
-            if (p != null && (p.failed() != 0 || p.mismatches() != 0)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** The rows of one block size: each target, fio, then Spillway's ratios. */
-    static void printSize(PrintWriter out, SizeResult r) {
-        String fmt = "%-9s %-48s %10s %10s %10s%n";
-        out.printf(Locale.ROOT, fmt, "block", "target", "dump GB/s", "load GB/s", "mixed GB/s");
-        boolean first = true;
-        for (TargetResult t : r.targets().values()) {
-            out.printf(Locale.ROOT, fmt, first ? r.blockSizeLabel() : "", t.label(), rate(t.dump()), rate(t.load()), rate(t.mixed()));
-            first = false;
-            if (!clean(t)) {
-                out.printf(Locale.ROOT, "%-9s %s: %d blocks failed, %d mismatched%n", "", t.label(),
-                        sum(t, true), sum(t, false));
-            }
-        }
-        if (r.fio() != null) {
-            out.printf(Locale.ROOT, fmt, "", "fio write / randread (O_DIRECT)", num(r.fio().writeGbps()), num(r.fio().randreadGbps()), "-");
-        }
-        Map<String, String[]> byPeer = new LinkedHashMap<>();
-        r.ratios().forEach((k, v) -> {
-            String[] parts = k.split("/", 2);
-            String[] row = byPeer.computeIfAbsent(parts[1], p -> new String[] {"-", "-", "-"});
-            int col = switch (parts[0]) {
-                case "dump" -> 0;
-                case "load" -> 1;
-                default -> 2;
-            };
-            row[col] = v == null ? "-" : String.format(Locale.ROOT, "%.2fx", v);
-        });
-        byPeer.forEach((peer, row) -> out.printf(Locale.ROOT, fmt, "", "Spillway / " + peer, row[0], row[1], row[2]));
-        out.println();
-        out.flush();
-    }
-
-    private static long sum(TargetResult t, boolean failed) {
-        long n = 0;
-        for (Phase p : new Phase[] {t.dump(), t.load(), t.mixed()}) {
-            if (p != null) {
-                n += failed ? p.failed() : p.mismatches();
-            }
-        }
-        return n;
-    }
-
-    private static String rate(Phase p) {
-        return p == null ? "-" : String.format(Locale.ROOT, "%.3f", p.gbps());
-    }
-
-    private static String num(Double v) {
-        return v == null ? "-" : String.format(Locale.ROOT, "%.3f", v);
+        return BenchTable.clean(t);
     }
 
     private static String fileSystem(Path p) {
@@ -454,8 +458,8 @@ final class BenchCommand implements Callable<Integer> {
 
     private final double loadAverageAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
 
-    private BenchReport.Settings settings(StoreConfig probe) {
-        return new BenchReport.Settings(runs, threads, bytes.bytes(), batch, mixedSeconds, loadShare, zipf, probe.durability().toString(),
+    private BenchReport.Settings settings() {
+        return new BenchReport.Settings(runs, threads, bytes.bytes(), batch, mixedSeconds, loadShare, zipf, durabilityList(),
                 workloads, compare, quick);
     }
 }

@@ -4,6 +4,7 @@ import io.spillway.cli.bench.BenchReport;
 import io.spillway.cli.bench.BenchReport.Phase;
 import io.spillway.cli.bench.BenchReport.SizeResult;
 import io.spillway.cli.bench.BenchReport.TargetResult;
+import io.spillway.cli.bench.FioResult;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -67,7 +68,7 @@ final class BenchPlot {
     }
 
     private static XYChart panel(BenchReport report, String title, Function<TargetResult, Phase> phase, String fioName,
-                                 Function<BenchReport.FioResult, Double> fioRate) {
+                                 Function<FioResult, Double> fioRate) {
         XYChart chart = new XYChartBuilder().width(PANEL_WIDTH).height(HEIGHT).title(title)
                 .xAxisTitle("block size (KiB, log)").yAxisTitle("GB/s").build();
         Styler s = chart.getStyler();

@@ -1,6 +1,7 @@
 package io.spillway.cli;
 
 import io.spillway.engine.config.ByteSize;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -12,9 +13,9 @@ import java.util.concurrent.CompletableFuture;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * Runs fio as the yardstick for {@code spillway bench} and {@code throughput}: O_DIRECT writes,
- * then reads of the same files ({@code read} or {@code randread}), with the same block size and
- * thread count as the store's run.
+ * Runs fio as the yardstick for {@code spillway bench} ({@link FioReference}: the best of several
+ * engines, depths and job counts) and {@code throughput} (the psync run below): O_DIRECT writes,
+ * then reads of the same files ({@code read} or {@code randread}).
  */
 final class Fio {
 
@@ -27,7 +28,7 @@ final class Fio {
         if (path == null) {
             return false;
         }
-        for (String dir : path.split(java.io.File.pathSeparator)) {
+        for (String dir : path.split(File.pathSeparator)) {
             if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "fio"))) {
                 return true;
             }
@@ -36,24 +37,34 @@ final class Fio {
     }
 
     /**
-     * The fio command line for one direction.
+     * The psync job for one direction: one request in flight per job, {@code jobs} jobs (the
+     * figure {@code throughput} reports, and the bench's second, labelled row).
      *
      * @param rw "write", "read" or "randread"
      */
+    static FioJob psync(String rw, Path dir, ByteSize blockSize, int jobs, long bytesPerJob) {
+        return new FioJob("w", dir, rw, blockSize.bytes(), "psync", 1, jobs, bytesPerJob, false);
+    }
+
+    /** The psync command line for one direction (see {@link #psync}). */
     static List<String> command(String rw, Path dir, ByteSize blockSize, int jobs, long bytesPerJob) {
-        return List.of("fio", "--name=w", "--directory=" + dir, "--rw=" + rw, "--bs=" + blockSize.bytes(),
-                "--numjobs=" + jobs, "--size=" + bytesPerJob, "--direct=1", "--ioengine=psync",
-                "--group_reporting", "--output-format=json");
+        return psync(rw, dir, blockSize, jobs, bytesPerJob).command();
+    }
+
+    /** Runs the psync job for one direction (see {@link #psync}); bytes per second. */
+    static long run(String rw, Path dir, ByteSize blockSize, int jobs, long bytesPerJob) throws IOException, InterruptedException {
+        return run(psync(rw, dir, blockSize, jobs, bytesPerJob));
     }
 
     /**
-     * Runs fio and returns the bandwidth of {@code rw}, in bytes per second.
+     * Runs fio and returns the bandwidth of the job's direction, in bytes per second.
      *
      * @throws IOException when fio cannot start, fails, or prints no usable JSON
      */
-    static long run(String rw, Path dir, ByteSize blockSize, int jobs, long bytesPerJob) throws IOException, InterruptedException {
-        List<String> cmd = command(rw, dir, blockSize, jobs, bytesPerJob);
-        Process process = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    static long run(FioJob job) throws IOException, InterruptedException {
+        List<String> cmd = job.command();
+        String rw = job.rw();
+        Process process = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(process.getErrorStream()));
         String out = drain(process.getInputStream());
         int rc = process.waitFor();

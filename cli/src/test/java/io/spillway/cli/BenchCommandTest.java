@@ -3,19 +3,22 @@ package io.spillway.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The smoke test of {@code spillway bench}: a tiny run against both peers, its JSON schema and its plot. */
+/** The smoke tests of {@code spillway bench}: tiny runs against the peers and fio, the JSON schema and the plot. */
 class BenchCommandTest {
 
     @TempDir
@@ -26,24 +29,21 @@ class BenchCommandTest {
         Path work = Files.createDirectory(tmp.resolve("work"));
         Path json = tmp.resolve("out.json");
         Path png = tmp.resolve("out.png");
-        CommandLine cl = SpillwayCli.commandLine();
-        StringWriter out = new StringWriter();
-        cl.setOut(new PrintWriter(out));
-        int rc = cl.execute("bench", "--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
+        String out = bench("--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
                 "--mixed-seconds", "0.2", "--lookup-keys", "2000", "--lookup-iterations", "5", "--no-drop-caches",
-                "--compare", "file-per-block,rocksdb-blob", "--json", json.toString(), "--plot", png.toString());
-        assertEquals(0, rc, out.toString());
-        assertTrue(out.toString().contains("Spillway / file-per-block"), out.toString());
+                "--compare", "file-per-block,file-per-block-fsync,rocksdb-blob", "--json", json.toString(), "--plot", png.toString());
+        assertTrue(out.contains("Spillway / file-per-block"), out);
+        assertTrue(out.contains("Spillway / file-per-block-fsync"), out);
 
         JsonNode doc = Json.read(Files.readString(json));
-        assertEquals(1, doc.get("schemaVersion").asInt());
+        assertEquals(2, doc.get("schemaVersion").asInt());
         for (String field : List.of("date", "command", "machine", "settings", "pageCache", "fio", "sizes", "lookup", "notes")) {
             assertTrue(doc.has(field), "missing " + field);
         }
         assertEquals("not requested", doc.get("fio").asText());
         JsonNode size = doc.get("sizes").get(0);
         assertEquals(65536, size.get("blockSize").asLong());
-        for (String target : List.of("spillway", "file-per-block", "rocksdb-blob")) {
+        for (String target : List.of("spillway", "file-per-block", "file-per-block-fsync", "rocksdb-blob")) {
             JsonNode t = size.get("targets").get(target);
             for (String phase : List.of("dump", "load", "mixed")) {
                 JsonNode p = t.get(phase);
@@ -66,11 +66,89 @@ class BenchCommandTest {
     }
 
     @Test
+    void eachDurabilityModeIsItsOwnTargetWithItsOwnRatios() throws Exception {
+        Path work = Files.createDirectory(tmp.resolve("modes"));
+        Path json = tmp.resolve("modes.json");
+        String out = bench("--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
+                "--workloads", "dump,load", "--no-drop-caches", "--durability", "none,batch", "--compare", "file-per-block",
+                "--runs", "2", "--json", json.toString());
+        assertTrue(out.contains("durability none,batch"), out);
+        assertTrue(out.contains("Spillway, durability batch / spillway-none"), out);
+        assertTrue(out.contains("Spillway, durability none / file-per-block"), out);
+
+        JsonNode doc = Json.read(Files.readString(json));
+        assertEquals("none,batch", doc.get("settings").get("durability").asText());
+        // Rewritten after each run; the last write is the whole report, not the partial one.
+        assertEquals(2, doc.get("runs").size());
+        assertFalse(doc.get("notes").toString().contains("partial"), doc.get("notes").toString());
+        assertFalse(Files.exists(tmp.resolve("modes.json.tmp")));
+        JsonNode size = doc.get("sizes").get(0);
+        assertEquals(List.of("spillway-none", "spillway-batch", "file-per-block"), listOf(size.get("targets").fieldNames()));
+        for (String mode : List.of("none", "batch")) {
+            assertTrue(size.get("targets").get("spillway-" + mode).get("dump").get("gbps").asDouble() > 0, mode);
+            assertTrue(size.get("ratios").get("spillway-" + mode + ":load/file-per-block").asDouble() > 0, mode);
+        }
+        assertTrue(size.get("ratios").get("spillway-batch:dump/spillway-none").asDouble() > 0);
+    }
+
+    private static <T> List<T> listOf(Iterator<T> it) {
+        List<T> out = new ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
+    }
+
+    @Test
+    void fioReferenceRecordsTheBestRunItsSettingsAndThePsyncRow() throws Exception {
+        assumeTrue(Fio.onPath(), "fio is not installed");
+        Path work = Files.createDirectory(tmp.resolve("fio-work"));
+        Path json = tmp.resolve("fio.json");
+        String out = bench("--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
+                "--workloads", "dump,load", "--no-drop-caches", "--compare", "fio", "--json", json.toString());
+        assertTrue(out.contains("fio best write / randread"), out);
+        assertTrue(out.contains("fio psync, 1 request per job (old reference)"), out);
+
+        JsonNode fio = Json.read(Files.readString(json)).get("sizes").get(0).get("fio");
+        assertEquals("ok", fio.get("status").asText());
+        for (String kind : List.of("write", "writeSynced", "randread", "psyncWrite", "psyncRandread")) {
+            JsonNode f = fio.get(kind);
+            assertTrue(f.get("gbps").asDouble() > 0, kind);
+            assertTrue(f.get("command").get(0).asText().equals("fio"), kind);
+        }
+        assertEquals("libaio", fio.get("randread").get("ioengine").asText());
+        assertEquals(16, fio.get("randread").get("iodepth").asInt());
+        assertTrue(fio.get("writeSynced").get("endFsync").asBoolean());
+        assertEquals("psync", fio.get("psyncRandread").get("ioengine").asText());
+        assertEquals(5, fio.get("all").size(), "two writes, one randread, and the two psync runs");
+        JsonNode ratios = Json.read(Files.readString(json)).get("sizes").get(0).get("ratios");
+        for (String key : List.of("dump/fio", "dump/fio-fsync", "load/fio", "dump/fio-psync", "load/fio-psync")) {
+            assertTrue(ratios.get(key).asDouble() > 0, key);
+        }
+        try (Stream<Path> left = Files.list(work)) {
+            assertFalse(left.findAny().isPresent(), "bench left fio's files behind");
+        }
+    }
+
+    /** Runs {@code spillway bench} with {@code args}; its output, once it exited 0. */
+    private static String bench(String... args) {
+        CommandLine cl = SpillwayCli.commandLine();
+        StringWriter out = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        String[] all = new String[args.length + 1];
+        all[0] = "bench";
+        System.arraycopy(args, 0, all, 1, args.length);
+        int rc = cl.execute(all);
+        assertEquals(0, rc, out.toString());
+        return out.toString();
+    }
+
+    @Test
     void refusesUnknownPeersAndWorkloads() {
         CommandLine cl = SpillwayCli.commandLine();
         cl.setErr(new PrintWriter(new StringWriter()));
         assertEquals(SpillwayCli.EXIT_USAGE, cl.execute("bench", "--compare", "redis"));
         assertEquals(SpillwayCli.EXIT_USAGE, cl.execute("bench", "--workloads", "scan"));
+        assertEquals(SpillwayCli.EXIT_USAGE, cl.execute("bench", "--durability", "sometimes"));
+        assertEquals(SpillwayCli.EXIT_USAGE, cl.execute("bench", "--durability", "none,none"));
     }
 
     @Test

@@ -1,9 +1,11 @@
 package io.spillway.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.spillway.cli.bench.FioResult;
 import io.spillway.engine.config.ByteSize;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -73,6 +75,44 @@ class FioTest {
     @Test
     void brokenJsonIsRefused() {
         assertThrows(IOException.class, () -> Fio.bandwidth("{\"jobs\": [ {", "write"));
+    }
+
+    @Test
+    void deepQueueJobsNameTheirEngineDepthAndFsync() {
+        FioJob job = new FioJob("j2", Path.of("/d"), "write", 262144, "io_uring", 32, 2, 1L << 29, true);
+        assertEquals(List.of("fio", "--name=j2", "--directory=/d", "--rw=write", "--bs=262144", "--numjobs=2",
+                "--size=536870912", "--direct=1", "--ioengine=io_uring", "--iodepth=32", "--end_fsync=1", "--group_reporting",
+                "--output-format=json"), job.command());
+        FioJob read = new FioJob("j1", Path.of("/d"), "randread", 2 << 20, "libaio", 16, 1, 1L << 30, false);
+        assertTrue(read.command().contains("--iodepth=16"));
+        assertFalse(read.command().contains("--end_fsync=1"));
+    }
+
+    @Test
+    void nonsenseJobsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new FioJob("j", Path.of("/d"), "randread", 4096, "libaio", 16, 1, 1 << 20, true));
+        assertThrows(IllegalArgumentException.class, () -> new FioJob("j", Path.of("/d"), "trim", 4096, "libaio", 16, 1, 1 << 20, false));
+        assertThrows(IllegalArgumentException.class, () -> new FioJob("j", Path.of("/d"), "write", 4096, "libaio", 0, 1, 1 << 20, false));
+        assertThrows(IllegalArgumentException.class, () -> new FioJob("j", Path.of("/d"), "write", 8192, "libaio", 1, 1, 4096, false));
+    }
+
+    @Test
+    void theBestFigureOfEachKindIsKeptWithItsSettings() {
+        List<FioResult.Figure> all = List.of(
+                figure("write", "libaio", 16, 1, false, 0.40), figure("write", "io_uring", 32, 2, false, 0.45),
+                figure("write", "libaio", 16, 1, true, 0.39), figure("write", "io_uring", 32, 2, true, 0.38),
+                figure("randread", "libaio", 16, 1, false, 1.1), figure("randread", "io_uring", 32, 2, false, 2.1),
+                figure("randread", "psync", 1, 2, false, 3.0));
+        assertEquals(0.45, FioResult.best(all, "write", false).gbps());
+        assertEquals("io_uring qd32 x2", FioResult.best(all, "write", false).settings());
+        assertEquals(0.39, FioResult.best(all, "write", true).gbps());
+        assertEquals("libaio qd16 x1 end_fsync", FioResult.best(all, "write", true).settings());
+        assertEquals(2.1, FioResult.best(all, "randread", false).gbps(), "psync is never the best: it is the old row");
+        assertEquals(null, FioResult.best(all, "read", false));
+    }
+
+    private static FioResult.Figure figure(String rw, String engine, int depth, int jobs, boolean sync, double gbps) {
+        return new FioResult.Figure(rw, engine, depth, jobs, sync, gbps, List.of("fio"));
     }
 
     @Test

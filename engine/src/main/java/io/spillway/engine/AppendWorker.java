@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One writer with its own active segment: writers append without any shared lock. A writer is
- * two threads, an appender (this class's loop) and a {@link GroupSyncer}, forming a pipelined
- * group commit:
+ * three threads, an appender (this class's loop), a {@link GroupSyncer} and a
+ * {@link GroupPublisher}, forming a pipelined group commit:
  * <ol>
  *   <li>the appender takes the queued blocks, up to {@link GroupHeader#MAX_RECORDS} and the
  *       staging buffer's size (one block under durability {@code always}), and claims each (a
@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  *   <li>compresses where configured and worth it;
  *   <li>appends them as one group: copy into staging, release the callers' buffers, one write;
  *   <li>hands the written group to the syncer and goes on with the next;
- *   <li>the syncer fdatasyncs, publishes the index entries in one synced batch and completes the
- *       blocks (see {@link GroupSyncer}).
+ *   <li>the syncer fdatasyncs and hands the synced groups on (see {@link GroupSyncer});
+ *   <li>the publisher writes their index entries in one synced batch and completes the blocks,
+ *       while the syncer syncs the next groups (see {@link GroupPublisher}).
  * </ol>
  * Data is durable before the index entry that points at it (design invariant 2), and a block is
  * acknowledged only once its index entry is durable, so the index alone says what is visible:
@@ -59,11 +60,12 @@ final class AppendWorker implements Runnable {
     private final GarbageCollector gc;
     private SegmentWriter segment;
     private volatile boolean stopping;
-    /** Serialises both threads' index calls with {@link #abandon()}; see there. */
+    /** Serialises the threads' index calls with {@link #abandon()}; see there. */
     private final Object indexGuard = new Object();
     private boolean abandoned; // guarded by indexGuard
     private Thread appenderThread;
     private Thread syncerThread;
+    private Thread publisherThread;
 
     AppendWorker(int ordinal, Backend backend, StoreContext ctx, GarbageCollector gc) {
         this.gc = gc;
@@ -88,14 +90,15 @@ final class AppendWorker implements Runnable {
         return queue.size() + carry.size();
     }
 
-    /** Starts the appender and syncer threads. */
+    /** Starts the appender, syncer and publisher threads. */
     List<Thread> start() {
+        publisherThread = Thread.ofPlatform().name("spillway-publish-" + ordinal).daemon(true).start(syncer.publisher());
         syncerThread = Thread.ofPlatform().name("spillway-sync-" + ordinal).daemon(true).start(syncer);
         appenderThread = Thread.ofPlatform().name("spillway-append-" + ordinal).daemon(true).start(this);
-        return List.of(appenderThread, syncerThread);
+        return List.of(appenderThread, syncerThread, publisherThread);
     }
 
-    /** Asks the worker to finish what is queued, seal its segment and exit (both threads). */
+    /** Asks the worker to finish what is queued, seal its segment and exit (all three threads). */
     void stop() {
         stopping = true;
     }
@@ -312,7 +315,7 @@ final class AppendWorker implements Runnable {
     }
 
     /**
-     * Syncer thread: the appender is done with {@code s}. Seals it (its footer marks records the
+     * Publisher thread: the appender is done with {@code s}. Seals it (its footer marks records the
      * index does not point at), deletes it if it holds nothing, or leaves a failed one, or any
      * one after {@link #abandon()}, {@code .open} for recovery.
      */
@@ -365,7 +368,7 @@ final class AppendWorker implements Runnable {
     }
 
     /**
-     * Syncer thread: publishes synced blocks (all CLAIMED) with the segments' new watermarks in
+     * Publisher thread: publishes synced blocks (all CLAIMED) with the segments' new watermarks in
      * one index batch, and completes the blocks. Writes the watermarks even with no block to
      * publish (every block of the groups timed out, or their sync failed).
      */
@@ -431,9 +434,9 @@ final class AppendWorker implements Runnable {
         }
     }
 
-    /** Frees the staging buffer once both threads have ended (close). */
+    /** Frees the staging buffer once all three threads have ended (close). */
     void releaseMemory() {
-        if (!appenderThread.isAlive() && !syncerThread.isAlive()) {
+        if (!appenderThread.isAlive() && !syncerThread.isAlive() && !publisherThread.isAlive()) {
             arena.close();
         }
     }

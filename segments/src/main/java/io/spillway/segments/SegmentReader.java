@@ -1,6 +1,7 @@
 package io.spillway.segments;
 
 import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.ReadQueue;
 import io.spillway.segments.io.StoreFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -116,13 +117,51 @@ public final class SegmentReader implements AutoCloseable {
         verify(loc, dst.asSlice(0, loc.storedLength()));
     }
 
-    /** Checks stored bytes against the location's CRC32C. */
-    public static void verify(BlockLocation loc, MemorySegment stored) throws CorruptRecordException {
-        int crc = Checksums.crc32c(stored);
+    /**
+     * How many bytes a read of {@code loc}'s payload covers: its stored length, rounded up to the
+     * IO alignment under direct IO (the tail up to the next alignment is padding or the next
+     * record, never compared).
+     */
+    public long payloadReadLength(BlockLocation loc) {
+        if (loc.segmentId() != segmentId) {
+            throw new IllegalArgumentException("location in segment " + loc.segmentId() + " read from segment " + segmentId);
+        }
+        return io.directIo() ? SegmentLayout.alignUp(loc.storedLength(), io.alignment()) : loc.storedLength();
+    }
+
+    /**
+     * Starts reading raw bytes at {@code offset} into {@code dst} on {@code queue} (see
+     * {@link ReadQueue#read}; the same alignment rules as {@link #read}). The caller checks what
+     * arrives, e.g. with {@link #checkPayload}: this reader vouches for nothing it did not verify.
+     */
+    public void readAsync(ReadQueue queue, MemorySegment dst, long offset, ReadQueue.ReadCompletion completion) throws IOException {
+        queue.read(file, dst, offset, completion);
+    }
+
+    /**
+     * Checks the outcome of reading {@code loc}'s payload in pieces: {@code bytesRead} bytes of
+     * it arrived and their CRC32C is {@code computedCrc}.
+     *
+     * @throws CorruptRecordException if the file ended inside the payload or the checksum differs
+     */
+    public void checkPayload(BlockLocation loc, long bytesRead, int computedCrc) throws CorruptRecordException {
+        if (bytesRead < loc.storedLength()) {
+            throw new CorruptRecordException(loc.payloadOffset(), "segment " + segmentId + " ends inside the payload ("
+                    + bytesRead + " of " + loc.storedLength() + " bytes)");
+        }
+        checkCrc(loc, computedCrc);
+    }
+
+    private static void checkCrc(BlockLocation loc, int crc) throws CorruptRecordException {
         if (crc != loc.payloadCrc()) {
             throw new CorruptRecordException(loc.payloadOffset(), String.format(
                     "payload CRC mismatch in segment %d: stored 0x%08x, computed 0x%08x", loc.segmentId(), loc.payloadCrc(), crc));
         }
+    }
+
+    /** Checks stored bytes against the location's CRC32C. */
+    public static void verify(BlockLocation loc, MemorySegment stored) throws CorruptRecordException {
+        checkCrc(loc, Checksums.crc32c(stored));
     }
 
     /**

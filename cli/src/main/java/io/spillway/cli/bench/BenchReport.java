@@ -2,6 +2,7 @@ package io.spillway.cli.bench;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +19,8 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
                           String pageCache, String fio, List<SizeResult> sizes, List<List<SizeResult>> runs,
                           LookupResult lookup, List<String> notes) {
 
-    public static final int SCHEMA_VERSION = 1;
+    /** 2: {@code settings.durability} lists every measured mode, and several Spillway targets key their ratios by id. */
+    public static final int SCHEMA_VERSION = 2;
 
     /** Where it ran. {@code loadAverage} is the 1-minute load when the run started (a noisy machine shows here). */
     public record Machine(String os, String kernel, int cores, long memoryBytes, String java, String dir, String fileSystem,
@@ -29,7 +31,10 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
                            double zipfExponent, String durability, List<String> workloads, List<String> compare, boolean quick) {
     }
 
-    /** One block size: per target id ({@code spillway}, {@code file-per-block}, {@code rocksdb-blob}) and fio. */
+    /**
+     * One block size: per target id ({@code spillway}, or {@code spillway-<durability>} for each
+     * of several modes; {@code file-per-block}, {@code file-per-block-fsync}, {@code rocksdb-blob}) and fio.
+     */
     public record SizeResult(long blockSize, String blockSizeLabel, Map<String, TargetResult> targets, FioResult fio,
                              Map<String, Double> ratios) {
     }
@@ -50,11 +55,6 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
         }
     }
 
-    /** fio on the same directory: sequential write (vs dump) and random read (vs load), O_DIRECT. */
-    public record FioResult(String status, Double writeGbps, Double randreadGbps, List<String> writeCommand,
-                            List<String> readCommand) {
-    }
-
     public record LookupResult(long indexedKeys, int chainLength, int iterations, double p50Ms, double p99Ms, double maxMs) {
     }
 
@@ -68,7 +68,18 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
         return new SizeResult(blockSize, label, targets, fio, Ratios.of(targets, fio));
     }
 
-    /** Ratio keys are "{@code <workload>/<peer>}", e.g. {@code load/rocksdb-blob}: Spillway's rate over the peer's. */
+    /**
+     * Ratio keys are "{@code <workload>/<peer>}", e.g. {@code load/rocksdb-blob}: Spillway's rate
+     * over the peer's. Against fio: {@code dump/fio} (best write), {@code dump/fio-fsync} (best
+     * write with {@code end_fsync=1}, the reference of a durable dump), {@code load/fio} (best
+     * randread), and {@code dump/fio-psync}, {@code load/fio-psync} (the old one-request-per-job figures).
+     *
+     * <p>With several Spillway targets ({@code bench --durability none,batch}: ids
+     * {@code spillway-none}, {@code spillway-batch}) each one's keys carry its id:
+     * {@code spillway-batch:dump/fio-fsync}. Besides fio and the peers, a Spillway target is set
+     * against the Spillway targets measured before it, so {@code spillway-batch:dump/spillway-none}
+     * is what {@code batch} costs against {@code none}.
+     */
     public static final class Ratios {
         private Ratios() {
         }
@@ -85,25 +96,50 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
             return p == null ? null : p.gbps();
         }
 
+        /** The Spillway target a ratio key belongs to: its prefix before ':', else {@link SpillwayTarget#ID}. */
+        public static String spillwayOf(String key) {
+            int colon = key.indexOf(':');
+            return colon < 0 ? SpillwayTarget.ID : key.substring(0, colon);
+        }
+
+        /** The "{@code <workload>/<peer>}" part of a ratio key. */
+        public static String ratioOf(String key) {
+            return key.substring(key.indexOf(':') + 1);
+        }
+
         public static Map<String, Double> of(Map<String, TargetResult> targets, FioResult fio) {
             Map<String, Double> out = new LinkedHashMap<>();
-            TargetResult me = targets.get(SpillwayTarget.ID);
-            if (me == null) {
-                return out;
+            List<String> spillways = new ArrayList<>();
+            for (String id : targets.keySet()) {
+                if (SpillwayTarget.isSpillway(id)) {
+                    of(out, id, targets, spillways, fio);
+                    spillways.add(id);
+                }
             }
+            return out;
+        }
+
+        private static void of(Map<String, Double> out, String id, Map<String, TargetResult> targets, List<String> earlier,
+                               FioResult fio) {
+            String prefix = id.equals(SpillwayTarget.ID) ? "" : id + ":";
+            TargetResult me = targets.get(id);
             if (fio != null) {
-                out.put("dump/fio", ratio(rate(me.dump()), fio.writeGbps()));
-                out.put("load/fio", ratio(rate(me.load()), fio.randreadGbps()));
+                // fio at its best: the ratios the targets are set against.
+                out.put(prefix + "dump/fio", ratio(rate(me.dump()), fio.writeGbps()));
+                out.put(prefix + "dump/fio-fsync", ratio(rate(me.dump()), fio.writeSyncedGbps()));
+                out.put(prefix + "load/fio", ratio(rate(me.load()), fio.randreadGbps()));
+                // One request in flight per client thread: the old reference, for comparison only.
+                out.put(prefix + "dump/fio-psync", ratio(rate(me.dump()), fio.psyncWriteGbps()));
+                out.put(prefix + "load/fio-psync", ratio(rate(me.load()), fio.psyncRandreadGbps()));
             }
-            targets.forEach((id, peer) -> {
-                if (id.equals(SpillwayTarget.ID)) {
+            targets.forEach((peerId, peer) -> {
+                if (peerId.equals(id) || SpillwayTarget.isSpillway(peerId) && !earlier.contains(peerId)) {
                     return;
                 }
-                out.put("dump/" + id, ratio(rate(me.dump()), rate(peer.dump())));
-                out.put("load/" + id, ratio(rate(me.load()), rate(peer.load())));
-                out.put("mixed/" + id, ratio(rate(me.mixed()), rate(peer.mixed())));
+                out.put(prefix + "dump/" + peerId, ratio(rate(me.dump()), rate(peer.dump())));
+                out.put(prefix + "load/" + peerId, ratio(rate(me.load()), rate(peer.load())));
+                out.put(prefix + "mixed/" + peerId, ratio(rate(me.mixed()), rate(peer.mixed())));
             });
-            return out;
         }
     }
 }

@@ -25,32 +25,44 @@ import java.util.Set;
  * renames it into place. A load opens, reads and closes the file (buffered; the bench drops the
  * page cache before a load phase where it may).
  *
- * <p>Durability, matched to Spillway's {@code durability: batch}: llm-d itself neither fsyncs
- * the file nor the directory, so its blocks can vanish or be torn after a power loss; Spillway
- * acknowledges a dump only after its data is synced. To compare like with like, each file is
- * fsynced before its rename (else a crash could leave an empty or torn file under the final
- * name), and after every rename of a task, each parent directory the task touched is fsynced
- * once (so the renames are durable). The directory syncs are the batch's group commit: one per
- * directory per task, not one per block.
+ * <p>Two variants, both labelled:
+ * <ul>
+ *   <li>{@value #ID}: as those systems run. UCM's Posix store, llm-d's fs backend and vLLM's
+ *       file tier neither fsync the file nor the directory, so their blocks can vanish or be
+ *       torn after a power loss. This is the peer of Spillway's {@code durability: none}.</li>
+ *   <li>{@value #FSYNC_ID}: made durable, the peer of Spillway's {@code durability: batch}
+ *       (which acknowledges a dump only after its data is synced). Each file is fsynced before
+ *       its rename (else a crash could leave an empty or torn file under the final name), and
+ *       after every rename of a task, each parent directory the task touched is fsynced once (so
+ *       the renames are durable): the batch's group commit, one per directory per task, not one
+ *       per block.</li>
+ * </ul>
  */
 public final class FilePerBlockTarget implements BenchTarget {
 
     public static final String ID = "file-per-block";
+    public static final String FSYNC_ID = "file-per-block-fsync";
 
     private final Path root;
+    private final boolean fsync;
 
-    public FilePerBlockTarget(Path root) throws IOException {
+    /**
+     * @param fsync the durable variant ({@value #FSYNC_ID}): fsync each file and the touched
+     *     directories; false is the peers as they run ({@value #ID})
+     */
+    public FilePerBlockTarget(Path root, boolean fsync) throws IOException {
         this.root = Files.createDirectories(root);
+        this.fsync = fsync;
     }
 
     @Override
     public String id() {
-        return ID;
+        return fsync ? FSYNC_ID : ID;
     }
 
     @Override
     public String label() {
-        return "file-per-block (llm-d fs / UCM Posix, reimpl.)";
+        return fsync ? "file-per-block + fsync (durable; reimpl.)" : "file-per-block, no fsync (as run; reimpl.)";
     }
 
     @Override
@@ -84,13 +96,17 @@ public final class FilePerBlockTarget implements BenchTarget {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 writeFully(ch, sources.get(i).asByteBuffer());
-                ch.force(true);
+                if (fsync) {
+                    ch.force(true);
+                }
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             dirs.add(dir);
         }
-        for (Path dir : dirs) {
-            fsyncDirectory(dir);
+        if (fsync) {
+            for (Path dir : dirs) {
+                fsyncDirectory(dir);
+            }
         }
         return keys.size();
     }

@@ -1,6 +1,5 @@
 package io.spillway.cli.bench;
 
-import io.spillway.cli.bench.BenchReport.FioResult;
 import io.spillway.cli.bench.BenchReport.Phase;
 import io.spillway.cli.bench.BenchReport.SizeResult;
 import io.spillway.cli.bench.BenchReport.TargetResult;
@@ -43,12 +42,7 @@ public final class Medians {
             targets.put(id, new TargetResult(t.label(), t.readPath(), medianPhase(all, TargetResult::dump),
                     medianPhase(all, TargetResult::load), medianPhase(all, TargetResult::mixed)));
         });
-        FioResult fio = null;
-        if (first.fio() != null) {
-            List<FioResult> all = runs.stream().map(SizeResult::fio).filter(Objects::nonNull).toList();
-            fio = new FioResult(first.fio().status(), median(all.stream().map(FioResult::writeGbps).toList()),
-                    median(all.stream().map(FioResult::randreadGbps).toList()), first.fio().writeCommand(), first.fio().readCommand());
-        }
+        FioResult fio = first.fio() == null ? null : FioResult.median(runs.stream().map(SizeResult::fio).toList());
         Map<String, Double> ratios = new LinkedHashMap<>();
         for (String key : first.ratios().keySet()) {
             List<Double> perRun = new ArrayList<>();

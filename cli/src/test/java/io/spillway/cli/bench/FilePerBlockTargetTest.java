@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class FilePerBlockTargetTest {
 
@@ -38,9 +40,12 @@ class FilePerBlockTargetTest {
         assertEquals(root.resolve("abc").resolve(hex + "_3.tmp"), FilePerBlockTarget.tempPathOf(FilePerBlockTarget.pathOf(root, k), 3));
     }
 
-    @Test
-    void dumpThenLoadRoundTripsAndLeavesNoTempFiles() throws IOException {
-        FilePerBlockTarget target = new FilePerBlockTarget(root);
+    @ParameterizedTest(name = "fsync={0}")
+    @ValueSource(booleans = {false, true})
+    void dumpThenLoadRoundTripsAndLeavesNoTempFiles(boolean fsync) throws IOException {
+        FilePerBlockTarget target = new FilePerBlockTarget(root, fsync);
+        assertEquals(fsync ? FilePerBlockTarget.FSYNC_ID : FilePerBlockTarget.ID, target.id());
+        assertTrue(target.label().contains(fsync ? "+ fsync" : "no fsync"), target.label());
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocate(8192, 4096);
             MemorySegment b = arena.allocate(8192, 4096);

@@ -3,7 +3,6 @@ package io.spillway.cli.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import io.spillway.cli.bench.BenchReport.FioResult;
 import io.spillway.cli.bench.BenchReport.Phase;
 import io.spillway.cli.bench.BenchReport.SizeResult;
 import io.spillway.cli.bench.BenchReport.TargetResult;
@@ -23,7 +22,9 @@ class MediansTest {
         Map<String, TargetResult> t = new LinkedHashMap<>();
         t.put(SpillwayTarget.ID, new TargetResult("Spillway", "O_DIRECT", gbps(1, 0), gbps(spillwayLoad, mismatches), null));
         t.put(FilePerBlockTarget.ID, new TargetResult("fpb", "buffered", gbps(1, 0), gbps(peerLoad, 0), null));
-        return BenchReport.sizeResult(1 << 20, "1 MiB", t, new FioResult("ok", 1.0, fioRead, List.of(), List.of()));
+        FioResult.Figure read = RatiosTest.figure("randread", false, fioRead);
+        return BenchReport.sizeResult(1 << 20, "1 MiB", t, new FioResult("ok", RatiosTest.figure("write", false, 1.0), null, read,
+                null, null, List.of(read)));
     }
 
     @Test
@@ -40,6 +41,7 @@ class MediansTest {
         assertEquals(2.0, s.ratios().get("load/file-per-block"));
         assertEquals(2.0, s.targets().get(SpillwayTarget.ID).load().gbps());
         assertEquals(1.0, s.fio().randreadGbps());
+        assertEquals(1.0, s.fio().all().getFirst().gbps(), "each configuration's own median");
         // Mismatches anywhere stay visible in the summary.
         assertEquals(1, s.targets().get(SpillwayTarget.ID).load().mismatches());
     }

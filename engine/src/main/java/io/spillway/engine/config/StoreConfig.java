@@ -15,6 +15,8 @@ import static io.spillway.engine.config.StoreKeys.INDEX_CACHE_SIZE;
 import static io.spillway.engine.config.StoreKeys.INDEX_PATH;
 import static io.spillway.engine.config.StoreKeys.IO_DIRECT;
 import static io.spillway.engine.config.StoreKeys.KV_BLOCK_SIZE;
+import static io.spillway.engine.config.StoreKeys.LOAD_IO_ENGINE;
+import static io.spillway.engine.config.StoreKeys.LOAD_QUEUE_DEPTH;
 import static io.spillway.engine.config.StoreKeys.REINSERT_BUDGET_PERCENT;
 import static io.spillway.engine.config.StoreKeys.REINSERT_HITS;
 import static io.spillway.engine.config.StoreKeys.RUNNING_QUEUE_DEPTH;
@@ -104,6 +106,16 @@ public final class StoreConfig {
     /** {@link StoreKeys#RUNNING_QUEUE_DEPTH}. */
     public int runningQueueDepth() {
         return get(RUNNING_QUEUE_DEPTH);
+    }
+
+    /** {@link StoreKeys#LOAD_QUEUE_DEPTH}: chunk reads in flight for loads. */
+    public int loadQueueDepth() {
+        return get(LOAD_QUEUE_DEPTH);
+    }
+
+    /** {@link StoreKeys#LOAD_IO_ENGINE}. */
+    public LoadIoEngine loadIoEngine() {
+        return get(LOAD_IO_ENGINE);
     }
 
     /** {@link StoreKeys#TIMEOUT_MS}: whole milliseconds. */
@@ -265,6 +277,14 @@ public final class StoreConfig {
 
         public Builder runningQueueDepth(int tasks) {
             return set(RUNNING_QUEUE_DEPTH, tasks);
+        }
+
+        public Builder loadQueueDepth(int reads) {
+            return set(LOAD_QUEUE_DEPTH, reads);
+        }
+
+        public Builder loadIoEngine(LoadIoEngine engine) {
+            return set(LOAD_IO_ENGINE, engine);
         }
 
         /** Sets {@code timeout_ms}; must be whole milliseconds. */

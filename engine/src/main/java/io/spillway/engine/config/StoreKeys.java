@@ -59,7 +59,7 @@ public final class StoreKeys {
     /** A few IO threads per direction saturate an NVMe drive; more only add contention on small hosts. */
     public static final Key<Integer> STREAM_NUMBER = KEYS.key("stream_number", ConfigTypes.integer(1, 256))
             .byDefault("min(4, cores)", earlier -> Math.min(4, Runtime.getRuntime().availableProcessors()))
-            .doc("IO threads per direction: that many append workers, and that many load threads");
+            .doc("IO threads per direction: that many append workers, and that many threads that verify and copy out large loaded blocks");
 
     public static final Key<Integer> WAITING_QUEUE_DEPTH = KEYS.key("waiting_queue_depth", ConfigTypes.integer(1, 1_000_000))
             .byDefault(1024)
@@ -68,6 +68,15 @@ public final class StoreKeys {
     public static final Key<Integer> RUNNING_QUEUE_DEPTH = KEYS.key("running_queue_depth", ConfigTypes.integer(1, 100_000))
             .byDefault(64)
             .doc("tasks executing at once");
+
+    /** fio's deep-queue figures on NVMe and virtual disks are reached at 16 to 32 requests in flight. */
+    public static final Key<Integer> LOAD_QUEUE_DEPTH = KEYS.key("load_queue_depth", ConfigTypes.integer(1, 4096))
+            .byDefault(32)
+            .doc("reads in flight for loads, each into a bounce chunk of min(`kv_block_size`, 2 MiB) (the chunks are that much memory at most)");
+
+    public static final Key<LoadIoEngine> LOAD_IO_ENGINE = KEYS.key("load_io_engine", ConfigTypes.enumOf(LoadIoEngine.class))
+            .byDefault(LoadIoEngine.AUTO)
+            .doc("`auto`: io_uring where the kernel allows it (else threads, logged at open); `threads`: `load_queue_depth` blocking-read threads");
 
     public static final Key<Duration> TIMEOUT_MS = KEYS.key("timeout_ms", ConfigTypes.millis(1, 86_400_000))
             .byDefault(Duration.ofSeconds(30))

@@ -50,6 +50,10 @@ class BadValuesTest {
             waiting_queue_depth | 1000001
             running_queue_depth | 0
             running_queue_depth | 100001
+            load_queue_depth    | 0
+            load_queue_depth    | 4097
+            load_io_engine      | io-uring
+            load_io_engine      | 3
             timeout_ms          | 0
             timeout_ms          | 86400001
             timeout_ms          | 30s

@@ -42,7 +42,8 @@ class StoreConfigTest {
         StoreConfig c = StoreConfig.builder().storageBackends(List.of(A, B)).streamNumber(2).build();
         Map<String, String> d = c.describe();
         assertEquals(List.of("storage_backends", "index_path", "kv_block_size", "alignment", "io_direct",
-                "stream_number", "waiting_queue_depth", "running_queue_depth", "timeout_ms", "buffer_size",
+                "stream_number", "waiting_queue_depth", "running_queue_depth", "load_queue_depth", "load_io_engine",
+                "timeout_ms", "buffer_size",
                 "capacity", "segment_size", "durability", "compression", "auto_commit", "index_cache_size",
                 "gc_high_watermark", "gc_low_watermark", "eviction_policy", "reinsert_hits", "reinsert_budget_percent",
                 "compaction_threshold", "gc_max_bytes_per_sec", "ttl"),
@@ -53,6 +54,8 @@ class StoreConfigTest {
         assertEquals("4096", d.get("alignment"));
         assertEquals("true", d.get("io_direct"));
         assertEquals("2", d.get("stream_number"));
+        assertEquals("32", d.get("load_queue_depth"));
+        assertEquals("auto", d.get("load_io_engine"));
         assertEquals("30000", d.get("timeout_ms"));
         assertEquals("unlimited", d.get("capacity"));
         assertEquals("1 GiB", d.get("segment_size"));
@@ -69,7 +72,8 @@ class StoreConfigTest {
         StoreConfig c = StoreConfig.builder()
                 .storageBackends(List.of(A, B)).indexPath(Path.of("/ssd/idx"))
                 .kvBlockSize(ByteSize.ofKiB(64)).alignment(ByteSize.ofBytes(512)).ioDirect(false)
-                .streamNumber(8).waitingQueueDepth(10).runningQueueDepth(5).timeout(Duration.ofMillis(1500))
+                .streamNumber(8).waitingQueueDepth(10).runningQueueDepth(5).loadQueueDepth(7).loadIoEngine(LoadIoEngine.THREADS)
+                .timeout(Duration.ofMillis(1500))
                 .bufferSize(ByteSize.ofMiB(4)).capacity(Capacity.percent(80)).segmentSize(ByteSize.ofMiB(256))
                 .durability(Durability.ALWAYS).compression(Compression.LZ4).autoCommit(false)
                 .indexCacheSize(ByteSize.ofMiB(8))
@@ -81,7 +85,8 @@ class StoreConfigTest {
                 Map.entry("storage_backends", "/data/a,/data/b"), Map.entry("index_path", "/ssd/idx"),
                 Map.entry("kv_block_size", "64 KiB"), Map.entry("alignment", "512"), Map.entry("io_direct", "false"),
                 Map.entry("stream_number", "8"), Map.entry("waiting_queue_depth", "10"),
-                Map.entry("running_queue_depth", "5"), Map.entry("timeout_ms", "1500"),
+                Map.entry("running_queue_depth", "5"), Map.entry("load_queue_depth", "7"), Map.entry("load_io_engine", "threads"),
+                Map.entry("timeout_ms", "1500"),
                 Map.entry("buffer_size", "4 MiB"), Map.entry("capacity", "80%"), Map.entry("segment_size", "256 MiB"),
                 Map.entry("durability", "always"), Map.entry("compression", "lz4"), Map.entry("auto_commit", "false"),
                 Map.entry("index_cache_size", "8 MiB"), Map.entry("gc_high_watermark", "0.95"),

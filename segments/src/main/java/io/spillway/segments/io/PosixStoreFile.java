@@ -239,7 +239,28 @@ final class PosixStoreFile implements StoreFile {
         fd.close();
     }
 
-    private void checkArguments(MemorySegment buf, long offset) {
+    /** The descriptor, for {@link IoUringReadQueue}: it holds a reference for every read it has in the kernel. */
+    NativeFd descriptor() {
+        return fd;
+    }
+
+    /** Whether the file was opened with O_DIRECT. */
+    boolean direct() {
+        return io.directIo();
+    }
+
+    /** The alignment direct IO needs. */
+    int alignment() {
+        return io.alignment();
+    }
+
+    /** The file's absolute path, for messages. */
+    Path path() {
+        return path;
+    }
+
+    /** The checks every read and write makes: a non-negative offset and, under O_DIRECT, aligned native memory. */
+    void checkArguments(MemorySegment buf, long offset) {
         if (offset < 0) {
             throw new IllegalArgumentException("offset must be >= 0, got " + offset);
         }
