@@ -67,6 +67,19 @@ class CliArgumentsTest {
         assertTrue(out.toString().contains("--requests"), out.toString());
     }
 
+    /** Issue 17, bug 7: a store directory that cannot be one exits 2 with what is wrong and what to do. */
+    @Test
+    void aStoreDirectoryThatCannotBeOneExitsTwoSayingWhatToDo(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        assertEquals(2, run("demo", "--dir", file.toString(), "--requests", "1"), err.toString());
+        assertTrue(err.toString().contains("it is a file, not a directory; give a directory"), err.toString());
+        if (Files.isDirectory(Path.of("/proc/self"))) {
+            assertEquals(2, run("demo", "--dir", "/proc/spillway-no-such/store", "--requests", "1"), err.toString());
+            assertTrue(err.toString().contains("cannot be created"), err.toString());
+        }
+        assertFalse(err.toString().contains("Exception"), err.toString());
+    }
+
     @Test
     void statsOfAMissingDirectoryExitsOne() {
         assertEquals(1, run("stats", "/nonexistent/spillway-store"));
