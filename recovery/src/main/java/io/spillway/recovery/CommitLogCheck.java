@@ -1,15 +1,12 @@
 package io.spillway.recovery;
 
 import io.spillway.index.MetaKeys;
-import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CommitLog;
-import io.spillway.segments.RecordKey;
 import io.spillway.segments.io.FileIO;
 import io.spillway.segments.io.StoreFile;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -86,7 +83,7 @@ final class CommitLogCheck {
         // Step 2.
         if (damaged) {
             long seq = Math.max(ctx.index().getMeta(MetaKeys.COMMIT_LOG_SEQ).orElse(0L), readable.lastSeq());
-            CommitLog.rewrite(io, dir, seq, stillIndexed(ctx, readable));
+            CommitLog.rewrite(io, dir, seq, CommitLogCompaction.stillIndexed(readable, ctx.index()));
         }
     }
 
@@ -109,26 +106,5 @@ final class CommitLogCheck {
             }
         }
         return out;
-    }
-
-    /** The newest logged location of each key, where the index still points exactly there. */
-    private static List<CommitLog.Entry> stillIndexed(FsckContext ctx, CommitLog.Contents log) throws IOException {
-        Map<RecordKey, BlockLocation> newest = new LinkedHashMap<>();
-        for (CommitLog.Record r : log.records()) {
-            for (CommitLog.Entry e : r.entries()) {
-                newest.put(e.key(), e.location());
-            }
-        }
-        List<RecordKey> keys = List.copyOf(newest.keySet());
-        List<BlockLocation> current = ctx.index().getAll(keys);
-        List<CommitLog.Entry> keep = new ArrayList<>();
-        for (int i = 0; i < keys.size(); i++) {
-            BlockLocation cur = current.get(i);
-            BlockLocation logged = newest.get(keys.get(i));
-            if (cur != null && cur.segmentId() == logged.segmentId() && cur.payloadOffset() == logged.payloadOffset()) {
-                keep.add(new CommitLog.Entry(keys.get(i), logged));
-            }
-        }
-        return keep;
     }
 }
