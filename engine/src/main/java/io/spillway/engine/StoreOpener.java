@@ -149,19 +149,20 @@ final class StoreOpener {
 
     /**
      * Step 9: the resolved capacity, after refusing a {@code segment_size} that cannot fit: every
-     * writer preallocates a whole segment, so {@code stream_number} of them must fit the file
-     * system (else the writers past the first fail every dump with no space, and nothing can
-     * ever be evicted to make room), and a capacity must hold one segment at least.
+     * writer preallocates a whole segment, so {@code stream_number} of them, and one sealed
+     * segment to evict when a writer needs its next, must fit the file system (else writers fail
+     * dumps with no space while nothing can be evicted to make room), and a capacity must hold
+     * one segment at least.
      */
     static long checkSpace(StoreConfig config, long fileSystemBytes, Path dir) {
         long capacity = config.capacity().resolve(fileSystemBytes);
         long segment = config.segmentSize().bytes();
         long writers = config.streamNumber();
-        if (segment * writers > fileSystemBytes) {
+        if (segment * (writers + 1) > fileSystemBytes) {
             throw new ConfigException("segment_size", config.segmentSize().toString(), "each of the " + writers
-                    + " writers (stream_number) preallocates a segment, " + ByteSize.ofBytes(segment * writers)
-                    + " in all, more than the whole file system holding " + dir + " (" + ByteSize.ofBytes(fileSystemBytes)
-                    + "); use a smaller segment_size or fewer writers");
+                    + " writers (stream_number) preallocates a segment, and a sealed one must fit beside them to be evicted"
+                    + " for the next: " + ByteSize.ofBytes(segment * (writers + 1)) + ", more than the whole file system holding "
+                    + dir + " (" + ByteSize.ofBytes(fileSystemBytes) + "); use a smaller segment_size or fewer writers");
         }
         if (capacity != Long.MAX_VALUE && segment > capacity) {
             throw new ConfigException("segment_size", config.segmentSize().toString(), "larger than capacity ("

@@ -237,6 +237,10 @@ class OperatorFindingsTest {
         StoreConfig twoBig = config().segmentSize(ByteSize.ofMiB(256)).streamNumber(2).build();
         ConfigException e = assertThrows(ConfigException.class, () -> StoreOpener.checkSpace(twoBig, 300L << 20, data()));
         assertTrue(e.getMessage().contains("segment_size") && e.getMessage().contains("2 writers"), e.getMessage());
+        StoreConfig twoHalf = config().segmentSize(ByteSize.ofMiB(128)).streamNumber(2).build();
+        assertThrows(ConfigException.class, () -> StoreOpener.checkSpace(twoHalf, 300L << 20, data()), "no room for a sealed one");
+        StoreConfig twoSmall = config().segmentSize(ByteSize.ofMiB(64)).streamNumber(2).build();
+        assertEquals(Long.MAX_VALUE, StoreOpener.checkSpace(twoSmall, 300L << 20, data()));
         StoreConfig overCapacity = config().capacity(Capacity.of(ByteSize.ofBytes(SEGMENT / 2))).build();
         assertThrows(ConfigException.class, () -> StoreOpener.checkSpace(overCapacity, 1L << 40, data()));
         assertEquals(Long.MAX_VALUE, StoreOpener.checkSpace(config().build(), 1L << 40, data()));
