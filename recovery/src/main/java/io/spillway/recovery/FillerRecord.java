@@ -18,7 +18,8 @@ import java.util.Arrays;
  * {@link #KEY}; its flags are zero (not auto-commit: no recovery ever re-indexes a record from a
  * scan unless it is); its footer entry carries {@link RecordFlags#NOT_LIVE}, so no index rebuild
  * adds it; and no index entry, commit or dump ever points at it. It only takes space, which the
- * GC reclaims with its segment. {@code inspect} lists it under its key.
+ * GC reclaims with its segment. A later repair finds it as the valid, never-live record it is.
+ * {@code inspect} labels it.
  */
 final class FillerRecord {
 
@@ -38,7 +39,7 @@ final class FillerRecord {
         return new SegmentFooter.Entry(KEY, new BlockLocation(segmentId, offset, len, len, crc, Codec.NONE, 0, 0));
     }
 
-    /** Whether {@code e} is a filler (found again by a later repair). */
+    /** Whether {@code e} is a filler ({@code inspect} labels it). */
     static boolean is(SegmentFooter.Entry e) {
         return e.key().equals(KEY) && (e.location().flags() & RecordFlags.AUTO_COMMIT) == 0;
     }
