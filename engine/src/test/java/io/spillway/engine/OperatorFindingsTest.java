@@ -23,6 +23,9 @@ import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
 import io.spillway.segments.io.ChannelFileIO;
+import io.spillway.testkit.Payloads;
+import io.spillway.testkit.SegmentFiles;
+import io.spillway.testkit.io.FaultyFileIO;
 import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -57,7 +60,7 @@ class OperatorFindingsTest {
     private static void dumpAll(SegmentStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
         for (int i = 0; i < keys.size(); i += 4) {
             List<BlockKey> batch = keys.subList(i, Math.min(keys.size(), i + 4));
-            TaskResult r = StoreFixture.await(store.dump(batch, StoreFixture.buffers(arena, batch, BLOCK)));
+            TaskResult r = StoreFixture.await(store.dump(batch, Payloads.buffers(arena, batch, BLOCK)));
             assertTrue(r.allOk(), r.toString());
         }
     }
@@ -86,7 +89,7 @@ class OperatorFindingsTest {
         try (SegmentStore store = SegmentStore.open(cfg); Arena arena = Arena.ofShared()) {
             dumpAll(store, arena, keys);
         }
-        Path first = StoreFixture.segmentFiles(data(), SegmentPath.State.SEALED).getFirst();
+        Path first = SegmentFiles.list(data(), SegmentPath.State.SEALED).getFirst();
         try (RandomAccessFile f = new RandomAccessFile(first.toFile(), "rw")) {
             f.seek(20);
             int b = f.read();
@@ -108,7 +111,7 @@ class OperatorFindingsTest {
         try (SegmentStore store = SegmentStore.open(config().build()); Arena arena = Arena.ofShared()) {
             dumpAll(store, arena, keys);
         }
-        List<Path> segs = StoreFixture.segmentFiles(data(), SegmentPath.State.SEALED);
+        List<Path> segs = SegmentFiles.list(data(), SegmentPath.State.SEALED);
         assertTrue(segs.size() >= 3, segs.toString());
         List<Set<BlockKey>> inSeg = keysBySegment(segs);
         Files.delete(segs.get(0));
@@ -116,7 +119,7 @@ class OperatorFindingsTest {
         Files.delete(segs.get(1));
         Files.createSymbolicLink(segs.get(1), dir.resolve("nowhere"));
         try (SegmentStore store = SegmentStore.open(config().build()); Arena arena = Arena.ofShared()) {
-            List<MemorySegment> dst = StoreFixture.empty(arena, keys.size(), BLOCK);
+            List<MemorySegment> dst = Payloads.empty(arena, keys.size(), BLOCK);
             TaskResult r = StoreFixture.await(store.load(keys, dst));
             for (int i = 0; i < keys.size(); i++) {
                 boolean gone = inSeg.get(0).contains(keys.get(i)) || inSeg.get(1).contains(keys.get(i));
@@ -218,10 +221,10 @@ class OperatorFindingsTest {
     void withNoSpaceForCopiesTheGcEvictsWithoutReinserting() throws Exception {
         FaultyFileIO faulty = new FaultyFileIO();
         StoreConfig cfg = config().reinsertHits(1).reinsertBudgetPercent(100).build();
-        try (SegmentStore store = SegmentStore.open(cfg, new SimpleMeterRegistry(), faulty.factory()); Arena arena = Arena.ofShared()) {
+        try (SegmentStore store = SegmentStore.open(cfg, new SimpleMeterRegistry(), faulty::forDirectory); Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = StoreFixture.keys("no-space-gc", 60);
             dumpAll(store, arena, keys);
-            TaskResult read = StoreFixture.await(store.load(keys, StoreFixture.empty(arena, keys.size(), BLOCK)));
+            TaskResult read = StoreFixture.await(store.load(keys, Payloads.empty(arena, keys.size(), BLOCK)));
             assertTrue(read.allOk(), read.toString()); // every block is now hot: eviction would copy them forward
             faulty.diskFull(true);
             GcReport report = store.gc(0);
@@ -271,14 +274,14 @@ class OperatorFindingsTest {
                     try {
                         for (int i = 0; i < keys.size(); i += 4) {
                             List<BlockKey> batch = keys.subList(i, i + 4);
-                            TaskResult r = StoreFixture.await(store.dump(batch, StoreFixture.buffers(arena, batch, BLOCK)));
+                            TaskResult r = StoreFixture.await(store.dump(batch, Payloads.buffers(arena, batch, BLOCK)));
                             if (r.counts().getOrDefault(Outcome.STORE_FULL, 0) > 0 || !r.allOk()) {
                                 refused.add(r.toString());
                             }
                             // Read the previous batch back: hot blocks, which evictions copy forward.
                             List<BlockKey> previous = keys.subList(Math.max(0, i - 4), i);
                             if (!previous.isEmpty()) {
-                                StoreFixture.await(store.load(previous, StoreFixture.empty(arena, previous.size(), BLOCK)));
+                                StoreFixture.await(store.load(previous, Payloads.empty(arena, previous.size(), BLOCK)));
                             }
                         }
                     } catch (InterruptedException e) {
