@@ -3,7 +3,9 @@ package io.spillway.engine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.ConfigException;
+import io.spillway.engine.config.Directories;
 import io.spillway.engine.config.StoreConfig;
+import io.spillway.engine.config.StoreKeys;
 import io.spillway.index.BlockIndex;
 import io.spillway.index.MetaKeys;
 import io.spillway.recovery.EvictionRecovery;
@@ -89,7 +91,7 @@ final class StoreOpener {
             for (Path dir : config.storageBackends()) {
                 backends.add(lockAndProbe(dir, backends.size(), config.ioDirect(), alignment, ioFactory));
             }
-            StoreDirectories.create("index_path", config.indexPath());
+            Directories.create(StoreKeys.INDEX_PATH, config.indexPath());
             IndexOpener.Opened opened = IndexOpener.open(config.indexPath(), config.indexCacheSize().bytes());
             index = opened.index();
             checkAlignment(index, config, alignment);
@@ -136,7 +138,7 @@ final class StoreOpener {
     /** Steps 1 and 2 for one directory. */
     private static Backend lockAndProbe(Path dir, int ordinal, boolean wantDirect, int alignment, IoFactory ioFactory)
             throws IOException {
-        StoreDirectories.create("storage_backends", dir);
+        Directories.create(StoreKeys.STORAGE_BACKENDS, dir);
         StoreLock lock = StoreLock.acquire(dir);
         try {
             FileIO io = ioFactory.forDirectory(dir, wantDirect, alignment);
@@ -158,15 +160,18 @@ final class StoreOpener {
         long capacity = config.capacity().resolve(fileSystemBytes);
         long segment = config.segmentSize().bytes();
         long writers = config.streamNumber();
+        String segmentSize = StoreKeys.SEGMENT_SIZE.name();
         if (segment * (writers + 1) > fileSystemBytes) {
-            throw new ConfigException("segment_size", config.segmentSize().toString(), "each of the " + writers
-                    + " writers (stream_number) preallocates a segment, and a sealed one must fit beside them to be evicted"
-                    + " for the next: " + ByteSize.ofBytes(segment * (writers + 1)) + ", more than the whole file system holding "
-                    + dir + " (" + ByteSize.ofBytes(fileSystemBytes) + "); use a smaller segment_size or fewer writers");
+            throw new ConfigException(segmentSize, config.segmentSize().toString(), "each of the " + writers + " writers ("
+                    + StoreKeys.STREAM_NUMBER.name() + ") preallocates a segment, and a sealed one must fit beside them to be"
+                    + " evicted for the next: " + ByteSize.ofBytes(segment * (writers + 1)) + ", more than the whole file system"
+                    + " holding " + dir + " (" + ByteSize.ofBytes(fileSystemBytes) + "); use a smaller " + segmentSize
+                    + " or fewer writers");
         }
         if (capacity != Long.MAX_VALUE && segment > capacity) {
-            throw new ConfigException("segment_size", config.segmentSize().toString(), "larger than capacity ("
-                    + ByteSize.ofBytes(capacity) + "): not one segment would fit; use a segment_size of at most a fraction of it");
+            throw new ConfigException(segmentSize, config.segmentSize().toString(), "larger than "
+                    + StoreKeys.CAPACITY.name() + " (" + ByteSize.ofBytes(capacity) + "): not one segment would fit; use a "
+                    + segmentSize + " of at most a fraction of it");
         }
         return capacity;
     }
