@@ -45,6 +45,7 @@ final class FsckCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Fsck.Result r;
         try {
+            DirArguments.existingStore(dir);
             r = Fsck.run(dir, index == null ? dir.resolve("index") : index, deep, repair);
         } catch (IOException | RuntimeException e) {
             err.println("fsck: could not run: " + e.getMessage());
