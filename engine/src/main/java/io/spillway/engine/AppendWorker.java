@@ -45,6 +45,8 @@ import org.slf4j.LoggerFactory;
 final class AppendWorker implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AppendWorker.class);
+    /** Tries at creating a segment on a full file system, each after an emergency eviction. */
+    private static final int NO_SPACE_TRIES = 3;
 
     private final int ordinal;
     private final Backend backend;
@@ -268,14 +270,7 @@ final class AppendWorker implements Runnable {
                     + capacity + " (" + ctx.space().usedBytes() + " bytes used, " + ctx.space().metadataBytes()
                     + " of them by the index and commit log) and nothing more can be evicted");
         }
-        try {
-            segment = createSegment();
-        } catch (NativeIOException e) {
-            if (!e.isNoSpace() || !makeRoom(true)) {
-                throw e;
-            }
-            segment = createSegment(); // once more after an emergency eviction; a second ENOSPC fails the dump
-        }
+        segment = createSegmentMakingSpace();
         if (capacity != Long.MAX_VALUE && ctx.space().usedBytes() + ctx.segmentSize() > capacity * ctx.config().gcHighWatermark()) {
             // Keep room ahead of the writers: the next segment would pass the high watermark, so
             // the GC evicts now, while this one fills, rather than at its next tick or on the
@@ -285,6 +280,24 @@ final class AppendWorker implements Runnable {
         if (!segment.fits(lengths(first))) {
             throw new IllegalArgumentException("a block of " + first.get(0).storedLength() + " bytes does not fit in a segment of "
                     + ctx.segmentSize() + " bytes");
+        }
+    }
+
+    /**
+     * {@link #createSegment}, and on ENOSPC an emergency eviction and another try, up to {@value
+     * #NO_SPACE_TRIES} tries while evictions make room: another writer, or the index, may take
+     * what one eviction freed before this writer's next try. The dump fails (STORE_FULL) when
+     * nothing more can be evicted.
+     */
+    private SegmentWriter createSegmentMakingSpace() throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return createSegment();
+            } catch (NativeIOException e) {
+                if (!e.isNoSpace() || attempt == NO_SPACE_TRIES || !makeRoom(true)) {
+                    throw e;
+                }
+            }
         }
     }
 

@@ -126,16 +126,24 @@ final class GarbageCollector implements AutoCloseable {
      * @return whether there is room for {@code bytes} more
      */
     boolean makeRoom(long bytes, boolean noSpace) throws IOException, InterruptedException {
-        long target = (noSpace ? Math.min(capacity(), ctx.space().usedBytes()) : capacity()) - bytes;
-        if (ctx.space().usedBytes() <= target) {
+        if (!noSpace && ctx.space().usedBytes() <= capacity() - bytes) {
             return true;
         }
         // Routine in a store that runs at capacity (every segment roll), so not logged above debug.
         LOG.debug("store at capacity: evicting until {} bytes are free", bytes);
         long giveUp = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+        long target = 0;
+        boolean targetSet = false;
         while (true) {
             boolean reached;
             synchronized (passLock) {
+                if (!targetSet) {
+                    // Measured under the lock: writers that hit ENOSPC together each make their own
+                    // room, below what the eviction before them left, rather than all counting the
+                    // one segment the first of them freed (and all but one failing again).
+                    target = (noSpace ? Math.min(capacity(), ctx.space().usedBytes()) : capacity()) - bytes;
+                    targetSet = true;
+                }
                 // On a full file system nothing is copied forward: the copies would need the space.
                 reached = evictUntil(target, noSpace ? "no space" : "capacity", noSpace ? Keep.NOTHING : Keep.HOT);
             }
