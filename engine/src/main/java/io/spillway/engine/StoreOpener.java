@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
  *       taken over).
  *   <li>Choose each directory's IO ({@link IoFactory}: by default a probe for O_DIRECT, falling
  *       back to buffered IO where the file system refuses it).
+ *   <li>Check the space, before anything is created beside the segments: refuse a {@code
+ *       segment_size} that cannot fit the first directory's file system or the capacity, and
+ *       resolve {@code capacity} against that file system.
  *   <li>Open the index, replacing one that cannot be opened ({@link IndexOpener}; the old one is
  *       moved aside where possible).
  *   <li>Check the alignment: a store keeps the alignment it was created with ({@link
@@ -50,7 +53,6 @@ import org.slf4j.LoggerFactory;
  *   <li>Start the segment id sequence past the persisted next id and every id on disk.
  *   <li>Create the publisher; under manual commit with a synced index it opens (and compacts)
  *       the commit log in the first directory.
- *   <li>Resolve {@code capacity} against the first directory's file system.
  *   <li>Read the lifetime counters persisted by earlier sessions.
  * </ol>
  * If a step fails, what the earlier ones took (commit log, segment readers, index, locks) is
@@ -65,7 +67,7 @@ final class StoreOpener {
      *
      * @param backends the locked directories, in {@code storage_backends} order
      * @param ctx what the store's threads share
-     * @param recovery what step 5 did
+     * @param recovery what step 6 did
      * @param counters the lifetime counters read in step 10
      */
     record Opened(List<Backend> backends, StoreContext ctx, RecoveryReport recovery, LifetimeCounters counters) {
@@ -91,6 +93,8 @@ final class StoreOpener {
             for (Path dir : config.storageBackends()) {
                 backends.add(lockAndProbe(dir, backends.size(), config.ioDirect(), alignment, ioFactory));
             }
+            Backend first = backends.getFirst();
+            long capacity = checkSpace(config, Files.getFileStore(first.dir()).getTotalSpace(), first.dir());
             Directories.create(StoreKeys.INDEX_PATH, config.indexPath());
             IndexOpener.Opened opened = IndexOpener.open(config.indexPath(), config.indexCacheSize().bytes());
             index = opened.index();
@@ -106,9 +110,7 @@ final class StoreOpener {
             }
             registerSegments(backends, catalog);
             SegmentIds ids = new SegmentIds(index, catalog.maxId());
-            Backend first = backends.getFirst();
             publisher = new Publisher(index, config.autoCommit(), durability.syncsIndex(), first.io(), first.dir());
-            long capacity = checkSpace(config, Files.getFileStore(first.dir()).getTotalSpace(), first.dir());
             StoreMetrics metrics = new StoreMetrics(registry);
             StoreContext ctx = new StoreContext(config, durability, index, catalog, ids, publisher, metrics, capacity,
                     new SpaceUsage(catalog, config.indexPath(), first.dir()));
@@ -150,7 +152,7 @@ final class StoreOpener {
     }
 
     /**
-     * Step 9: the resolved capacity, after refusing a {@code segment_size} that cannot fit: every
+     * Step 3: the resolved capacity, after refusing a {@code segment_size} that cannot fit: every
      * writer preallocates a whole segment, so {@code stream_number} of them, and one sealed
      * segment to evict when a writer needs its next, must fit the file system (else writers fail
      * dumps with no space while nothing can be evicted to make room), and a capacity must hold
@@ -176,7 +178,7 @@ final class StoreOpener {
         return capacity;
     }
 
-    /** Step 4. */
+    /** Step 5. */
     private static void checkAlignment(BlockIndex index, StoreConfig config, int alignment) throws IOException {
         long stored = index.getMeta(MetaKeys.ALIGNMENT).orElse(0L);
         if (stored != 0 && stored != alignment) {
@@ -189,7 +191,7 @@ final class StoreOpener {
     }
 
     /**
-     * Step 6: every backend's segments (all sealed once recovery ran), added in id order so that
+     * Step 7: every backend's segments (all sealed once recovery ran), added in id order so that
      * the eviction order starts as the ids' order whatever the directory listings' order.
      */
     private static void registerSegments(List<Backend> backends, SegmentCatalog catalog) throws IOException {
