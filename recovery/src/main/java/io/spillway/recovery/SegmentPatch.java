@@ -1,6 +1,7 @@
 package io.spillway.recovery;
 
 import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.ForwardingFileIO;
 import io.spillway.segments.io.StoreFile;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -94,8 +95,24 @@ final class SegmentPatch {
         return new PatchedView(base, file, List.of(), -1, from);
     }
 
-    /** See {@link #view} and {@link #suffix}: {@code file} with {@code writes} and {@code length}, from {@code shift} on. */
-    private record PatchedView(FileIO base, Path file, List<Write> writes, long length, long shift) implements FileIO {
+    /**
+     * See {@link #view} and {@link #suffix}: {@code file} with {@code writes} and {@code length},
+     * from {@code shift} on; every other call reads through to the base, and nothing writes.
+     */
+    private static final class PatchedView extends ForwardingFileIO {
+
+        private final Path file;
+        private final List<Write> writes;
+        private final long length;
+        private final long shift;
+
+        PatchedView(FileIO base, Path file, List<Write> writes, long length, long shift) {
+            super(base);
+            this.file = file;
+            this.writes = writes;
+            this.length = length;
+            this.shift = shift;
+        }
 
         @Override
         public boolean directIo() {
@@ -103,14 +120,8 @@ final class SegmentPatch {
         }
 
         @Override
-        public int alignment() {
-            return base.alignment();
-        }
-
-        @Override
-        public StoreFile openRead(Path path) throws IOException {
-            StoreFile inner = base.openRead(path);
-            return path.equals(file) ? new PatchedFile(inner, inner.size(), writes, length, shift) : inner;
+        protected StoreFile wrap(Path path, StoreFile opened) throws IOException {
+            return path.equals(file) ? new PatchedFile(opened, opened.size(), writes, length, shift) : opened;
         }
 
         @Override
@@ -134,38 +145,18 @@ final class SegmentPatch {
         }
 
         @Override
-        public List<String> list(Path dir) throws IOException {
-            return base.list(dir);
-        }
-
-        @Override
         public boolean delete(Path path) {
             throw readOnly();
-        }
-
-        @Override
-        public boolean exists(Path path) throws IOException {
-            return base.exists(path);
-        }
-
-        @Override
-        public boolean isRegularFile(Path path) throws IOException {
-            return base.isRegularFile(path);
-        }
-
-        @Override
-        public long allocatedBytes(Path path) throws IOException {
-            return base.allocatedBytes(path);
         }
 
         @Override
         public void createDirectories(Path dir) {
             throw readOnly();
         }
+    }
 
-        private static UnsupportedOperationException readOnly() {
-            return new UnsupportedOperationException("a patched segment view is read-only");
-        }
+    private static UnsupportedOperationException readOnly() {
+        return new UnsupportedOperationException("a patched segment view is read-only");
     }
 
     /** One file read through the patch: the base bytes (zeros past their end), then the writes, all from {@code shift} on. */
@@ -202,22 +193,22 @@ final class SegmentPatch {
 
         @Override
         public void write(MemorySegment src, long offset) {
-            throw new UnsupportedOperationException("a patched segment view is read-only");
+            throw readOnly();
         }
 
         @Override
         public void sync() {
-            throw new UnsupportedOperationException("a patched segment view is read-only");
+            throw readOnly();
         }
 
         @Override
         public boolean preallocate(long offset, long len) {
-            throw new UnsupportedOperationException("a patched segment view is read-only");
+            throw readOnly();
         }
 
         @Override
         public void truncate(long size) {
-            throw new UnsupportedOperationException("a patched segment view is read-only");
+            throw readOnly();
         }
 
         @Override

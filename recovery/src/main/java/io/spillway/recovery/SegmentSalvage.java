@@ -3,6 +3,7 @@ package io.spillway.recovery;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.GroupHeader;
+import io.spillway.segments.ReadWindow;
 import io.spillway.segments.RecordHeader;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentLayout;
@@ -84,7 +85,8 @@ final class SegmentSalvage {
 
     private static final long WINDOW = 16L << 20;
 
-    private final Reads in;
+    /** Windowed reads, forward mostly: one large read serves many headers and payloads. */
+    private final ReadWindow in;
     private final long segmentId;
     private final int alignment;
     private final long limit;
@@ -93,7 +95,7 @@ final class SegmentSalvage {
     private final List<String> lost = new ArrayList<>();
     private int lostSlots;
 
-    private SegmentSalvage(Reads in, long segmentId, int alignment, long limit) {
+    private SegmentSalvage(ReadWindow in, long segmentId, int alignment, long limit) {
         this.in = in;
         this.segmentId = segmentId;
         this.alignment = alignment;
@@ -108,7 +110,7 @@ final class SegmentSalvage {
     static Result scan(FileIO io, Path file, long segmentId, int alignment, long limit, CorruptionPolicy policy)
             throws IOException {
         try (StoreFile f = io.openRead(file); Arena arena = Arena.ofConfined()) {
-            SegmentSalvage s = new SegmentSalvage(new Reads(f, arena), segmentId, alignment, Math.min(limit, f.size()));
+            SegmentSalvage s = new SegmentSalvage(new ReadWindow(f::read, arena, 4096, WINDOW), segmentId, alignment, Math.min(limit, f.size()));
             s.walk(policy);
             return new Result(List.copyOf(s.groups), List.copyOf(s.lost), s.lostSlots);
         }
@@ -150,7 +152,7 @@ final class SegmentSalvage {
 
     /** The group header at {@code pos} if it checks out (a cut group included); null otherwise. */
     private GroupHeader groupAt(long pos) throws IOException {
-        ByteBuffer b = in.bytes(pos, GroupHeader.BYTES);
+        ByteBuffer b = bytes(pos, GroupHeader.BYTES);
         if (b.remaining() < GroupHeader.BYTES) {
             return null;
         }
@@ -163,7 +165,7 @@ final class SegmentSalvage {
     }
 
     private boolean isZero(long pos) throws IOException {
-        ByteBuffer b = in.bytes(pos, GroupHeader.BYTES);
+        ByteBuffer b = bytes(pos, GroupHeader.BYTES);
         for (int i = 0; i < b.remaining(); i++) {
             if (b.get(i) != 0) {
                 return false;
@@ -238,7 +240,7 @@ final class SegmentSalvage {
 
     /** The location in the record header at {@code at}, if it checks out with its payload on the alignment; else null. */
     private BlockLocation recordAt(long at, long recordLimit) throws IOException {
-        ByteBuffer b = in.bytes(at, RecordHeader.BYTES);
+        ByteBuffer b = bytes(at, RecordHeader.BYTES);
         if (b.remaining() < RecordHeader.BYTES) {
             return null;
         }
@@ -252,13 +254,13 @@ final class SegmentSalvage {
 
     /** The record at {@code loc}, with its payload checked (one found by its header at {@code headerAt}). */
     private Found verified(long headerAt, BlockLocation loc) throws IOException {
-        RecordHeader h = RecordHeader.decode(in.bytes(headerAt, RecordHeader.BYTES), headerAt, Long.MAX_VALUE / 4);
+        RecordHeader h = RecordHeader.decode(bytes(headerAt, RecordHeader.BYTES), headerAt, Long.MAX_VALUE / 4);
         SegmentFooter.Entry e = new SegmentFooter.Entry(h.key(), loc);
         if (loc.payloadOffset() + loc.storedLength() > limit) {
             return new Found(e, false);
         }
         try {
-            SegmentReader.verify(loc, in.segment(loc.payloadOffset(), loc.storedLength()));
+            SegmentReader.verify(loc, in.bytes(loc.payloadOffset(), loc.storedLength()));
             return new Found(e, true);
         } catch (CorruptRecordException ex) {
             return new Found(e, false);
@@ -269,35 +271,8 @@ final class SegmentSalvage {
         return loc.payloadOffset() + SegmentLayout.alignUp(loc.storedLength(), alignment);
     }
 
-    /** Windowed reads of one file, forward mostly: one large read serves many headers and payloads. */
-    private static final class Reads {
-        private final StoreFile file;
-        private final Arena arena;
-        private MemorySegment buf;
-        private long start;
-        private long end;
-
-        Reads(StoreFile file, Arena arena) {
-            this.file = file;
-            this.arena = arena;
-        }
-
-        /** The file's bytes [off, off + len), shorter where the file ends first. */
-        MemorySegment segment(long off, long len) throws IOException {
-            if (buf == null || off < start || off + len > end) {
-                long s = SegmentLayout.alignDown(off, 4096);
-                long want = Math.max(WINDOW, SegmentLayout.alignUp(off + len - s, 4096));
-                if (buf == null || buf.byteSize() < want) {
-                    buf = arena.allocate(want, 4096);
-                }
-                start = s;
-                end = s + file.read(buf.asSlice(0, want), s);
-            }
-            return buf.asSlice(off - start, Math.max(0, Math.min(len, end - off)));
-        }
-
-        ByteBuffer bytes(long off, int len) throws IOException {
-            return segment(off, len).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        }
+    /** The file's bytes [off, off + len) as a little-endian buffer, shorter where the file ends first. */
+    private ByteBuffer bytes(long off, int len) throws IOException {
+        return in.bytes(off, len).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 }

@@ -28,12 +28,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -241,35 +239,14 @@ class SegmentRepairTest {
             f.setLength(w.get(9).loc().payloadOffset() + 10);
         }
         Path saved = root.resolve("index-before");
-        copyTree(index, saved);
+        StoreImage.copyTree(index, saved);
         assertTrue(fsck(true).problems().stream().allMatch(Fsck.Problem::repaired));
-        deleteTree(index);
-        copyTree(saved, index); // the index batch never happened
+        StoreImage.deleteTree(index);
+        StoreImage.copyTree(saved, index); // the index batch never happened
         Fsck.Result found = fsck(false);
         assertEquals(List.of(Fsck.Kind.DANGLING_ENTRY), found.problems().stream().map(Fsck.Problem::kind).distinct().toList(),
                 found.problems().toString());
         assertRepairedAndClean();
         assertServes(w.subList(0, 9));
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t, StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

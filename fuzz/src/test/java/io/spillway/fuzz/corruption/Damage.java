@@ -147,31 +147,25 @@ enum Damage {
     SEGMENT_DELETED {
         @Override
         String apply(Target t) throws IOException {
-            RepairFixture.Segment s = t.segment();
-            Files.delete(t.data().resolve(s.file()));
-            return s.file() + " deleted";
+            return removeSegment(t).getFileName() + " deleted";
         }
     },
     /** A segment replaced by a directory (holding a file). */
     SEGMENT_DIRECTORY {
         @Override
         String apply(Target t) throws IOException {
-            RepairFixture.Segment s = t.segment();
-            Path p = t.data().resolve(s.file());
-            Files.delete(p);
+            Path p = removeSegment(t);
             Files.writeString(Files.createDirectory(p).resolve("inside"), "not a segment");
-            return s.file() + " replaced by a directory";
+            return p.getFileName() + " replaced by a directory";
         }
     },
     /** A segment replaced by a symbolic link to nothing. */
     SEGMENT_DANGLING_SYMLINK {
         @Override
         String apply(Target t) throws IOException {
-            RepairFixture.Segment s = t.segment();
-            Path p = t.data().resolve(s.file());
-            Files.delete(p);
-            Files.createSymbolicLink(p, t.data().resolve("gone").resolve(s.file()));
-            return s.file() + " replaced by a dangling symbolic link";
+            Path p = removeSegment(t);
+            Files.createSymbolicLink(p, t.data().resolve("gone").resolve(p.getFileName()));
+            return p.getFileName() + " replaced by a dangling symbolic link";
         }
     },
     /** The index deleted. */
@@ -212,6 +206,13 @@ enum Damage {
 
     /** Damages the store; returns what was done, for the failure message. */
     abstract String apply(Target t) throws IOException;
+
+    /** Deletes the segment file {@code t} picks; returns its path, for a damage that puts something else there. */
+    private static Path removeSegment(Target t) throws IOException {
+        Path p = t.data().resolve(t.segment().file());
+        Files.delete(p);
+        return p;
+    }
 
     private static String flip(Path file, long offset, SplittableRandom rnd) throws IOException {
         int bit = rnd.nextInt(8);
