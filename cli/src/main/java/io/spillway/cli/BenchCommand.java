@@ -146,7 +146,7 @@ final class BenchCommand implements Callable<Integer> {
         applyDefaults();
         validate();
         PrintWriter out = spec.commandLine().getOut();
-        Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("spillway-bench");
+        Path root = dir != null ? DirArguments.createIfMissing("--dir", dir) : Files.createTempDirectory("spillway-bench");
         Path work = Files.createTempDirectory(root, "bench-");
         String fsType = fileSystem(work);
         StoreConfig probe = config.load().storageBackend(work.resolve("probe")).build();

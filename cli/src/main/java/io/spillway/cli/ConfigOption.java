@@ -4,7 +4,6 @@ import io.spillway.engine.config.ConfigLoader;
 import io.spillway.engine.config.StoreConfig;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -26,9 +25,7 @@ final class ConfigOption {
      * directory that is missing or holds no store, so that a typo never creates an empty store.
      */
     StoreConfig existingStore(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            throw new NoSuchFileException(dir.toString(), null, "no store directory");
-        }
+        DirArguments.existingStore(dir);
         StoreConfig config = load().storageBackend(dir).build();
         if (!Files.isDirectory(config.indexPath())) {
             throw new IOException("no Spillway store in " + dir + " (its index " + config.indexPath() + " does not exist)");

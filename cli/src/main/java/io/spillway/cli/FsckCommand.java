@@ -12,8 +12,9 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code spillway fsck DIR [--deep] [--repair]}: checks the index against the segments and back
- * ({@link Fsck}). Exit codes: 0 clean, 1 problems found (or repaired), 2 could not run (no store,
- * an unreadable index, or the store is open in another process).
+ * ({@link Fsck}). Exit codes: 0 clean, 1 problems found (or repaired; a missing or unreadable index
+ * is one, which {@code --repair} rebuilds), 2 could not run (no store directory, or the store is
+ * open in another process).
  */
 @Command(name = "fsck", mixinStandardHelpOptions = true,
         description = {"Checks a store's index against its segments and back; changes nothing without --repair.",
@@ -32,7 +33,7 @@ final class FsckCommand implements Callable<Integer> {
     @Option(names = "--deep", description = "Also read every payload and check its CRC32C.")
     boolean deep;
 
-    @Option(names = "--repair", description = "Fix what can be fixed (the store must not be open).")
+    @Option(names = "--repair", description = "Repair every problem found, crash-safely (the store must not be open).")
     boolean repair;
 
     @CommandLine.Spec
@@ -44,6 +45,7 @@ final class FsckCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Fsck.Result r;
         try {
+            DirArguments.existingStore(dir);
             r = Fsck.run(dir, index == null ? dir.resolve("index") : index, deep, repair);
         } catch (IOException | RuntimeException e) {
             err.println("fsck: could not run: " + e.getMessage());

@@ -4,8 +4,6 @@ import io.spillway.recovery.Inspect;
 import io.spillway.engine.api.BlockKey;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -39,9 +37,7 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!Files.isDirectory(dir)) {
-            throw new NoSuchFileException(dir.toString(), null, "no store directory");
-        }
+        DirArguments.existingStore(dir);
         Inspect inspect = new Inspect(dir);
         PrintWriter out = spec.commandLine().getOut();
         if (key != null) {

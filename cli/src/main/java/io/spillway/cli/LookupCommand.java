@@ -41,7 +41,7 @@ final class LookupCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "need --chain >= 1, --keys >= --chain and --iterations >= 1; got " + chain + ", " + keys + ", " + iterations);
         }
-        Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("spillway-lookup");
+        Path root = dir != null ? DirArguments.createIfMissing("--dir", dir) : Files.createTempDirectory("spillway-lookup");
         Path work = Files.createTempDirectory(root, "lookup-");
         PrintWriter out = spec.commandLine().getOut();
         try {

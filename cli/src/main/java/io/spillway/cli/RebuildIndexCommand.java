@@ -31,6 +31,7 @@ final class RebuildIndexCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        DirArguments.existingStore(dir);
         Path indexDir = index == null ? dir.resolve("index") : index;
         long t0 = System.nanoTime();
         RebuildIndex.Result r;

@@ -36,11 +36,10 @@ final class RecoveryBenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (Files.exists(dir)) {
-            try (var s = Files.list(dir)) {
-                if (s.findAny().isPresent()) {
-                    throw new IllegalArgumentException("--dir " + dir + " is not empty");
-                }
+        DirArguments.createIfMissing("--dir", dir);
+        try (var s = Files.list(dir)) {
+            if (s.findAny().isPresent()) {
+                throw new IllegalArgumentException("--dir " + dir + " is not empty");
             }
         }
         long bytes = io.spillway.engine.config.ByteSize.parse(unsealed).bytes();

@@ -64,7 +64,7 @@ final class ReplayCommand implements Callable<Integer> {
         ReplayBenchmark.Trace base = ReplayBenchmark.Trace.defaults();
         ReplayBenchmark.Trace trace = new ReplayBenchmark.Trace(capacity.bytes(), base.blockBytes(), prefixes, base.prefixBlocks(),
                 base.suffixBlocks(), base.zipf(), writeFactor, seed);
-        Path root = dir != null ? Files.createDirectories(dir) : Files.createTempDirectory("spillway-replay");
+        Path root = dir != null ? DirArguments.createIfMissing("--dir", dir) : Files.createTempDirectory("spillway-replay");
         Path work = Files.createTempDirectory(root, "replay-");
         PrintWriter out = spec.commandLine().getOut();
         if (latency) {

@@ -93,6 +93,7 @@ final class ServeBenchCommand implements Callable<Integer> {
         if (threads < 1 || batch < 1 || runs < 1) {
             throw new IllegalArgumentException("--threads, --batch and --runs must be at least 1");
         }
+        DirArguments.createIfMissing("--dir", dir);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "serve-bench: %s per phase, %d threads, %d blocks per task, %d runs, in %s%n", Units.bytes(bytes.bytes()),
                 threads, batch, runs, dir);

@@ -72,7 +72,7 @@ final class ThroughputCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         int blocksPerThread = (int) (bytes.bytes() / blockSize.bytes() / threads);
         long totalBytes = (long) blocksPerThread * threads * blockSize.bytes();
-        Files.createDirectories(dir);
+        DirArguments.createIfMissing("--dir", dir);
         long usable = Files.getFileStore(dir).getUsableSpace();
         if (usable < totalBytes + totalBytes / 10) {
             throw new IOException("not enough space in " + dir + ": the run needs about " + Units.bytes(totalBytes + totalBytes / 10)

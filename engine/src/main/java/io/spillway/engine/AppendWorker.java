@@ -46,6 +46,8 @@ import org.slf4j.LoggerFactory;
 final class AppendWorker implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AppendWorker.class);
+    /** Tries at creating a segment on a full file system, each after an emergency eviction. */
+    private static final int NO_SPACE_TRIES = 3;
 
     private final int ordinal;
     private final Backend backend;
@@ -147,7 +149,7 @@ final class AppendWorker implements Runnable {
             failQueued("append worker died: " + e);
         } finally {
             if (segment != null) {
-                syncer.hand(new WrittenGroup.Retire(segment));
+                handOver(segment);
                 segment = null;
             }
             syncer.hand(new WrittenGroup.Stop());
@@ -219,7 +221,7 @@ final class AppendWorker implements Runnable {
                 if (segment != null && segment.failed()) {
                     LOG.error("segment {} failed ({}); leaving it to recovery and starting a new one", segment.segmentId(),
                             e.getMessage());
-                    syncer.hand(new WrittenGroup.Retire(segment));
+                    handOver(segment);
                     segment = null;
                 }
                 return;
@@ -262,25 +264,43 @@ final class AppendWorker implements Runnable {
             return;
         }
         if (segment != null) {
-            syncer.hand(new WrittenGroup.Retire(segment));
+            handOver(segment);
             segment = null;
         }
         long capacity = ctx.capacityBytes();
-        if (capacity != Long.MAX_VALUE && ctx.catalog().dataBytes() + ctx.segmentSize() > capacity && !makeRoom()) {
+        if (capacity != Long.MAX_VALUE && ctx.space().usedBytes() + ctx.segmentSize() > capacity && !makeRoom(false)) {
             throw new StoreFullException("a new segment of " + ctx.segmentSize() + " bytes would exceed capacity "
-                    + capacity + " (" + ctx.catalog().dataBytes() + " bytes of data) and nothing more can be evicted");
+                    + capacity + " (" + ctx.space().usedBytes() + " bytes used, " + ctx.space().metadataBytes()
+                    + " of them by the index and commit log) and nothing more can be evicted");
         }
-        try {
-            segment = createSegment();
-        } catch (NativeIOException e) {
-            if (!e.isNoSpace() || !makeRoom()) {
-                throw e;
-            }
-            segment = createSegment(); // once more after an emergency eviction; a second ENOSPC fails the dump
+        segment = createSegmentMakingSpace();
+        if (capacity != Long.MAX_VALUE && ctx.space().usedBytes() + ctx.segmentSize() > capacity * ctx.config().gcHighWatermark()) {
+            // Keep room ahead of the writers: the next segment would pass the high watermark, so
+            // the GC evicts now, while this one fills, rather than at its next tick or on the
+            // next writer's emergency.
+            gc.wakeUp();
         }
         if (!segment.fits(lengths(first))) {
             throw new IllegalArgumentException("a block of " + first.get(0).storedLength() + " bytes does not fit in a segment of "
                     + ctx.segmentSize() + " bytes");
+        }
+    }
+
+    /**
+     * {@link #createSegment}, and on ENOSPC an emergency eviction and another try, up to {@value
+     * #NO_SPACE_TRIES} tries while evictions make room: another writer, or the index, may take
+     * what one eviction freed before this writer's next try. The dump fails (STORE_FULL) when
+     * nothing more can be evicted.
+     */
+    private SegmentWriter createSegmentMakingSpace() throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return createSegment();
+            } catch (NativeIOException e) {
+                if (!e.isNoSpace() || attempt == NO_SPACE_TRIES || !makeRoom(true)) {
+                    throw e;
+                }
+            }
         }
     }
 
@@ -304,10 +324,16 @@ final class AppendWorker implements Runnable {
         return created;
     }
 
+    /** Hands {@code s} to the syncer to retire (seal, discard or leave to recovery). */
+    private void handOver(SegmentWriter s) {
+        ctx.catalog().retiring(s.segmentId());
+        syncer.hand(new WrittenGroup.Retire(s));
+    }
+
     /** Emergency eviction (capacity reached, or ENOSPC) on this writer thread; true if a segment now fits. */
-    private boolean makeRoom() throws IOException {
+    private boolean makeRoom(boolean noSpace) throws IOException {
         try {
-            return gc.makeRoom(ctx.segmentSize());
+            return gc.makeRoom(ctx.segmentSize(), noSpace);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -413,7 +439,7 @@ final class AppendWorker implements Runnable {
 
     /** Fails blocks whose append or sync failed (either thread). */
     void failBlocks(List<BlockWrite> blocks, Exception e) {
-        boolean full = e instanceof StoreFullException || e instanceof NativeIOException n && n.isNoSpace();
+        boolean full = NoSpace.is(e);
         Outcome outcome = full ? Outcome.STORE_FULL : Outcome.IO_ERROR;
         String detail = (full ? "store full: " : "write failed: ") + e.getMessage();
         // Count and release the keys first: a caller woken by the task sees both.

@@ -6,6 +6,7 @@ import io.spillway.engine.policy.ReinsertionPolicy;
 import io.spillway.index.SegmentStats;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
+import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
 import java.io.IOException;
@@ -73,6 +74,8 @@ final class GarbageCollector implements AutoCloseable {
     private final ReinsertionPolicy reinsertion;
     private Thread thread;
     private volatile boolean stopping;
+    /** Whether the lack of space for copies was logged since copies last worked. */
+    private boolean noSpaceReported;
 
     /** @param reinsertion which blocks of a segment evicted for capacity are copied forward */
     GarbageCollector(StoreContext ctx, List<Backend> backends, ReinsertionPolicy reinsertion) {
@@ -99,7 +102,10 @@ final class GarbageCollector implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             } catch (IOException | RuntimeException e) {
-                LOG.error("GC pass failed; retrying in {} ms", INTERVAL_MILLIS, e);
+                // The cause in one line; its stack trace only at debug level (--verbose): a pass
+                // that fails fails again every second, and the trace says nothing new.
+                LOG.error("GC pass failed ({}); retrying in {} ms", e.toString(), INTERVAL_MILLIS);
+                LOG.debug("GC pass failure", e);
             }
         }
     }
@@ -110,27 +116,44 @@ final class GarbageCollector implements AutoCloseable {
     }
 
     /**
-     * Called by an append worker that needs a new segment while the store is at capacity: runs
-     * eviction now, on the caller's (writer) thread, until a segment fits.
+     * Called by an append worker that needs a new segment while the store is at capacity, or the
+     * file system is full: runs eviction now, on the caller's (writer) thread, until a segment
+     * fits. Fails fast: it waits (briefly) only while some writer's filled segment is still being
+     * sealed, the one thing that can make more evictable without a GC pass.
      *
+     * @param noSpace the file system refused the space (ENOSPC): room is then made below what the
+     *     store takes now, whatever the capacity says
      * @return whether there is room for {@code bytes} more
      */
-    boolean makeRoom(long bytes) throws IOException, InterruptedException {
-        long target = capacity() - bytes;
-        if (ctx.catalog().dataBytes() <= target) {
+    boolean makeRoom(long bytes, boolean noSpace) throws IOException, InterruptedException {
+        if (!noSpace && ctx.space().usedBytes() <= capacity() - bytes) {
             return true;
         }
         // Routine in a store that runs at capacity (every segment roll), so not logged above debug.
         LOG.debug("store at capacity: evicting until {} bytes are free", bytes);
-        // A segment a writer just filled becomes evictable only once its syncer has sealed it,
-        // which takes milliseconds: retry briefly before calling the store full.
         long giveUp = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);
+        long target = 0;
+        boolean targetSet = false;
         while (true) {
+            boolean reached;
             synchronized (passLock) {
-                evictUntil(target, "capacity");
+                if (!targetSet) {
+                    // Measured under the lock: writers that hit ENOSPC together each make their own
+                    // room, below what the eviction before them left, rather than all counting the
+                    // one segment the first of them freed (and all but one failing again).
+                    target = (noSpace ? Math.min(capacity(), ctx.space().usedBytes()) : capacity()) - bytes;
+                    targetSet = true;
+                }
+                // On a full file system nothing is copied forward: the copies would need the space.
+                reached = evictUntil(target, noSpace ? "no space" : "capacity", noSpace ? Keep.NOTHING : Keep.HOT);
             }
-            if (ctx.catalog().dataBytes() <= target || System.nanoTime() > giveUp) {
-                return ctx.catalog().dataBytes() <= target;
+            // Reached once is room made: the other writers' appends since then are theirs, within
+            // the one segment per active writer the capacity allows for.
+            if (reached) {
+                return true;
+            }
+            if (!ctx.catalog().anyRetiring() || System.nanoTime() > giveUp) {
+                return false;
             }
             Thread.sleep(10);
         }
@@ -153,9 +176,9 @@ final class GarbageCollector implements AutoCloseable {
             compact();
             long cap = capacity();
             if (untilBytes >= 0) {
-                evictUntil(untilBytes, "requested");
-            } else if (cap != Long.MAX_VALUE && ctx.catalog().dataBytes() > (long) (cap * config.gcHighWatermark())) {
-                evictUntil((long) (cap * config.gcLowWatermark()), "watermark");
+                evictUntil(untilBytes, "requested", Keep.HOT);
+            } else if (cap != Long.MAX_VALUE && ctx.space().usedBytes() > (long) (cap * config.gcHighWatermark())) {
+                evictUntil((long) (cap * config.gcLowWatermark()), "watermark", Keep.HOT);
             }
             return metrics.report(before, usedBefore, ctx.catalog().allocatedBytes(), Duration.ofNanos(System.nanoTime() - t0));
         }
@@ -183,17 +206,23 @@ final class GarbageCollector implements AutoCloseable {
         return out;
     }
 
-    /** Evicts until the store's data ({@link SegmentCatalog#dataBytes}) is at most {@code target}. */
-    private void evictUntil(long target, String why) throws IOException, InterruptedException {
-        while (ctx.catalog().dataBytes() > target) {
+    /**
+     * Evicts until the space the store takes ({@link SpaceUsage}) is at most {@code target},
+     * copying forward what {@code keep} says of each victim.
+     *
+     * @return whether it got there (false: nothing left to evict)
+     */
+    private boolean evictUntil(long target, String why, Keep keep) throws IOException, InterruptedException {
+        while (ctx.space().usedBytes() > target) {
             long gcActive = writer.activeSegmentId();
             SegmentCatalog.Entry victim = ctx.catalog().victim(e -> evictable(e, gcActive));
             if (victim == null) {
-                LOG.debug("{}: nothing left to evict ({} bytes of data, target {})", why, ctx.catalog().dataBytes(), target);
-                return;
+                LOG.debug("{}: nothing left to evict ({} bytes used, target {})", why, ctx.space().usedBytes(), target);
+                return false;
             }
-            evict(victim, Keep.HOT);
+            evict(victim, keep);
         }
+        return true;
     }
 
     private void compact() throws IOException, InterruptedException {
@@ -216,7 +245,11 @@ final class GarbageCollector implements AutoCloseable {
         for (SegmentCatalog.Entry e : candidates()) {
             long newest = e.newestWriteMillis;
             if (newest < 0) {
-                newest = e.reader().readFooter().entries().stream().mapToLong(x -> x.location().writeTimeMillis()).max().orElse(0);
+                try {
+                    newest = e.reader().readFooter().entries().stream().mapToLong(x -> x.location().writeTimeMillis()).max().orElse(0);
+                } catch (CorruptRecordException unreadable) {
+                    newest = Long.MAX_VALUE; // age unknown: left to capacity eviction, never retried every pass
+                }
                 e.newestWriteMillis = newest;
             }
             if (newest < cutoff) {
@@ -236,13 +269,17 @@ final class GarbageCollector implements AutoCloseable {
      */
     private long evict(SegmentCatalog.Entry victim, Keep keep) throws IOException, InterruptedException {
         long id = victim.id;
-        SegmentFooter footer = victim.reader().readFooter();
-        List<RecordKey> keys = footer.entries().stream().map(SegmentFooter.Entry::key).toList();
+        List<SegmentFooter.Entry> records = records(victim);
+        if (records == null) {
+            keep = Keep.NOTHING;
+            records = indexedIn(id);
+        }
+        List<RecordKey> keys = records.stream().map(SegmentFooter.Entry::key).toList();
         List<BlockLocation> current = ctx.index().getAll(keys);
         List<GcWriter.Move> liveBlocks = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
             BlockLocation c = current.get(i);
-            BlockLocation r = footer.entries().get(i).location();
+            BlockLocation r = records.get(i).location();
             if (c != null && c.segmentId() == id && c.payloadOffset() == r.payloadOffset()) {
                 liveBlocks.add(new GcWriter.Move(keys.get(i), c));
             }
@@ -253,7 +290,7 @@ final class GarbageCollector implements AutoCloseable {
             case HOT -> reinserted(victim, liveBlocks);
         };
         // Step 1: copy forward.
-        GcWriter.Moved moved = moves.isEmpty() ? GcWriter.Moved.NOTHING : writer.move(moves, throttle);
+        GcWriter.Moved moved = copyForward(moves);
         metrics.bytesWritten.increment(moved.bytesWritten());
         (keep == Keep.HOT ? metrics.reinsertedBlocks : metrics.copiedBlocks).increment(moved.blocksMoved());
         // Step 2: the durable decision.
@@ -273,6 +310,61 @@ final class GarbageCollector implements AutoCloseable {
         LOG.debug("evicted segment {}: {} live blocks, {} copied forward, {} dropped", id, liveBlocks.size(), moved.blocksMoved(),
                 removed.entries());
         return liveBlocks.size();
+    }
+
+    /**
+     * The records of {@code victim} from its footer; null when its header or footer cannot be
+     * read (bit rot, a cut file). Such a segment is evicted without copying anything forward (no
+     * copy could be read back as its), its keys taken from the index instead: failing the pass
+     * would fail every later pass, and every dump that needs its space, on the same segment.
+     */
+    private List<SegmentFooter.Entry> records(SegmentCatalog.Entry victim) throws IOException {
+        try {
+            return victim.reader().readFooter().entries();
+        } catch (CorruptRecordException e) {
+            LOG.warn("segment {} cannot be read ({}); evicting it without copying anything forward (while a damaged"
+                    + " segment is on disk, fsck --repair salvages its records)", victim.id, e.getMessage());
+            return null;
+        }
+    }
+
+    /** The index entries that point into segment {@code id} (a pass over the index: only for a segment without a readable footer). */
+    private List<SegmentFooter.Entry> indexedIn(long id) throws IOException {
+        List<SegmentFooter.Entry> out = new ArrayList<>();
+        ctx.index().forEach((key, loc) -> {
+            if (loc != null && loc.segmentId() == id) {
+                out.add(new SegmentFooter.Entry(key, loc));
+            }
+            return true;
+        });
+        return out;
+    }
+
+    /**
+     * Step 1 of an eviction. Where the file system has no space for the GC's copies (its segment
+     * cannot be allocated or written), the eviction goes on without them: the store degrades to
+     * evicting without reinsertion or compaction, which the next pass with space undoes, instead
+     * of failing every pass (and every dump waiting on one). Said once until copies work again.
+     */
+    private GcWriter.Moved copyForward(List<GcWriter.Move> moves) throws IOException, InterruptedException {
+        if (moves.isEmpty()) {
+            return GcWriter.Moved.NOTHING;
+        }
+        try {
+            GcWriter.Moved moved = writer.move(moves, throttle);
+            noSpaceReported = false;
+            return moved;
+        } catch (IOException e) {
+            if (!NoSpace.is(e)) {
+                throw e;
+            }
+            if (!noSpaceReported) {
+                noSpaceReported = true;
+                LOG.warn("no space for the GC's copies ({}): evicting without copying blocks forward until there is",
+                        e.getMessage());
+            }
+            return GcWriter.Moved.NOTHING;
+        }
     }
 
     /**

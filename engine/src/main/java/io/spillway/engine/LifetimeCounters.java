@@ -6,34 +6,40 @@ import java.io.IOException;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The store's counters over its whole life: this session's meters plus what earlier sessions
- * left in the index ({@link MetaKeys#counter}). Read once at open, written once at close, in the
- * close's synced batch; a crash loses the session's counts, never anything else.
+ * left in the index ({@link MetaKeys#counter}). A counter's earlier value is read the first time
+ * it is asked for, so that meters registered after the open (the GC's) count from their lifetime
+ * values too, and written in the close's synced batch; a crash loses the session's counts, never
+ * anything else.
  */
 final class LifetimeCounters {
 
-    /** What earlier sessions counted, by counter name. */
-    private final Map<String, Long> base;
+    private final BlockIndex index;
+    /** What earlier sessions counted, by counter name, as read so far. */
+    private final Map<String, Long> base = new ConcurrentHashMap<>();
 
-    private LifetimeCounters(Map<String, Long> base) {
-        this.base = base;
+    private LifetimeCounters(BlockIndex index) {
+        this.index = index;
     }
 
-    /** Reads the persisted value of each counter in {@code names} (0 for one never persisted). */
+    /** Reads the persisted value of each counter in {@code names} now (0 for one never persisted); others on first use. */
     static LifetimeCounters load(BlockIndex index, Collection<String> names) throws IOException {
-        Map<String, Long> base = new LinkedHashMap<>();
+        LifetimeCounters c = new LifetimeCounters(index);
         for (String name : names) {
-            base.put(name, index.getMeta(MetaKeys.counter(name)).orElse(0L));
+            c.earlier(name);
         }
-        return new LifetimeCounters(base);
+        return c;
     }
 
     /** The lifetime values: each of {@code session}'s counts plus what earlier sessions counted. */
-    Map<String, Long> totals(Map<String, Long> session) {
+    Map<String, Long> totals(Map<String, Long> session) throws IOException {
         Map<String, Long> out = new LinkedHashMap<>();
-        session.forEach((name, v) -> out.put(name, v + base.getOrDefault(name, 0L)));
+        for (Map.Entry<String, Long> e : session.entrySet()) {
+            out.put(e.getKey(), e.getValue() + earlier(e.getKey()));
+        }
         return out;
     }
 
@@ -42,5 +48,15 @@ final class LifetimeCounters {
         for (Map.Entry<String, Long> e : totals(session).entrySet()) {
             batch.putMeta(MetaKeys.counter(e.getKey()), e.getValue());
         }
+    }
+
+    private long earlier(String name) throws IOException {
+        Long known = base.get(name);
+        if (known != null) {
+            return known;
+        }
+        long v = index.getMeta(MetaKeys.counter(name)).orElse(0L);
+        base.putIfAbsent(name, v);
+        return v;
     }
 }

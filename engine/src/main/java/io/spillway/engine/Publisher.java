@@ -2,6 +2,7 @@ package io.spillway.engine;
 
 import io.spillway.index.BlockIndex;
 import io.spillway.index.MetaKeys;
+import io.spillway.recovery.CommitLogCompaction;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CommitLog;
@@ -9,7 +10,6 @@ import io.spillway.segments.io.FileIO;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -75,22 +75,7 @@ final class Publisher {
         long indexed = index.getMeta(MetaKeys.COMMIT_LOG_SEQ).orElse(0L);
         CommitLog.Contents c = CommitLog.read(logIo, logDir);
         if (c.validEnd() > threshold) {
-            Map<RecordKey, BlockLocation> newest = new LinkedHashMap<>();
-            for (CommitLog.Record r : c.records()) {
-                for (CommitLog.Entry e : r.entries()) {
-                    newest.put(e.key(), e.location());
-                }
-            }
-            List<RecordKey> keys = List.copyOf(newest.keySet());
-            List<BlockLocation> current = index.getAll(keys);
-            List<CommitLog.Entry> keep = new ArrayList<>();
-            for (int i = 0; i < keys.size(); i++) {
-                BlockLocation cur = current.get(i);
-                BlockLocation logged = newest.get(keys.get(i));
-                if (cur != null && cur.segmentId() == logged.segmentId() && cur.payloadOffset() == logged.payloadOffset()) {
-                    keep.add(new CommitLog.Entry(keys.get(i), logged));
-                }
-            }
+            List<CommitLog.Entry> keep = CommitLogCompaction.stillIndexed(c, index);
             // Every kept commit is in the index already: the rewrite keeps the highest sequence
             // number, so an intact index applies none of it and a lost one all of it.
             CommitLog.rewrite(logIo, logDir, Math.max(indexed, c.lastSeq()), keep);

@@ -55,6 +55,8 @@ final class SegmentCatalog implements AutoCloseable {
         private volatile long sealedAllocated = -1;
         /** For an open segment: the bytes its writer has appended so far (set by the writer). */
         volatile long written;
+        /** For an open segment: its writer is done with it and handed it to be sealed (it becomes evictable soon). */
+        volatile boolean retiring;
         /** Newest write time of a sealed segment's records, read once from its footer (TTL); -1 until then. */
         volatile long newestWriteMillis = -1;
 
@@ -171,6 +173,28 @@ final class SegmentCatalog implements AutoCloseable {
         if (e != null) {
             e.state = SegmentPath.State.SEALED;
         }
+    }
+
+    /** Records that the writer of open segment {@code id} handed it over to be sealed. */
+    void retiring(long id) {
+        Entry e = segments.get(id);
+        if (e != null) {
+            e.retiring = true;
+        }
+    }
+
+    /**
+     * Whether a segment handed over to be sealed is not sealed yet: what an emergency eviction
+     * waits for (briefly), as it becomes evictable in milliseconds. A failed one never does.
+     */
+    boolean anyRetiring() {
+        for (Map.Entry<Long, Entry> me : segments.entrySet()) {
+            Entry e = me.getValue();
+            if (e.retiring && e.state == SegmentPath.State.OPEN && !failed.containsKey(me.getKey())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Forgets a segment whose file is gone (evicted, or an empty one discarded), and drops it from the eviction order. */

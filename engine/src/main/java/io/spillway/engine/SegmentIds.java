@@ -22,7 +22,14 @@ final class SegmentIds {
         this.next = new AtomicLong(Math.max(persisted, maxIdOnDisk + 1));
     }
 
-    long next() throws IOException {
+    /**
+     * The next id, with the id after it persisted before it is returned. Synchronized: with the
+     * increment and the write apart, two writers could persist their ids out of order and leave
+     * a smaller next id stored than an id on disk, which the next clean open takes for a stale
+     * index (a full recovery instead of the fast path). A segment is created rarely, so the lock
+     * costs nothing.
+     */
+    synchronized long next() throws IOException {
         long id = next.getAndIncrement();
         index.putMeta(MetaKeys.NEXT_SEGMENT_ID, id + 1);
         return id;

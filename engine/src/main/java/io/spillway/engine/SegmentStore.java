@@ -223,7 +223,7 @@ public final class SegmentStore implements BlockStore {
         putLatency(latency, "dump", ctx.metrics().dumpLatency);
         putLatency(latency, "load", ctx.metrics().loadLatency);
         putLatency(latency, "lookup", ctx.metrics().lookupLatency);
-        return new StoreStats(ctx.index().estimatedKeys(), ctx.catalog().size(), ctx.catalog().allocatedBytes(), live, directIo(),
+        return new StoreStats(ctx.index().keyCount(), ctx.catalog().size(), ctx.catalog().allocatedBytes(), live, directIo(),
                 opened.counters().totals(ctx.metrics().counters()), latency, ctx.config().describe());
     }
 

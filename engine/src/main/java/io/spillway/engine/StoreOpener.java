@@ -1,7 +1,11 @@
 package io.spillway.engine;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.spillway.engine.config.ByteSize;
+import io.spillway.engine.config.ConfigException;
+import io.spillway.engine.config.Directories;
 import io.spillway.engine.config.StoreConfig;
+import io.spillway.engine.config.StoreKeys;
 import io.spillway.index.BlockIndex;
 import io.spillway.index.MetaKeys;
 import io.spillway.recovery.EvictionRecovery;
@@ -31,6 +35,9 @@ import org.slf4j.LoggerFactory;
  *       taken over).
  *   <li>Choose each directory's IO ({@link IoFactory}: by default a probe for O_DIRECT, falling
  *       back to buffered IO where the file system refuses it).
+ *   <li>Check the space, before anything is created beside the segments: refuse a {@code
+ *       segment_size} that cannot fit the first directory's file system or the capacity, and
+ *       resolve {@code capacity} against that file system.
  *   <li>Open the index, replacing one that cannot be opened ({@link IndexOpener}; the old one is
  *       moved aside where possible).
  *   <li>Check the alignment: a store keeps the alignment it was created with ({@link
@@ -41,11 +48,11 @@ import org.slf4j.LoggerFactory;
  *       recovery rebuilt.
  *   <li>Register every segment on disk in the catalog, in id order, which admits each to the
  *       GC's eviction policy ({@code eviction_policy}). Foreign files are left alone; a segment id
- *       found in two directories is taken from the first.
+ *       found in two directories is taken from the first. A segment's name on something that is not a
+ *       regular file is skipped (recovery counted it as missing).
  *   <li>Start the segment id sequence past the persisted next id and every id on disk.
  *   <li>Create the publisher; under manual commit with a synced index it opens (and compacts)
  *       the commit log in the first directory.
- *   <li>Resolve {@code capacity} against the first directory's file system.
  *   <li>Read the lifetime counters persisted by earlier sessions.
  * </ol>
  * If a step fails, what the earlier ones took (commit log, segment readers, index, locks) is
@@ -60,7 +67,7 @@ final class StoreOpener {
      *
      * @param backends the locked directories, in {@code storage_backends} order
      * @param ctx what the store's threads share
-     * @param recovery what step 5 did
+     * @param recovery what step 6 did
      * @param counters the lifetime counters read in step 10
      */
     record Opened(List<Backend> backends, StoreContext ctx, RecoveryReport recovery, LifetimeCounters counters) {
@@ -86,26 +93,27 @@ final class StoreOpener {
             for (Path dir : config.storageBackends()) {
                 backends.add(lockAndProbe(dir, backends.size(), config.ioDirect(), alignment, ioFactory));
             }
+            Backend first = backends.getFirst();
+            long capacity = checkSpace(config, Files.getFileStore(first.dir()).getTotalSpace(), first.dir());
+            Directories.create(StoreKeys.INDEX_PATH, config.indexPath());
             IndexOpener.Opened opened = IndexOpener.open(config.indexPath(), config.indexCacheSize().bytes());
             index = opened.index();
             checkAlignment(index, config, alignment);
             List<StoreRecovery.Directory> dirs = backends.stream().map(b -> new StoreRecovery.Directory(b.dir(), b.io())).toList();
             RecoveryReport recovery = RecoveryReport.of(
                     StoreRecovery.run(dirs, index, new EvictionRecovery(), StoreRecovery.Listener.NONE));
-            if (opened.replaced() != null) {
-                LOG.warn("index {} rebuilt because {}{}: {} segments reconciled from footers, {} scanned, {} open recovered,"
-                                + " {} entries, in {} ms", config.indexPath(), opened.replaced(),
-                        opened.movedTo() == null ? "" : " (the old one is kept at " + opened.movedTo() + ")",
-                        recovery.sealedReconciled(), recovery.sealedScanned(), recovery.openRecovered(), recovery.entriesAdded(),
-                        recovery.millis());
+            String rebuilt = rebuiltIndexWarning(opened, recovery, config.indexPath());
+            if (rebuilt != null) {
+                LOG.warn(rebuilt);
+            } else if (opened.replaced() != null) {
+                LOG.info("new store: created its index at {}", config.indexPath());
             }
             registerSegments(backends, catalog);
             SegmentIds ids = new SegmentIds(index, catalog.maxId());
-            Backend first = backends.getFirst();
             publisher = new Publisher(index, config.autoCommit(), durability.syncsIndex(), first.io(), first.dir());
-            long capacity = config.capacity().resolve(Files.getFileStore(first.dir()).getTotalSpace());
             StoreMetrics metrics = new StoreMetrics(registry);
-            StoreContext ctx = new StoreContext(config, durability, index, catalog, ids, publisher, metrics, capacity);
+            StoreContext ctx = new StoreContext(config, durability, index, catalog, ids, publisher, metrics, capacity,
+                    new SpaceUsage(catalog, config.indexPath(), first.dir()));
             return new Opened(List.copyOf(backends), ctx, recovery, LifetimeCounters.load(index, metrics.counters().keySet()));
         } catch (IOException | RuntimeException e) {
             release(publisher, catalog, index, backends, e);
@@ -113,10 +121,26 @@ final class StoreOpener {
         }
     }
 
+    /**
+     * The warning for an index that had to be created afresh, or null when there was nothing to
+     * rebuild it from: a brand-new store (no index yet, no segment on disk) is not a warning.
+     */
+    static String rebuiltIndexWarning(IndexOpener.Opened opened, RecoveryReport recovery, Path indexPath) {
+        boolean nothingOnDisk = recovery.sealedReconciled() + recovery.sealedScanned() + recovery.openRecovered() == 0
+                && recovery.entriesAdded() == 0;
+        if (opened.replaced() == null || opened.movedTo() == null && nothingOnDisk) {
+            return null;
+        }
+        return "index " + indexPath + " rebuilt because " + opened.replaced() + (opened.movedTo() == null ? ""
+                : " (the old one is kept at " + opened.movedTo() + ")") + ": " + recovery.sealedReconciled()
+                + " segments reconciled from footers, " + recovery.sealedScanned() + " scanned, " + recovery.openRecovered()
+                + " open recovered, " + recovery.entriesAdded() + " entries, in " + recovery.millis() + " ms";
+    }
+
     /** Steps 1 and 2 for one directory. */
     private static Backend lockAndProbe(Path dir, int ordinal, boolean wantDirect, int alignment, IoFactory ioFactory)
             throws IOException {
-        Files.createDirectories(dir);
+        Directories.create(StoreKeys.STORAGE_BACKENDS, dir);
         StoreLock lock = StoreLock.acquire(dir);
         try {
             FileIO io = ioFactory.forDirectory(dir, wantDirect, alignment);
@@ -127,7 +151,34 @@ final class StoreOpener {
         }
     }
 
-    /** Step 4. */
+    /**
+     * Step 3: the resolved capacity, after refusing a {@code segment_size} that cannot fit: every
+     * writer preallocates a whole segment, so {@code stream_number} of them, and one sealed
+     * segment to evict when a writer needs its next, must fit the file system (else writers fail
+     * dumps with no space while nothing can be evicted to make room), and a capacity must hold
+     * one segment at least.
+     */
+    static long checkSpace(StoreConfig config, long fileSystemBytes, Path dir) {
+        long capacity = config.capacity().resolve(fileSystemBytes);
+        long segment = config.segmentSize().bytes();
+        long writers = config.streamNumber();
+        String segmentSize = StoreKeys.SEGMENT_SIZE.name();
+        if (segment * (writers + 1) > fileSystemBytes) {
+            throw new ConfigException(segmentSize, config.segmentSize().toString(), "each of the " + writers + " writers ("
+                    + StoreKeys.STREAM_NUMBER.name() + ") preallocates a segment, and a sealed one must fit beside them to be"
+                    + " evicted for the next: " + ByteSize.ofBytes(segment * (writers + 1)) + ", more than the whole file system"
+                    + " holding " + dir + " (" + ByteSize.ofBytes(fileSystemBytes) + "); use a smaller " + segmentSize
+                    + " or fewer writers");
+        }
+        if (capacity != Long.MAX_VALUE && segment > capacity) {
+            throw new ConfigException(segmentSize, config.segmentSize().toString(), "larger than "
+                    + StoreKeys.CAPACITY.name() + " (" + ByteSize.ofBytes(capacity) + "): not one segment would fit; use a "
+                    + segmentSize + " of at most a fraction of it");
+        }
+        return capacity;
+    }
+
+    /** Step 5. */
     private static void checkAlignment(BlockIndex index, StoreConfig config, int alignment) throws IOException {
         long stored = index.getMeta(MetaKeys.ALIGNMENT).orElse(0L);
         if (stored != 0 && stored != alignment) {
@@ -140,14 +191,19 @@ final class StoreOpener {
     }
 
     /**
-     * Step 6: every backend's segments (all sealed once recovery ran), added in id order so that
+     * Step 7: every backend's segments (all sealed once recovery ran), added in id order so that
      * the eviction order starts as the ids' order whatever the directory listings' order.
      */
     private static void registerSegments(List<Backend> backends, SegmentCatalog catalog) throws IOException {
         Map<Long, Registered> found = new TreeMap<>();
         for (Backend b : backends) {
             for (String name : b.io().list(b.dir())) {
-                SegmentPath.parse(name).ifPresent(p -> found.putIfAbsent(p.segmentId(), new Registered(b, p.state())));
+                var p = SegmentPath.parse(name);
+                // Not a regular file (a directory, a dangling link): no segment. Recovery dropped its
+                // entries, so its blocks load as missing; fsck --repair moves it aside.
+                if (p.isPresent() && b.io().isRegularFile(b.dir().resolve(name))) {
+                    found.putIfAbsent(p.get().segmentId(), new Registered(b, p.get().state()));
+                }
             }
         }
         found.forEach((id, r) -> catalog.add(id, r.backend(), r.state()));

@@ -160,7 +160,9 @@ class GcTest {
             dumpAll(store, arena, StoreFixture.keys("wm", 120)); // ~ 8 segments
             GcReport report = store.gc(-1);
             assertTrue(report.usedAfter() <= capacity * 0.3 + SEGMENT, report.toString());
-            assertTrue(report.evictedSegments() > 0, report.toString());
+            // A writer that passes the high watermark wakes the GC at once (it keeps room ahead of
+            // the writers), so the eviction may be that pass's rather than this one's.
+            assertTrue(StoreFixture.counter(store, "spillway.gc.evicted.segments") > 0, report.toString());
         }
     }
 

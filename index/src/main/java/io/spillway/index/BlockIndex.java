@@ -375,6 +375,16 @@ public final class BlockIndex implements AutoCloseable {
         boolean visit(RecordKey key, BlockLocation loc);
     }
 
+    /** The number of indexed keys, exact: the size of the in-memory {@link KeyTable}. */
+    public long keyCount() throws IndexException {
+        enter();
+        try {
+            return keyTable.size();
+        } finally {
+            exit();
+        }
+    }
+
     /** RocksDB's own estimate of the number of keys (cheap; exact after compaction). */
     public long estimatedKeys() throws IndexException {
         return guarded(() -> "reading key estimate failed", () -> rocks.db.getLongProperty(rocks.blocks, "rocksdb.estimate-num-keys"));

@@ -39,7 +39,8 @@ public final class EvictionRecovery implements GcRecovery {
         for (StoreRecovery.Directory d : dirs) {
             for (String name : d.io().list(d.dir())) {
                 var parsed = SegmentPath.parse(name);
-                if (parsed.isPresent() && parsed.get().state() == SegmentPath.State.DELETING) {
+                if (parsed.isPresent() && parsed.get().state() == SegmentPath.State.DELETING
+                        && d.io().isRegularFile(d.dir().resolve(name))) { // anything else is no segment: left for fsck
                     finish(d, parsed.get().segmentId(), index);
                 }
             }

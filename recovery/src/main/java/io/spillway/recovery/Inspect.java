@@ -106,8 +106,9 @@ public final class Inspect {
         int i = 0;
         for (SegmentFooter.Entry e : records) {
             BlockLocation l = e.location();
+            String filler = FillerRecord.is(e) ? " (filler written by fsck --repair)" : "";
             sb.append(String.format("%5d %12d %-64s %10d %10d   %08x %-5s %s%n", i++, l.payloadOffset(), e.key().toHex(), l.storedLength(),
-                    l.rawLength(), l.payloadCrc(), l.codec(), flags(l.flags())));
+                    l.rawLength(), l.payloadCrc(), l.codec(), flags(l.flags()) + filler));
         }
         return sb.toString();
     }

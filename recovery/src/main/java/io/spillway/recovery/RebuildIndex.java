@@ -69,23 +69,37 @@ public final class RebuildIndex {
             if (aside != null) {
                 LOG.info("moved the old index to {}", aside);
             }
-            int alignment = alignmentOf(dir);
-            FileIO io = DirectIoProbe.forDirectory(dir, false, alignment);
-            try (BlockIndex index = BlockIndex.open(indexDir, new IndexOptions(64L << 20, true))) {
-                index.putMeta(MetaKeys.ALIGNMENT, alignment);
-                StoreRecovery.Report r = StoreRecovery.run(List.of(new StoreRecovery.Directory(dir, io)), index,
-                        GcRecovery.NO_GC, listener);
-                index.flush();
-                StoreRecovery.markClean(index);
-                return new Result(aside, countSegments(dir), r.entriesAdded(), r);
-            }
+            StoreRecovery.Report r = rebuild(dir, indexDir, null, listener);
+            return new Result(aside, countSegments(dir), r.entriesAdded(), r);
+        }
+    }
+
+    /**
+     * Steps 3 and 4, for a caller that holds the store's lock and has moved any old index aside
+     * ({@code fsck --repair} too).
+     *
+     * @param io how to read the directory, or null to probe it as the store does
+     * @param listener progress, or null for none
+     */
+    static StoreRecovery.Report rebuild(Path dir, Path indexDir, FileIO io, StoreRecovery.Listener listener) throws IOException {
+        int alignment = io != null ? io.alignment() : alignmentOf(dir);
+        FileIO dirIo = io != null ? io : DirectIoProbe.forDirectory(dir, false, alignment);
+        try (BlockIndex index = BlockIndex.open(indexDir, new IndexOptions(64L << 20, true))) {
+            index.putMeta(MetaKeys.ALIGNMENT, alignment);
+            StoreRecovery.Report r = StoreRecovery.run(List.of(new StoreRecovery.Directory(dir, dirIo)), index,
+                    GcRecovery.NO_GC, listener == null ? StoreRecovery.Listener.NONE : listener);
+            index.flush();
+            StoreRecovery.markClean(index);
+            return r;
         }
     }
 
     /** The alignment in the header of the first segment found; 4096 for a store without segments. */
-    private static int alignmentOf(Path dir) throws IOException {
+    static int alignmentOf(Path dir) throws IOException {
         try (var s = Files.list(dir)) {
-            for (Path p : s.filter(p -> SegmentPath.parse(p.getFileName().toString()).isPresent()).toList()) {
+            // Regular files only: a FIFO under a segment's name would block the read below.
+            for (Path p : s.filter(p -> SegmentPath.parse(p.getFileName().toString()).isPresent() && Files.isRegularFile(p))
+                    .sorted().toList()) {
                 try (FileChannel ch = FileChannel.open(p)) {
                     ByteBuffer b = ByteBuffer.allocate(SegmentHeader.BYTES).order(ByteOrder.LITTLE_ENDIAN);
                     ch.read(b, 0);

@@ -28,6 +28,7 @@ import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.LongFunction;
 import java.util.function.LongPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,7 +44,9 @@ import org.slf4j.LoggerFactory;
  *       crash during this session is never mistaken for a clean one.
  *   <li>List every directory, in any order: segment files by {@link SegmentPath}, temporary files
  *       this store creates ({@link TempFiles}), and foreign files (left alone, NFS silly-rename
- *       {@code .nfsXXXX} files included: a client deletes them when the last handle closes).
+ *       {@code .nfsXXXX} files included: a client deletes them when the last handle closes). A
+ *       segment's name on something that is not a regular file (a directory, a dangling symbolic
+ *       link, a FIFO) is no segment: it is left alone and counts as missing.
  *   <li>Remove leftover temporary files of ours (a probe file of a crashed open).
  *   <li>Finish or roll back half-done GC steps: {@link GcRecovery}, filled in by the GC.
  *   <li>Fast path: with the marker present, no {@code .open} segment, no segment id the index
@@ -134,6 +137,14 @@ public final class StoreRecovery {
         for (Directory d : dirs) {
             for (String name : d.io().list(d.dir())) {
                 var parsed = SegmentPath.parse(name);
+                if (parsed.isPresent() && !d.io().isRegularFile(d.dir().resolve(name))) {
+                    // A segment's name on a directory, a dangling link or a FIFO: not a segment.
+                    // Reading it would fail forever (or block); its entries go as a missing
+                    // segment's do (step 10), and fsck --repair moves it aside.
+                    LOG.warn("{} has a segment's name but is not a regular file: ignored as if missing (fsck --repair moves"
+                            + " it aside)", d.dir().resolve(name));
+                    continue;
+                }
                 if (parsed.isPresent() && parsed.get().state() == SegmentPath.State.DELETING) {
                     // An eviction a crash interrupted: step 4 (GcRecovery) finishes it. It must
                     // never be reconciled like a sealed segment, or its blocks would come back.
@@ -236,7 +247,8 @@ public final class StoreRecovery {
             index.syncWal();
         }
         // Step 9.
-        long fromLog = log.lastSeq() > logApplied ? applyCommitLog(log, logApplied, index, sealed) : 0;
+        long fromLog = log.lastSeq() > logApplied ? applyCommitLog(log, logApplied, index, sealed::containsKey,
+                id -> footerByOffset(sealed.get(id))) : 0;
         added += fromLog;
         // Step 10.
         for (SegmentStats s : stats.values()) {
@@ -334,9 +346,15 @@ public final class StoreRecovery {
         return new Reconciled(added, scanned, read);
     }
 
-    /** Step 9: returns how many entries it added. */
-    private static long applyCommitLog(CommitLog.Contents log, long applied, BlockIndex index, Map<Long, Located> sealed)
-            throws IOException {
+    /**
+     * Step 9 (and fsck's repair of the log): applies {@code log}'s records above sequence
+     * {@code applied}; returns how many entries it added.
+     *
+     * @param sealed whether a segment id names a sealed segment on disk
+     * @param footerOf a sealed segment's footer entries by payload offset (empty if unreadable)
+     */
+    static long applyCommitLog(CommitLog.Contents log, long applied, BlockIndex index, LongPredicate sealed,
+                               LongFunction<Map<Long, SegmentFooter.Entry>> footerOf) throws IOException {
         Map<Long, Map<Long, SegmentFooter.Entry>> footers = new HashMap<>();
         Map<RecordKey, BlockLocation> put = new LinkedHashMap<>();
         Map<RecordKey, BlockLocation> replaced = new HashMap<>(); // entries into a segment that is gone
@@ -350,12 +368,11 @@ public final class StoreRecovery {
             for (int i = 0; i < keys.size(); i++) {
                 BlockLocation cur = current.get(i);
                 BlockLocation loc = rec.entries().get(i).location();
-                if (put.containsKey(keys.get(i)) || cur != null && sealed.containsKey(cur.segmentId())) {
+                if (put.containsKey(keys.get(i)) || cur != null && sealed.test(cur.segmentId())) {
                     continue; // a newer commit, or an entry the index already holds, wins
                 }
-                Located where = sealed.get(loc.segmentId());
-                Map<Long, SegmentFooter.Entry> byOffset = where == null ? Map.of()
-                        : footers.computeIfAbsent(loc.segmentId(), id -> footerByOffset(where));
+                Map<Long, SegmentFooter.Entry> byOffset = !sealed.test(loc.segmentId()) ? Map.of()
+                        : footers.computeIfAbsent(loc.segmentId(), footerOf::apply);
                 SegmentFooter.Entry e = byOffset.get(loc.payloadOffset());
                 if (e == null || !e.key().equals(keys.get(i)) || e.location().storedLength() != loc.storedLength()
                         || e.location().payloadCrc() != loc.payloadCrc()) {

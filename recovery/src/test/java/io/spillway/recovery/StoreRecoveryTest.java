@@ -25,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -69,27 +68,6 @@ class StoreRecoveryTest {
                 }
                 assertEquals(size, loc.get().storedLength(), "stored length of key " + i);
                 assertTrue(Payloads.matches(dst.asSlice(0, size), k), "key " + i + " reads back wrong bytes");
-            }
-        }
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
             }
         }
     }
@@ -152,7 +130,7 @@ class StoreRecoveryTest {
      */
     private static StoreRecovery.Report recoverDamagedCopy(TwelveGroups store, Path copy, Damage damage, long offset)
             throws IOException {
-        copyTree(store.image(), copy);
+        StoreImage.copyTree(store.image(), copy);
         try (FileChannel ch = FileChannel.open(copy.resolve(store.openSegment().getFileName()), StandardOpenOption.WRITE)) {
             damage.to(ch);
         }
@@ -160,7 +138,7 @@ class StoreRecoveryTest {
             assertExactly(copy, r.index(), store.keys(), store.survivorsOfDamageAt(offset), BLOCK);
             return r.report();
         } finally {
-            deleteTree(copy);
+            StoreImage.deleteTree(copy);
         }
     }
 
@@ -207,7 +185,7 @@ class StoreRecoveryTest {
             store.crash();
         }
         assertTrue(SegmentFiles.list(data, SegmentPath.State.SEALED).size() >= 2);
-        deleteTree(StoreImage.indexDir(data));
+        StoreImage.deleteTree(StoreImage.indexDir(data));
         FileIO shuffled = ShuffledListingIO.forDirectory(data, true, StoreImage.ALIGN, 3);
         try (StoreImage.Recovered r = StoreImage.recover(data, shuffled)) {
             assertEquals("there was no index", r.opened().replaced());
@@ -261,8 +239,8 @@ class StoreRecoveryTest {
         } finally {
             store.crash();
         }
-        deleteTree(StoreImage.indexDir(data));
-        copyTree(old, StoreImage.indexDir(data));
+        StoreImage.deleteTree(StoreImage.indexDir(data));
+        StoreImage.copyTree(old, StoreImage.indexDir(data));
         try (StoreImage.Recovered r = StoreImage.recover(data)) {
             assertEquals(keys.size() - 60, r.report().entriesAdded(), r.report()::toString);
             assertExactly(data, r.index(), keys, new HashSet<>(keys), size);

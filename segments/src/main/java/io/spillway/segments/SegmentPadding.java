@@ -69,11 +69,14 @@ public final class SegmentPadding {
 
     private final int alignment;
     private final List<Range> nonZero = new ArrayList<>();
-    private final Window window;
+    private final SegmentReader reader;
+    /** Regions come in file order, and at a small alignment several share one IO unit. */
+    private final ReadWindow window;
 
     private SegmentPadding(SegmentReader reader, Arena arena) {
         this.alignment = reader.alignment();
-        this.window = new Window(reader, arena);
+        this.reader = reader;
+        this.window = new ReadWindow(reader::read, arena, reader.readUnit(), 0);
     }
 
     /**
@@ -191,7 +194,11 @@ public final class SegmentPadding {
         if (from >= to) {
             return;
         }
-        MemorySegment bytes = window.bytes(from, to);
+        MemorySegment bytes = window.bytes(from, to - from);
+        if (bytes.byteSize() < to - from) {
+            throw new CorruptRecordException(from + bytes.byteSize(), "segment " + reader.segmentId() + " ends at "
+                    + (from + bytes.byteSize()) + ", inside padding that reaches " + to);
+        }
         long first = 0;
         long len = bytes.byteSize();
         while (first < len && bytes.get(ValueLayout.JAVA_BYTE, first) == 0) {
@@ -205,43 +212,5 @@ public final class SegmentPadding {
             last--;
         }
         nonZero.add(new Range(from + first, last + 1 - first, region));
-    }
-
-    /**
-     * The last aligned run of the file read, reused while the next region lies inside it: regions
-     * come in file order, and at a small alignment several share one IO unit.
-     */
-    private static final class Window {
-        private final SegmentReader reader;
-        private final Arena arena;
-        private final int unit;
-        private MemorySegment buf;
-        private long start;
-        private long end;
-
-        Window(SegmentReader reader, Arena arena) {
-            this.reader = reader;
-            this.arena = arena;
-            this.unit = reader.readUnit();
-        }
-
-        /** The file's bytes [from, to). */
-        MemorySegment bytes(long from, long to) throws IOException {
-            if (buf == null || from < start || to > end) {
-                long s = SegmentLayout.alignDown(from, unit);
-                long len = SegmentLayout.alignUp(to, unit) - s;
-                if (buf == null || buf.byteSize() < len) {
-                    buf = arena.allocate(len, unit);
-                }
-                long n = reader.read(buf.asSlice(0, len), s); // short only at the end of the file
-                if (s + n < to) {
-                    throw new CorruptRecordException(s + n, "segment " + reader.segmentId() + " ends at " + (s + n)
-                            + ", inside padding that reaches " + to);
-                }
-                start = s;
-                end = s + n;
-            }
-            return buf.asSlice(from - start, to - from);
-        }
     }
 }

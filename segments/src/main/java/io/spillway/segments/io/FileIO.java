@@ -1,6 +1,7 @@
 package io.spillway.segments.io;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -46,6 +47,16 @@ public interface FileIO {
 
     /** Whether the file exists. */
     boolean exists(Path file) throws IOException;
+
+    /**
+     * Whether {@code file} is a regular file, following symbolic links: false for a directory, a
+     * dangling link, a FIFO, a socket or a device. A segment name that is not a regular file must
+     * never be opened as a segment: reading a directory fails forever, and opening a FIFO blocks
+     * until some writer appears.
+     */
+    default boolean isRegularFile(Path file) throws IOException {
+        return Files.isRegularFile(file);
+    }
 
     /** Space actually allocated to the file on disk (st_blocks * 512), not its length. */
     long allocatedBytes(Path file) throws IOException;

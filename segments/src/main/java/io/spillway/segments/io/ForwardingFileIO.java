@@ -89,6 +89,11 @@ public abstract class ForwardingFileIO implements FileIO {
     }
 
     @Override
+    public boolean isRegularFile(Path file) throws IOException {
+        return delegate.isRegularFile(file);
+    }
+
+    @Override
     public long allocatedBytes(Path file) throws IOException {
         return delegate.allocatedBytes(file);
     }

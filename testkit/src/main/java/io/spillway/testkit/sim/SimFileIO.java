@@ -112,6 +112,12 @@ public final class SimFileIO implements FileIO {
         return disk.lookup(file) != null;
     }
 
+    /** The simulated disk holds regular files only. Not a fault point: it never fails, so seeded schedules stay as they were. */
+    @Override
+    public boolean isRegularFile(Path file) {
+        return disk.lookup(file) != null;
+    }
+
     @Override
     public long allocatedBytes(Path file) throws IOException {
         check(Call.STAT, file.getFileName());
