@@ -6,7 +6,9 @@ import io.spillway.engine.config.StoreConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -98,7 +100,7 @@ final class StatsCommand implements Callable<Integer> {
     /** Sections of two columns, the first padded to the widest name. */
     private static final class Table {
         private final StringBuilder sb = new StringBuilder();
-        private final java.util.List<String[]> rows = new java.util.ArrayList<>();
+        private final List<String[]> rows = new ArrayList<>();
 
         void section(String title) {
             rows.add(new String[] {title});
