@@ -4,6 +4,7 @@ import io.spillway.recovery.Inspect;
 import io.spillway.engine.api.BlockKey;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -33,7 +34,8 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        Inspect inspect = new Inspect(store.existingDir());
+        Path dir = store.existingDir();
+        Inspect inspect = new Inspect(dir);
         PrintWriter out = spec.commandLine().getOut();
         if (key != null) {
             BlockKey k;
