@@ -88,10 +88,7 @@ class DeadlineTest extends FaultyStoreCase {
 
     @Test
     void redumpWhileTheTimedOutWriteIsStillHungIsNotDeduplicatedAgainstIt() throws Exception {
-        assertTrue(dump(keys.get(0)).allOk());
-        FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.WRITE);
-        assertEquals(Outcome.TIMEOUT, dump(keys.get(1)).outcome(0));
-        gate.awaitEntered();
+        FaultyFileIO.Gate gate = hungDump(keys.get(0), keys.get(1));
 
         // The first dump's claim died with its deadline: the second must not report OK for a
         // block that will never be stored. With the only writer hung, it times out as well.
@@ -111,10 +108,7 @@ class DeadlineTest extends FaultyStoreCase {
 
     @Test
     void closeReturnsWhileAWriteIsHungAndTheLateWriteIsHarmless() throws Exception {
-        assertTrue(dump(keys.get(0)).allOk());
-        FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.WRITE);
-        assertEquals(Outcome.TIMEOUT, dump(keys.get(1)).outcome(0));
-        gate.awaitEntered();
+        FaultyFileIO.Gate gate = hungDump(keys.get(0), keys.get(1));
         long t0 = System.nanoTime();
         store.close();
         long closeMs = (System.nanoTime() - t0) / 1_000_000;

@@ -1,7 +1,11 @@
 package io.spillway.engine;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.api.BlockKey;
+import io.spillway.engine.api.Outcome;
 import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.testkit.Payloads;
@@ -59,6 +63,18 @@ abstract class FaultyStoreCase {
     /** Dumps {@code key}'s {@link Payloads} block and waits for the result. */
     final TaskResult dump(BlockKey key) throws InterruptedException {
         return StoreFixture.await(store.dump(List.of(key), Payloads.buffers(arena, List.of(key), BLOCK)));
+    }
+
+    /**
+     * Dumps {@code first} (which creates the active segment), then {@code hung} with data writes
+     * held at the returned gate: that dump times out while its write is still in the file system.
+     */
+    final FaultyFileIO.Gate hungDump(BlockKey first, BlockKey hung) throws InterruptedException {
+        assertTrue(dump(first).allOk(), "the dump before the hang");
+        FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.WRITE);
+        assertEquals(Outcome.TIMEOUT, dump(hung).outcome(0));
+        gate.awaitEntered();
+        return gate;
     }
 
     /**

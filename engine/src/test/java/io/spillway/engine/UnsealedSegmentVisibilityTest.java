@@ -31,10 +31,7 @@ class UnsealedSegmentVisibilityTest extends FaultyStoreCase {
 
     @Test
     void timedOutDumpStaysInvisibleAfterRecovery() throws Exception {
-        assertTrue(dump(keys.get(0)).allOk());
-        FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.WRITE);
-        assertEquals(Outcome.TIMEOUT, dump(keys.get(1)).outcome(0));
-        gate.awaitEntered();
+        FaultyFileIO.Gate gate = hungDump(keys.get(0), keys.get(1));
         store.close(); // the writer is stuck: its segment stays .open
         releaseAfterClose(gate);
         reopen();
