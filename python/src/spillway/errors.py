@@ -46,10 +46,24 @@ class ProtocolError(SpillwayError):
     """The daemon's reply broke the protocol (a bug on one side). The client is closed."""
 
 
+_BY_STATUS: dict[int, type[RequestRefused]] = {}
+
+
 class RequestRefused(SpillwayError):
-    """The daemon refused the request; ``status`` is its code, the message says why."""
+    """The daemon refused the request; ``status`` is its code, the message says why.
+
+    A subclass names its code in its bases (``class Busy(RequestRefused, status=4)``), which also
+    makes :func:`refused` raise it for that code.
+    """
 
     status: int = -1
+
+    def __init_subclass__(cls, *, status: int, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if status in _BY_STATUS:
+            raise TypeError(f"status {status} is already {_BY_STATUS[status].__name__}")
+        cls.status = status
+        _BY_STATUS[status] = cls
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
@@ -57,66 +71,44 @@ class RequestRefused(SpillwayError):
             self.status = status
 
 
-class BadRequest(RequestRefused):
+class BadRequest(RequestRefused, status=1):
     """Well-formed but invalid: a slice outside its region, a block of a bad size, ..."""
 
-    status = 1
 
-
-class HelloRequired(RequestRefused):
+class HelloRequired(RequestRefused, status=2):
     """A request before HELLO (the client sends HELLO itself; seeing this is a bug)."""
 
-    status = 2
 
-
-class NoSuchRegion(RequestRefused):
+class NoSuchRegion(RequestRefused, status=3):
     """The request names a region not registered on this connection."""
 
-    status = 3
 
-
-class Busy(RequestRefused):
+class Busy(RequestRefused, status=4):
     """Too many jobs in flight or not yet collected on this connection; wait for some first."""
 
-    status = 4
 
-
-class ShuttingDown(RequestRefused):
+class ShuttingDown(RequestRefused, status=5):
     """The daemon is draining for shutdown and accepts no new dump or load."""
 
-    status = 5
 
-
-class StoreError(RequestRefused):
+class StoreError(RequestRefused, status=6):
     """The store failed the operation (an IO error of its index, say)."""
 
-    status = 6
 
-
-class UnsupportedVersion(RequestRefused):
+class UnsupportedVersion(RequestRefused, status=7):
     """The daemon does not speak this client's protocol version."""
 
-    status = 7
 
-
-class AccessDenied(RequestRefused):
+class AccessDenied(RequestRefused, status=9):
     """The daemon may not map the file for this client (not under /dev/shm, or not the client's own)."""
 
-    status = 9
 
-
-class DaemonInternalError(RequestRefused):
+class DaemonInternalError(RequestRefused, status=10):
     """The daemon hit a bug; the message says what."""
-
-    status = 10
 
 
 class UnknownJob(SpillwayError, LookupError):
     """A job id this connection never issued, or whose result was already collected."""
-
-
-_BY_STATUS = {c.status: c for c in (BadRequest, HelloRequired, NoSuchRegion, Busy, ShuttingDown, StoreError,
-                                    UnsupportedVersion, AccessDenied, DaemonInternalError)}
 
 
 def refused(status: int, message: str) -> RequestRefused:

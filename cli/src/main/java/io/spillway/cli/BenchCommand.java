@@ -1,5 +1,6 @@
 package io.spillway.cli;
 
+import com.sun.management.OperatingSystemMXBean;
 import io.spillway.cli.bench.BenchReport;
 import io.spillway.cli.bench.BenchReport.Phase;
 import io.spillway.cli.bench.BenchReport.SizeResult;
@@ -450,7 +451,7 @@ final class BenchCommand implements Callable<Integer> {
         } catch (IOException e) {
             kernel = System.getProperty("os.version");
         }
-        long memory = ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        long memory = ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os
                 ? os.getTotalMemorySize() : -1;
         return new BenchReport.Machine(System.getProperty("os.name"), kernel, Runtime.getRuntime().availableProcessors(), memory,
                 Runtime.version().toString(), root.toString(), fsType, loadAverageAtStart);

@@ -3,17 +3,14 @@ package io.spillway.cli;
 import io.spillway.engine.SegmentStore;
 import io.spillway.engine.GcReport;
 import io.spillway.engine.config.ByteSize;
-import io.spillway.engine.config.StoreConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code spillway gc DIR [--until-bytes N]}: runs one GC pass on a store now (TTL, compaction,
@@ -24,25 +21,21 @@ import picocli.CommandLine.Parameters;
                 + "watermark (or to --until-bytes).")
 final class GcCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "The store directory (its storage_backends).")
-    Path dir;
+    @Mixin
+    StoreArguments store;
 
     @Option(names = "--until-bytes", paramLabel = "SIZE", converter = Units.ByteSizeConverter.class,
             description = "Evict, oldest (or coldest) first, until the segments occupy at most SIZE, e.g. 10GiB.")
     ByteSize untilBytes;
-
-    @Mixin
-    ConfigOption config;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        StoreConfig storeConfig = config.existingStore(dir);
         GcReport r;
-        try (SegmentStore store = SegmentStore.open(storeConfig)) {
-            r = store.gc(untilBytes == null ? -1 : untilBytes.bytes());
+        try (SegmentStore s = SegmentStore.open(store.existingStore())) {
+            r = s.gc(untilBytes == null ? -1 : untilBytes.bytes());
         }
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "space used: %s -> %s%n", Units.bytes(r.usedBefore()), Units.bytes(r.usedAfter()));

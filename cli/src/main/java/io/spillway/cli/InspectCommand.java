@@ -8,8 +8,8 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code spillway inspect DIR [--segment ID] [--key HEX]}: read-only views for operators
@@ -20,8 +20,8 @@ import picocli.CommandLine.Parameters;
         description = "Shows segment headers and footers, a segment's records, or where a key is (read-only).")
 final class InspectCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "The store directory.")
-    Path dir;
+    @Mixin
+    OfflineStoreArguments store;
 
     @Option(names = "--segment", paramLabel = "ID", description = "A segment id (hex, as in its file name, or decimal with a 'd' suffix).")
     String segment;
@@ -29,15 +29,12 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "HEX", description = "A block key, 64 hex digits.")
     String key;
 
-    @Option(names = "--index", paramLabel = "PATH", description = "The index directory (default: DIR/index).")
-    Path index;
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        DirArguments.existingStore(dir);
+        Path dir = store.existingDir();
         Inspect inspect = new Inspect(dir);
         PrintWriter out = spec.commandLine().getOut();
         if (key != null) {
@@ -47,7 +44,7 @@ final class InspectCommand implements Callable<Integer> {
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException("--key " + key + " is not 64 hex digits");
             }
-            out.print(inspect.key(k, index == null ? dir.resolve("index") : index));
+            out.print(inspect.key(k, store.indexDir()));
         }
         if (segment != null) {
             out.print(inspect.segment(parseId(segment)));

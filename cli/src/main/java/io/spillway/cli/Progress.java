@@ -2,6 +2,7 @@ package io.spillway.cli;
 
 import java.io.Console;
 import java.io.PrintStream;
+import java.util.function.Consumer;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -38,7 +39,7 @@ final class Progress {
      * Prints a non-terminal bar as plain lines, skipping the empty first render and repeats (the
      * bar renders its final state twice: last refresh, then close).
      */
-    private static final class LinePrinter implements java.util.function.Consumer<String> {
+    private static final class LinePrinter implements Consumer<String> {
         private final PrintStream out;
         private String last;
         private boolean first = true;

@@ -9,8 +9,7 @@ import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code spillway rebuild-index DIR}: moves the old index aside (kept) and rebuilds it from the
@@ -20,19 +19,16 @@ import picocli.CommandLine.Parameters;
         description = "Moves a store's index aside (it is kept) and rebuilds it from segment footers and scans.")
 final class RebuildIndexCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "The store directory.")
-    Path dir;
-
-    @Option(names = "--index", paramLabel = "PATH", description = "The index directory (default: DIR/index).")
-    Path index;
+    @Mixin
+    OfflineStoreArguments store;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        DirArguments.existingStore(dir);
-        Path indexDir = index == null ? dir.resolve("index") : index;
+        Path dir = store.existingDir();
+        Path indexDir = store.indexDir();
         long t0 = System.nanoTime();
         RebuildIndex.Result r;
         try (ProgressBar bar = Progress.bar("rebuild-index", RebuildIndex.countSegments(dir), " segments", 1)) {

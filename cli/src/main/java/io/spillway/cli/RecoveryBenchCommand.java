@@ -1,6 +1,7 @@
 package io.spillway.cli;
 
 import io.spillway.cli.bench.RecoveryBenchmark;
+import io.spillway.engine.config.ByteSize;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -42,7 +43,7 @@ final class RecoveryBenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--dir " + dir + " is not empty");
             }
         }
-        long bytes = io.spillway.engine.config.ByteSize.parse(unsealed).bytes();
+        long bytes = ByteSize.parse(unsealed).bytes();
         RecoveryBenchmark.Result r = RecoveryBenchmark.run(dir, keys, bytes, segments, records);
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "clean open, %d indexed blocks: %.3f s (of which the index open with its key table: %.3f s)%n",

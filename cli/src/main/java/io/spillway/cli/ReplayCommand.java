@@ -1,5 +1,6 @@
 package io.spillway.cli;
 
+import io.spillway.cli.bench.GcLatencyBenchmark;
 import io.spillway.cli.bench.ReplayBenchmark;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.EvictionPolicy;
@@ -69,7 +70,7 @@ final class ReplayCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (latency) {
             try {
-                var r = io.spillway.cli.bench.GcLatencyBenchmark.run(work, config.load().segmentSize(segmentSize), 1536, 2 << 20);
+                var r = GcLatencyBenchmark.run(work, config.load().segmentSize(segmentSize), 1536, 2 << 20);
                 out.printf(Locale.ROOT, "load latency idle: p50 %.2f ms, p99 %.2f ms%n", r.p50Idle(), r.p99Idle());
                 out.printf(Locale.ROOT, "load latency during GC: p50 %.2f ms, p99 %.2f ms over %d loads (p99 ratio %.2f)%n",
                         r.p50Gc(), r.p99Gc(), r.loadsDuringGc(), r.p99Gc() / r.p99Idle());

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -273,7 +274,7 @@ final class ServeBenchCommand implements Callable<Integer> {
     private static MemorySegment shm(Path f, long size, Arena arena, int seed) throws IOException {
         Files.deleteIfExists(f);
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ch.write(java.nio.ByteBuffer.allocate(1), size - 1);
+            ch.write(ByteBuffer.allocate(1), size - 1);
             MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, 0, size, arena);
             byte[] chunk = new byte[1 << 20];
             new SplittableRandom(seed).nextBytes(chunk);

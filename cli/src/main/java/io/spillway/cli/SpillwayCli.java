@@ -4,6 +4,7 @@ import io.spillway.engine.config.ConfigException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -114,7 +115,7 @@ public final class SpillwayCli implements Runnable {
         if (m == null || m.isBlank()) {
             return t.getClass().getName();
         }
-        if (t instanceof java.nio.file.FileSystemException fse) {
+        if (t instanceof FileSystemException fse) {
             return t.getClass().getSimpleName() + ": " + fse.getMessage();
         }
         return t instanceof IOException || t instanceof IllegalStateException ? m : t.getClass().getSimpleName() + ": " + m;

@@ -2,11 +2,12 @@ package io.spillway.cli;
 
 import io.spillway.engine.api.BlockStore;
 import io.spillway.engine.api.StoreStats;
-import io.spillway.engine.config.StoreConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -15,7 +16,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code spillway stats DIR}: opens the store in DIR and prints space, blocks, segments, hit
@@ -26,27 +26,23 @@ import picocli.CommandLine.Parameters;
         description = "Prints a store's space, blocks, segments, hit counters and config.")
 final class StatsCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "The store directory (its storage_backends).")
-    Path dir;
+    @Mixin
+    StoreArguments store;
 
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
-
-    @Mixin
-    ConfigOption config;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
-        StoreConfig storeConfig = config.existingStore(dir);
         StoreStats stats;
-        try (BlockStore store = BlockStore.open(storeConfig)) {
-            stats = store.stats();
+        try (BlockStore s = BlockStore.open(store.existingStore())) {
+            stats = s.stats();
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.println(json ? Json.write(asMap(dir, stats)) : text(dir, stats));
+        out.println(json ? Json.write(asMap(store.dir, stats)) : text(store.dir, stats));
         out.flush();
         return 0;
     }
@@ -98,7 +94,7 @@ final class StatsCommand implements Callable<Integer> {
     /** Sections of two columns, the first padded to the widest name. */
     private static final class Table {
         private final StringBuilder sb = new StringBuilder();
-        private final java.util.List<String[]> rows = new java.util.ArrayList<>();
+        private final List<String[]> rows = new ArrayList<>();
 
         void section(String title) {
             rows.add(new String[] {title});

@@ -1,7 +1,10 @@
 package io.spillway.cli;
 
+import io.spillway.cli.bench.Latencies;
 import io.spillway.engine.config.ByteSize;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.Locale;
 import picocli.CommandLine;
 
@@ -23,7 +26,7 @@ final class Units {
 
     /** "12.3 ms" with three significant-ish digits. */
     static String millis(Duration d) {
-        return io.spillway.cli.bench.Latencies.millis(d);
+        return Latencies.millis(d);
     }
 
     /** "3.21 s". */
@@ -73,8 +76,8 @@ final class Units {
     /** Completion candidates for {@code --model}, shown in the help. */
     static final class ModelIds implements Iterable<String> {
         @Override
-        public java.util.Iterator<String> iterator() {
-            return java.util.Arrays.stream(ModelPreset.values()).map(ModelPreset::id).iterator();
+        public Iterator<String> iterator() {
+            return Arrays.stream(ModelPreset.values()).map(ModelPreset::id).iterator();
         }
     }
 }

@@ -8,57 +8,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.SegmentPath;
 import io.spillway.testkit.Payloads;
 import io.spillway.testkit.SegmentFiles;
 import io.spillway.testkit.io.FaultyFileIO;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every task ends by its deadline, whatever the IO under it does (design invariant 5), and a
  * block that timed out or failed is never served: a timed-out dump never becomes visible, a
  * timed-out load never writes into its destination, even when the hung IO completes later.
  */
-class DeadlineTest {
+class DeadlineTest extends FaultyStoreCase {
 
-    private static final Duration TIMEOUT = Duration.ofMillis(300);
-    private static final int BLOCK = 32 << 10;
     private static final byte PATTERN = (byte) 0x3c;
 
-    @TempDir
-    Path dir;
-
-    private final FaultyFileIO faulty = new FaultyFileIO();
     private final List<BlockKey> keys = StoreFixture.keys("deadline", 6);
-    private StoreConfig config;
-    private SegmentStore store;
-    private Arena arena;
-
-    @BeforeEach
-    void open() throws Exception {
-        // One writer, so a later dump's success proves the writer is past the hung group.
-        config = StoreFixture.config(dir).streamNumber(1).timeout(TIMEOUT).build();
-        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory);
-        arena = Arena.ofShared();
-    }
-
-    @AfterEach
-    void close() throws Exception {
-        faulty.clear();
-        store.close();
-        arena.close();
-    }
 
     @Test
     void hungWriteTimesOutAndTheBlockNeverBecomesVisible() throws Exception {
@@ -119,10 +88,7 @@ class DeadlineTest {
 
     @Test
     void redumpWhileTheTimedOutWriteIsStillHungIsNotDeduplicatedAgainstIt() throws Exception {
-        assertTrue(dump(keys.get(0)).allOk());
-        FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.WRITE);
-        assertEquals(Outcome.TIMEOUT, dump(keys.get(1)).outcome(0));
-        gate.awaitEntered();
+        FaultyFileIO.Gate gate = hungDump(keys.get(0), keys.get(1));
 
         // The first dump's claim died with its deadline: the second must not report OK for a
         // block that will never be stored. With the only writer hung, it times out as well.
@@ -142,10 +108,7 @@ class DeadlineTest {
 
     @Test
     void closeReturnsWhileAWriteIsHungAndTheLateWriteIsHarmless() throws Exception {
-        assertTrue(dump(keys.get(0)).allOk());
-        FaultyFileIO.Gate gate = faulty.hang(FaultyFileIO.Op.WRITE);
-        assertEquals(Outcome.TIMEOUT, dump(keys.get(1)).outcome(0));
-        gate.awaitEntered();
+        FaultyFileIO.Gate gate = hungDump(keys.get(0), keys.get(1));
         long t0 = System.nanoTime();
         store.close();
         long closeMs = (System.nanoTime() - t0) / 1_000_000;
@@ -153,11 +116,8 @@ class DeadlineTest {
 
         // The writer wakes up after the store is gone: it must not touch the closed index (that
         // crashed the JVM) and leaves its segment to the next open's recovery.
-        faulty.clear();
-        gate.open();
-        gate.awaitPassed(1, Duration.ofSeconds(5));
-        Thread.sleep(200);
-        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory);
+        releaseAfterClose(gate);
+        store = open();
         assertEquals(List.of(), SegmentFiles.list(config.storageBackends().getFirst(), SegmentPath.State.OPEN));
         assertLoads(keys.subList(0, 1));
         assertTrue(dump(keys.get(2)).allOk());
@@ -181,8 +141,7 @@ class DeadlineTest {
         assertEquals(0, again.deduplicated(), "and is written, not deduplicated against the failed write");
         assertLoads(keys.subList(0, 3));
 
-        store.close();
-        store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory);
+        reopen();
         assertEquals(List.of(), SegmentFiles.list(config.storageBackends().getFirst(), SegmentPath.State.OPEN),
                 "recovery sealed the failed segment");
         assertLoads(keys.subList(0, 3));
@@ -198,10 +157,6 @@ class DeadlineTest {
         assertFalse(store.lookup(List.of(keys.get(1))).get(0));
         assertTrue(dump(keys.get(2)).allOk());
         assertLoads(List.of(keys.get(0), keys.get(2)));
-    }
-
-    private TaskResult dump(BlockKey key) throws InterruptedException {
-        return StoreFixture.await(store.dump(List.of(key), Payloads.buffers(arena, List.of(key), BLOCK)));
     }
 
     private TaskResult load(BlockKey key, MemorySegment dst) throws InterruptedException {

@@ -3,6 +3,7 @@ package io.spillway.recovery;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.Codec;
 import io.spillway.segments.RecordFlags;
+import io.spillway.segments.RecordHeader;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.SegmentFooter;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +29,7 @@ final class FillerRecord {
             RecordKey.BYTES));
 
     /** The largest filler payload (a record's largest); a larger gap takes several. */
-    static final long MAX_LENGTH = io.spillway.segments.RecordHeader.MAX_PAYLOAD;
+    static final long MAX_LENGTH = RecordHeader.MAX_PAYLOAD;
 
     private FillerRecord() {
     }

@@ -9,6 +9,7 @@ import io.spillway.engine.config.StoreConfig;
 import io.spillway.segments.io.StoreLockedException;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,8 +31,7 @@ public final class Daemon implements AutoCloseable {
     private final BlockStore store;
     private final SpillwayServer server;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final Object lifecycle = new Object();
-    private boolean closed; // guarded by lifecycle
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private Daemon(BlockStore store, SpillwayServer server) {
         this.store = store;
@@ -94,11 +94,8 @@ public final class Daemon implements AutoCloseable {
     /** Stops serving, then closes the store. Idempotent. */
     @Override
     public void close() throws IOException {
-        synchronized (lifecycle) {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        if (!closed.compareAndSet(false, true)) {
+            return;
         }
         try {
             server.close();

@@ -1,5 +1,8 @@
 package io.spillway.server;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -32,9 +35,9 @@ public record ServerOptions(Path socket, int metricsPort, Path regionRoot, int m
 
     private static String currentUid() {
         try {
-            Object uid = java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            Object uid = Files.getAttribute(Path.of("/proc/self"), "unix:uid");
             return String.valueOf(uid);
-        } catch (java.io.IOException | UnsupportedOperationException | IllegalArgumentException e) {
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
             return System.getProperty("user.name", "user");
         }
     }
@@ -45,7 +48,7 @@ public record ServerOptions(Path socket, int metricsPort, Path regionRoot, int m
         Objects.requireNonNull(writeTimeout, "writeTimeout");
         Objects.requireNonNull(drainGrace, "drainGrace");
         // sun_path holds 108 bytes with its terminating NUL.
-        if (socket.toAbsolutePath().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107) {
+        if (socket.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8).length > 107) {
             throw new IllegalArgumentException("socket path " + socket.toAbsolutePath() + " is longer than the 107 bytes a Unix socket"
                     + " path may have; choose a shorter --socket");
         }

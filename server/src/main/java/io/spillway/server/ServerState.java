@@ -8,6 +8,7 @@ import io.spillway.engine.api.BlockStore;
 import io.spillway.server.protocol.MessageType;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -56,7 +57,7 @@ final class ServerState {
         slowReaders = Counter.builder("spillway.server.write.timeouts").description("connections closed for not reading replies")
                 .register(registry);
         for (MessageType t : MessageType.values()) {
-            requestTimers.put(t, Timer.builder("spillway.server.requests").tag("type", t.name().toLowerCase(java.util.Locale.ROOT))
+            requestTimers.put(t, Timer.builder("spillway.server.requests").tag("type", t.name().toLowerCase(Locale.ROOT))
                     .description("requests served, by type").register(registry));
         }
     }

@@ -1,6 +1,7 @@
 package io.spillway.server;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -96,7 +97,7 @@ final class SocketFile implements AutoCloseable {
         try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
             throw new IOException("another daemon is serving on " + path + " (it accepted a connection); stop it first or choose"
                     + " another --socket");
-        } catch (java.net.ConnectException e) {
+        } catch (ConnectException e) {
             LOG.info("removing the stale socket {} (nobody accepts on it: its daemon died)", path);
             Files.delete(path);
         }

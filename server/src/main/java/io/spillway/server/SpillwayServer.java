@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,8 +53,7 @@ public final class SpillwayServer implements AutoCloseable {
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private final ScheduledExecutorService watchdog;
-    private final Object lifecycle = new Object();
-    private boolean closed; // guarded by lifecycle
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private SpillwayServer(BlockStore store, ServerOptions options, MeterRegistry registry) throws IOException {
         this.state = new ServerState(store, options, registry);
@@ -206,11 +206,8 @@ public final class SpillwayServer implements AutoCloseable {
     /** Drains and stops serving (the steps are in the class comment). Idempotent; does not close the store. */
     @Override
     public void close() throws IOException {
-        synchronized (lifecycle) {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        if (!closed.compareAndSet(false, true)) {
+            return;
         }
         long t0 = System.nanoTime();
         socket.close();

@@ -8,11 +8,13 @@ import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
@@ -45,7 +47,7 @@ public final class GcLatencyBenchmark {
             src.fill((byte) 7);
             for (int i = 0; i < blocks; i += 8) {
                 List<BlockKey> batch = keys.subList(i, Math.min(blocks, i + 8));
-                store.dump(batch, java.util.Collections.nCopies(batch.size(), src)).await();
+                store.dump(batch, Collections.nCopies(batch.size(), src)).await();
             }
             List<BlockKey> kept = new ArrayList<>();
             List<BlockKey> dropped = new ArrayList<>();
@@ -60,7 +62,7 @@ public final class GcLatencyBenchmark {
                 try {
                     report.set(store.gc(-1));
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             });
             long[] during = measure(store, kept, dst, Integer.MAX_VALUE, gc);

@@ -21,9 +21,11 @@ import io.spillway.segments.io.StoreFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -104,7 +106,7 @@ public final class RecoveryBenchmark {
             MemorySegment payload = arena.allocate(block, 4096);
             SplittableRandom r = new SplittableRandom(1);
             for (long i = 0; i < block; i += 8) {
-                payload.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, i, r.nextLong());
+                payload.set(ValueLayout.JAVA_LONG_UNALIGNED, i, r.nextLong());
             }
             try (SegmentWriter w = SegmentWriter.create(io, data, 1, segmentSize, 4096, arena.allocate(ByteSize.ofMiB(17).bytes(), 4096))) {
                 long n = 0;
@@ -176,7 +178,7 @@ public final class RecoveryBenchmark {
                     }
                     w.sync();
                     boolean[] live = new boolean[w.recordCount()];
-                    java.util.Arrays.fill(live, true);
+                    Arrays.fill(live, true);
                     w.seal(live);
                 }
             }

@@ -13,7 +13,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.function.LongConsumer;
 
 /**
@@ -58,7 +60,7 @@ public final class ReplayBenchmark {
                 .kvBlockSize(ByteSize.ofBytes(t.blockBytes())).build();
         LruReference<BlockKey> lru = new LruReference<>((int) (t.capacityBytes() / t.blockBytes()));
         Zipf zipf = new Zipf(t.prefixes(), t.zipf());
-        java.util.SplittableRandom random = new java.util.SplittableRandom(t.seed());
+        SplittableRandom random = new SplittableRandom(t.seed());
         long target = t.writeFactor() * t.capacityBytes();
         long t0 = System.nanoTime();
         long written = 0;
@@ -122,12 +124,12 @@ public final class ReplayBenchmark {
         BlockKey parent = BlockKey.ROOT;
         int[] tokens = new int[16];
         for (int i = 0; i < t.prefixBlocks(); i++) {
-            java.util.Arrays.fill(tokens, rank * 1000 + i);
+            Arrays.fill(tokens, rank * 1000 + i);
             parent = BlockKey.chain(parent, tokens, "replay");
             keys.add(parent);
         }
         for (int i = 0; i < t.suffixBlocks(); i++) {
-            java.util.Arrays.fill(tokens, -(int) (request * 16 + i) - 1);
+            Arrays.fill(tokens, -(int) (request * 16 + i) - 1);
             parent = BlockKey.chain(parent, tokens, "replay");
             keys.add(parent);
         }

@@ -2,12 +2,20 @@ package io.spillway.engine.policy;
 
 import java.util.LinkedHashSet;
 import java.util.SequencedSet;
-import java.util.function.Predicate;
 
 /** Evicts in admission order, oldest first; reads change nothing. */
-public final class FifoPolicy<K> implements EvictionPolicy<K> {
+public final class FifoPolicy<K> extends OrderedPolicy<K> {
 
-    private final SequencedSet<K> order = new LinkedHashSet<>();
+    private final SequencedSet<K> order;
+
+    public FifoPolicy() {
+        this(new LinkedHashSet<>());
+    }
+
+    private FifoPolicy(SequencedSet<K> order) {
+        super(order);
+        this.order = order;
+    }
 
     @Override
     public void admit(K item) {
@@ -17,25 +25,5 @@ public final class FifoPolicy<K> implements EvictionPolicy<K> {
     @Override
     public void touch(K item) {
         // FIFO ignores reads: that is what keeps its write amplification at 1.
-    }
-
-    @Override
-    public void remove(K item) {
-        order.remove(item);
-    }
-
-    @Override
-    public K victim(Predicate<? super K> evictable) {
-        for (K k : order) {
-            if (evictable.test(k)) {
-                return k;
-            }
-        }
-        return null;
-    }
-
-    @Override
-    public int size() {
-        return order.size();
     }
 }

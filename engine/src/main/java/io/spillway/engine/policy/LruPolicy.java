@@ -1,13 +1,22 @@
 package io.spillway.engine.policy;
 
 import java.util.LinkedHashMap;
-import java.util.function.Predicate;
 
 /** Evicts the least recently read (or admitted) item first. */
-public final class LruPolicy<K> implements EvictionPolicy<K> {
+public final class LruPolicy<K> extends OrderedPolicy<K> {
 
     /** Access order: a touch moves an item to the tail, the head is the coldest. */
-    private final LinkedHashMap<K, Boolean> order = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<K, Boolean> order;
+
+    public LruPolicy() {
+        this(new LinkedHashMap<>(16, 0.75f, true));
+    }
+
+    /** The base walks and removes through the key set: neither counts as an access. */
+    private LruPolicy(LinkedHashMap<K, Boolean> order) {
+        super(order.sequencedKeySet());
+        this.order = order;
+    }
 
     @Override
     public void admit(K item) {
@@ -21,25 +30,5 @@ public final class LruPolicy<K> implements EvictionPolicy<K> {
     @Override
     public void touch(K item) {
         order.get(item);
-    }
-
-    @Override
-    public void remove(K item) {
-        order.remove(item);
-    }
-
-    @Override
-    public K victim(Predicate<? super K> evictable) {
-        for (K k : order.keySet()) {
-            if (evictable.test(k)) {
-                return k;
-            }
-        }
-        return null;
-    }
-
-    @Override
-    public int size() {
-        return order.size();
     }
 }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
+import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -93,7 +94,7 @@ final class IoUring {
     }
 
     /** Why this process cannot use io_uring at all (no FFM, not Linux), if it cannot. */
-    static java.util.Optional<String> unavailableReason() {
+    static Optional<String> unavailableReason() {
         return IoUringSyscalls.unavailableReason();
     }
 

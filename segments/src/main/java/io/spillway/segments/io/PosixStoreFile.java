@@ -44,15 +44,11 @@ final class PosixStoreFile implements StoreFile {
                 writeFully(f, src, offset);
                 return;
             }
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment bounce = arena.allocate(Math.min(BOUNCE_CHUNK, src.byteSize()));
-                for (long done = 0; done < src.byteSize(); ) {
-                    long n = Math.min(bounce.byteSize(), src.byteSize() - done);
-                    MemorySegment.copy(src, done, bounce, 0, n);
-                    writeFully(f, bounce.asSlice(0, n), offset + done);
-                    done += n;
-                }
-            }
+            throughBounce(src, offset, (bounce, at, from) -> {
+                MemorySegment.copy(src, from, bounce, 0, bounce.byteSize());
+                writeFully(f, bounce, at);
+                return bounce.byteSize();
+            });
         } finally {
             fd.release();
         }
@@ -132,22 +128,42 @@ final class PosixStoreFile implements StoreFile {
             if (dst.isNative()) {
                 return readFully(f, dst, offset);
             }
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment bounce = arena.allocate(Math.min(BOUNCE_CHUNK, dst.byteSize()));
-                long done = 0;
-                while (done < dst.byteSize()) {
-                    long want = Math.min(bounce.byteSize(), dst.byteSize() - done);
-                    long n = readFully(f, bounce.asSlice(0, want), offset + done);
-                    MemorySegment.copy(bounce, 0, dst, done, n);
-                    done += n;
-                    if (n < want) {
-                        break;
-                    }
-                }
-                return done;
-            }
+            return throughBounce(dst, offset, (bounce, at, into) -> {
+                long n = readFully(f, bounce, at);
+                MemorySegment.copy(bounce, 0, dst, into, n);
+                return n;
+            });
         } finally {
             fd.release();
+        }
+    }
+
+    /** One chunk of a heap transfer: moves {@code bounce}'s bytes at file {@code at}, heap offset {@code heapOffset}. */
+    @FunctionalInterface
+    private interface Chunk {
+        /** @return the bytes moved; fewer than {@code bounce.byteSize()} ends the transfer (end of file) */
+        long move(MemorySegment bounce, long at, long heapOffset) throws IOException;
+    }
+
+    /**
+     * Moves {@code heap} (file offset {@code offset}) chunk by chunk through a native bounce buffer
+     * of at most {@value #BOUNCE_CHUNK} bytes (why: the class javadoc); stops after a short chunk.
+     *
+     * @return the bytes moved
+     */
+    private static long throughBounce(MemorySegment heap, long offset, Chunk chunk) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment bounce = arena.allocate(Math.min(BOUNCE_CHUNK, heap.byteSize()));
+            long done = 0;
+            while (done < heap.byteSize()) {
+                long want = Math.min(bounce.byteSize(), heap.byteSize() - done);
+                long n = chunk.move(bounce.asSlice(0, want), offset + done, done);
+                done += n;
+                if (n < want) {
+                    break;
+                }
+            }
+            return done;
         }
     }
 

@@ -16,6 +16,7 @@ import io.spillway.server.protocol.SliceArray;
 import io.spillway.server.protocol.Status;
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -215,7 +216,7 @@ public final class DaemonClient implements AutoCloseable {
             if (n == 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new java.net.SocketTimeoutException(request.type() + " timed out; the client is closed");
+                    throw new SocketTimeoutException(request.type() + " timed out; the client is closed");
                 }
                 key.interestOps(op);
                 selector.select(Math.max(1, left / 1_000_000));

@@ -1,5 +1,7 @@
 package io.spillway.server.protocol;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * Encodes requests, the inverse of {@link RequestDecoder}: the Java client uses it, and the fuzz
  * target checks that whatever decodes re-encodes to the same bytes (the encoding is canonical:
@@ -49,7 +51,7 @@ public final class RequestEncoder {
     }
 
     private static String checked(String s, int maxBytes, String what) {
-        if (s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > maxBytes) {
+        if (s.getBytes(StandardCharsets.UTF_8).length > maxBytes) {
             throw new IllegalArgumentException(what + " is longer than " + maxBytes + " UTF-8 bytes");
         }
         return s;
