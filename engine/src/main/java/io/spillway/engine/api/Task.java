@@ -38,5 +38,20 @@ public interface Task {
     /** Completes with the result; never completes exceptionally. */
     CompletableFuture<TaskResult> future();
 
+    /**
+     * For a dump: completes when the blocks this task stored are durable on the store's last tier,
+     * or have failed to get there; never completes exceptionally.
+     *
+     * <p>Most stores write to their durable tier before {@link #future()} completes, and this is
+     * that same future (the default). A store with a write-back tier (the {@code Cache|Disk}
+     * pipeline) completes {@link #future()} when the blocks are <em>cached</em> (loadable, but lost
+     * with a host reboot) and this one when they are written back: its result has one outcome per
+     * block for the write-back and {@link TaskResult#durable()} true when every OK block is on the
+     * durable tier. For a load it is the same as {@link #future()}.
+     */
+    default CompletableFuture<TaskResult> whenDurable() {
+        return future();
+    }
+
     boolean isDone();
 }

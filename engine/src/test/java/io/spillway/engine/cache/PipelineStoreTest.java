@@ -1,0 +1,130 @@
+package io.spillway.engine.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.spillway.engine.StoreFixture;
+import io.spillway.engine.api.BlockKey;
+import io.spillway.engine.api.Outcome;
+import io.spillway.engine.api.Task;
+import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.config.StoreConfig;
+import io.spillway.segments.io.PosixFileIO;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PipelineStoreTest {
+
+    private static final int BLOCK = 64 << 10;
+
+    @TempDir
+    Path tmp;
+    private ShmDirectory shm;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        shm = new ShmDirectory();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        shm.close();
+    }
+
+    private PipelineStore open(int slots, int writeBackQueue) throws Exception {
+        StoreConfig disk = StoreFixture.config(tmp).build();
+        CacheConfig cache = CacheConfig.builder(shm.path(), (long) slots * BLOCK, BLOCK).writeBackQueueBlocks(writeBackQueue)
+                .build();
+        return PipelineStore.open(disk, cache, new SimpleMeterRegistry(), new PosixFileIO(false, 4096));
+    }
+
+    @Test
+    void dumpsAreCachedThenDurableAndLoadFromDram() throws Exception {
+        List<BlockKey> keys = StoreFixture.keys("p", 8);
+        try (PipelineStore store = open(16, 64); Arena arena = Arena.ofShared()) {
+            Task t = store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK));
+            TaskResult cached = t.await();
+            assertTrue(cached.allOk(), cached.toString());
+            TaskResult durable = t.whenDurable().get(30, TimeUnit.SECONDS);
+            assertTrue(durable.allOk() && durable.durable(), durable.toString());
+            assertEquals(8, store.diskTier().lookupPrefix(keys), "written back");
+            List<MemorySegment> out = StoreFixture.empty(arena, 8, BLOCK);
+            assertTrue(store.load(keys, out).await().allOk());
+            for (int i = 0; i < 8; i++) {
+                assertTrue(StoreFixture.matches(out.get(i), keys.get(i)));
+            }
+            assertEquals(8, store.cacheTier().cacheMetrics().hits.count());
+            assertEquals(8, store.lookupPrefix(keys));
+        }
+    }
+
+    @Test
+    void aDramMissIsReadFromDiskAndPromoted() throws Exception {
+        List<BlockKey> keys = StoreFixture.keys("miss", 12);
+        try (PipelineStore store = open(4, 64); Arena arena = Arena.ofShared()) {
+            for (BlockKey k : keys) {
+                Task t = store.dump(List.of(k), List.of(StoreFixture.content(arena, k, BLOCK)));
+                assertTrue(t.whenDurable().get(30, TimeUnit.SECONDS).durable());
+            }
+            assertTrue(store.cacheTier().table().cachedBlocks() <= 4);
+            assertEquals(12, store.lookupPrefix(keys), "lookups see both tiers");
+            BlockKey first = keys.getFirst();
+            assertFalse(store.cacheTier().table().contains(first), "evicted from DRAM");
+            MemorySegment dst = arena.allocate(BLOCK);
+            assertEquals(Outcome.OK, store.load(List.of(first), List.of(dst)).await().outcome(0));
+            assertTrue(StoreFixture.matches(dst, first));
+            assertTrue(store.cacheTier().table().contains(first), "promoted");
+            assertEquals(1, store.cacheTier().cacheMetrics().promotions.count());
+        }
+    }
+
+    @Test
+    void aFullWriteBackQueueMakesDumpsBusyNotBlocked() throws Exception {
+        List<BlockKey> keys = StoreFixture.keys("busy", 64);
+        try (PipelineStore store = open(128, 2); Arena arena = Arena.ofShared()) {
+            TaskResult r = store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)).await(Duration.ofSeconds(30));
+            assertTrue(r.counts().getOrDefault(Outcome.BUSY, 0) > 0, r.toString());
+            assertTrue(r.counts().getOrDefault(Outcome.OK, 0) >= 2, r.toString());
+        }
+    }
+
+    @Test
+    void deleteRemovesFromBothTiers() throws Exception {
+        List<BlockKey> keys = StoreFixture.keys("d", 3);
+        try (PipelineStore store = open(8, 64); Arena arena = Arena.ofShared()) {
+            assertTrue(store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)).whenDurable().get(30, TimeUnit.SECONDS)
+                    .durable());
+            assertEquals(1, store.delete(List.of(keys.get(0))));
+            assertEquals(0, store.lookupPrefix(keys));
+            assertEquals(Outcome.MISSING, store.load(List.of(keys.get(0)), List.of(arena.allocate(BLOCK))).await().outcome(0));
+        }
+    }
+
+    @Test
+    void dirtyBlocksLeftByAClosedOwnerAreWrittenBackByTheNextOne() throws Exception {
+        List<BlockKey> keys = StoreFixture.keys("restart", 6);
+        try (Arena arena = Arena.ofShared()) {
+            try (PipelineStore store = open(16, 64)) {
+                assertTrue(store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)).await().allOk());
+            }
+            try (PipelineStore store = open(16, 64)) {
+                assertEquals(6, store.lookupPrefix(keys));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (store.diskTier().lookupPrefix(keys) < 6 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertEquals(6, store.diskTier().lookupPrefix(keys), "written back by the second owner");
+            }
+        }
+    }
+}
