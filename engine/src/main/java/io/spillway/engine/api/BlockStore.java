@@ -1,7 +1,10 @@
 package io.spillway.engine.api;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.SegmentStore;
+import io.spillway.engine.cache.CacheTier;
+import io.spillway.engine.cache.PipelineStore;
 import io.spillway.engine.config.StoreConfig;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -43,15 +46,22 @@ public interface BlockStore extends AutoCloseable {
 
     /**
      * Opens (creating if needed) the store that {@code config} describes, with a private metrics
-     * registry. See {@link SegmentStore#open(StoreConfig, MeterRegistry)} for the steps.
+     * registry: by {@code store_pipeline}, the segment store ({@code "Disk"}, see {@link
+     * SegmentStore#open(StoreConfig, MeterRegistry)} for the steps), the DRAM tier in front of it
+     * ({@code "Cache|Disk"}, {@link PipelineStore}) or the DRAM tier alone ({@code "Cache"},
+     * {@link CacheTier}).
      */
     static BlockStore open(StoreConfig config) throws IOException {
-        return SegmentStore.open(config);
+        return open(config, new SimpleMeterRegistry());
     }
 
     /** Opens the store, its meters going to {@code registry}. */
     static BlockStore open(StoreConfig config, MeterRegistry registry) throws IOException {
-        return SegmentStore.open(config, registry);
+        return switch (config.storePipeline()) {
+            case DISK -> SegmentStore.open(config, registry);
+            case CACHE_DISK -> PipelineStore.open(config, registry);
+            case CACHE -> CacheTier.open(config, registry);
+        };
     }
 
     /** Which of {@code keys} are stored and committed. */

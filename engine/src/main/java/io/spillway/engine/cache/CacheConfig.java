@@ -1,12 +1,15 @@
 package io.spillway.engine.cache;
 
+import com.sun.management.OperatingSystemMXBean;
+import io.spillway.engine.config.CacheEvictionPolicy;
+import io.spillway.engine.config.StoreConfig;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The DRAM tier's settings. {@link CacheSettings#from} derives one from a store's config keys.
+ * The DRAM tier's settings. {@link #from} derives one from a store's config keys.
  *
  * @param directory where the arena ({@code arena}), the index ({@code index-<epoch>.cmap}) and
  *     the owner's {@code LOCK} live; a tmpfs such as /dev/shm ({@code cache_path})
@@ -29,41 +32,12 @@ import java.util.Objects;
  * @param writeBackBatchBlocks the most blocks per write-back task (one disk group commit)
  */
 public record CacheConfig(Path directory, long capacityBytes, long blockSize, int alignment, boolean mlock,
-                          boolean verifyOnHit, Policy policy, boolean promotion, Duration lockTimeout, Duration timeout,
+                          boolean verifyOnHit, CacheEvictionPolicy policy, boolean promotion, Duration lockTimeout, Duration timeout,
                           int copyThreads, int waitingQueueDepth, int writeBackQueueBlocks, int writeBackThreads,
                           int writeBackBatchBlocks) {
 
-    /** The eviction policies of the DRAM tier. */
-    public enum Policy {
-        /** S3-FIFO: a small probationary FIFO, a main FIFO with reinsertion, and a ghost queue. */
-        S3FIFO("s3fifo"),
-        /** Exact LRU. */
-        LRU("lru");
-
-        private final String configName;
-
-        Policy(String configName) {
-            this.configName = configName;
-        }
-
-        public String configName() {
-            return configName;
-        }
-
-        public static Policy parse(String s) {
-            for (Policy p : values()) {
-                if (p.configName.equalsIgnoreCase(s.trim())) {
-                    return p;
-                }
-            }
-            throw new IllegalArgumentException("cache_eviction_policy '" + s + "' is not one of s3fifo, lru");
-        }
-    }
-
     /** The default arena directory. */
     public static final Path DEFAULT_DIRECTORY = Path.of("/dev/shm/spillway-cache");
-    /** The default DRAM budget: this fraction of the host's RAM. */
-    public static final double DEFAULT_RAM_FRACTION = 0.25;
     /** The most of the host's RAM a cache may take. */
     public static final double MAX_RAM_FRACTION = 0.9;
 
@@ -124,7 +98,7 @@ public record CacheConfig(Path directory, long capacityBytes, long blockSize, in
         private int alignment = 4096;
         private boolean mlock;
         private boolean verifyOnHit = true;
-        private Policy policy = Policy.S3FIFO;
+        private CacheEvictionPolicy policy = CacheEvictionPolicy.S3FIFO;
         private boolean promotion = true;
         private Duration lockTimeout = Duration.ofMillis(200);
         private Duration timeout = Duration.ofSeconds(30);
@@ -143,7 +117,7 @@ public record CacheConfig(Path directory, long capacityBytes, long blockSize, in
         public Builder alignment(int v) { alignment = v; return this; }
         public Builder mlock(boolean v) { mlock = v; return this; }
         public Builder verifyOnHit(boolean v) { verifyOnHit = v; return this; }
-        public Builder policy(Policy v) { policy = v; return this; }
+        public Builder policy(CacheEvictionPolicy v) { policy = v; return this; }
         public Builder promotion(boolean v) { promotion = v; return this; }
         public Builder lockTimeout(Duration v) { lockTimeout = v; return this; }
         public Builder timeout(Duration v) { timeout = v; return this; }
@@ -160,6 +134,19 @@ public record CacheConfig(Path directory, long capacityBytes, long blockSize, in
         }
     }
 
+    /**
+     * The DRAM tier of {@code c}: {@code buffer_size}, {@code cache_*}, and from the store's
+     * keys {@code kv_block_size}, {@code alignment}, {@code timeout_ms}, {@code stream_number}
+     * (copy threads) and {@code waiting_queue_depth}.
+     */
+    public static CacheConfig from(StoreConfig c) {
+        return builder(c.cachePath(), c.bufferSize().bytes(), c.kvBlockSize().bytes()).alignment((int) c.alignment().bytes())
+                .mlock(c.cacheMlock()).verifyOnHit(c.cacheVerify()).policy(c.cacheEvictionPolicy()).promotion(c.cachePromotion())
+                .timeout(c.timeout()).copyThreads(c.streamNumber()).waitingQueueDepth(c.waitingQueueDepth())
+                .writeBackQueueBlocks(c.cacheWritebackQueue()).writeBackThreads(Math.max(1, Math.min(2, c.streamNumber())))
+                .build();
+    }
+
     /** The arena geometry this config asks for. */
     public ArenaLayout layout() {
         return ArenaLayout.of(capacityBytes, blockSize, alignment);
@@ -172,11 +159,6 @@ public record CacheConfig(Path directory, long capacityBytes, long blockSize, in
 
     /** The host's physical memory in bytes. */
     public static long hostMemoryBytes() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
-    }
-
-    /** The default DRAM budget: {@value #DEFAULT_RAM_FRACTION} of the host's RAM. */
-    public static long defaultCapacityBytes() {
-        return (long) (hostMemoryBytes() * DEFAULT_RAM_FRACTION);
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     }
 }

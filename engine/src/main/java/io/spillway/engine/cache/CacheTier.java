@@ -142,6 +142,11 @@ public final class CacheTier implements BlockStore {
         maintenance.scheduleWithFixedDelay(this::checkArena, 1, 1, TimeUnit.SECONDS);
     }
 
+    /** Opens the tier that {@code store_pipeline: "Cache"} describes. */
+    public static CacheTier open(StoreConfig config, MeterRegistry registry) throws IOException {
+        return open(CacheConfig.from(config), config, registry, new PosixFileIO(false, ArenaLayout.MIN_PAGE));
+    }
+
     /** Opens the tier alone, with a private registry. */
     public static CacheTier open(CacheConfig config) throws IOException {
         return open(config, null, new SimpleMeterRegistry(), new PosixFileIO(false, ArenaLayout.MIN_PAGE));

@@ -10,6 +10,7 @@ import io.spillway.engine.api.Task;
 import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.PosixFileIO;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -85,6 +86,11 @@ public final class PipelineStore implements BlockStore {
             this.writeBack = null;
             this.pool = null;
         }
+    }
+
+    /** Opens the pipeline that {@code store_pipeline: "Cache|Disk"} describes. */
+    public static PipelineStore open(StoreConfig config, MeterRegistry registry) throws IOException {
+        return open(config, CacheConfig.from(config), registry, new PosixFileIO(false, ArenaLayout.MIN_PAGE));
     }
 
     /**

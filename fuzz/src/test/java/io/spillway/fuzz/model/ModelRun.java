@@ -136,7 +136,7 @@ public final class ModelRun implements AutoCloseable {
         int streams = 1 + choices.nextInt(2);
         boolean capped = choices.nextInt(4) == 0;
         StoreConfig.Builder b = StoreConfig.builder().storageBackend(data).indexPath(index).ioDirect(false)
-                .segmentSize(ByteSize.ofMiB(1)).bufferSize(ByteSize.ofMiB(1)).kvBlockSize(ByteSize.ofKiB(4))
+                .segmentSize(ByteSize.ofMiB(1)).writeGroupSize(ByteSize.ofMiB(1)).kvBlockSize(ByteSize.ofKiB(4))
                 .streamNumber(streams).durability(durability).autoCommit(autoCommit).timeout(Duration.ofSeconds(20))
                 .indexCacheSize(ByteSize.ofMiB(8));
         if (capped) {
