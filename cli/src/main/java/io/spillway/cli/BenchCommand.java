@@ -7,6 +7,7 @@ import io.spillway.cli.bench.BenchReport.SizeResult;
 import io.spillway.cli.bench.BenchReport.TargetResult;
 import io.spillway.cli.bench.BenchTarget;
 import io.spillway.cli.bench.BlobDbTarget;
+import io.spillway.cli.bench.CacheBenchReport;
 import io.spillway.cli.bench.ClientRun;
 import io.spillway.cli.bench.FilePerBlockTarget;
 import io.spillway.cli.bench.LookupBenchmark;
@@ -55,6 +56,8 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
 
     static final List<String> ALL_WORKLOADS = List.of("dump", "load", "mixed", "lookup");
+    /** The DRAM tier's benchmarks ({@link CacheBench}): asked for by name, not in the default set (they fill GiBs of /dev/shm). */
+    static final String CACHE_WORKLOAD = "cache";
     static final List<String> ALL_PEERS = List.of("fio", FilePerBlockTarget.ID, BlobDbTarget.ID);
     /** A batch's buffers are capped at this many bytes per thread, so 32 MiB blocks do not take GiBs of memory. */
     static final long MAX_BATCH_BYTES = 64L << 20;
@@ -63,7 +66,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "Directory on the file system to measure (local disk, tmpfs, a FUSE mount). Default: a new directory under java.io.tmpdir.")
     Path dir;
 
-    @Option(names = "--workloads", paramLabel = "W", split = ",", description = "Any of dump,load,mixed,lookup (default: all).")
+    @Option(names = "--workloads", paramLabel = "W", split = ",", description = "Any of dump,load,mixed,lookup (default: all), and cache: the DRAM tier's hit, Zipf and reopen benchmarks"
+                    + " (not in the default; its arenas go under /dev/shm).")
     List<String> workloads;
 
     @Option(names = "--block-sizes", paramLabel = "SIZES", split = ",", converter = Units.ByteSizeConverter.class,
@@ -103,6 +107,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--compare", paramLabel = "PEERS", split = ",",
             description = "Any of fio,file-per-block,rocksdb-blob, or none (default: all; fio only when installed).")
     List<String> compare;
+
+    @Option(names = "--cache-reopen-size", paramLabel = "SIZE", converter = Units.ByteSizeConverter.class, defaultValue = "8GiB",
+            description = "Arena reopened warm by the cache workload (default: ${DEFAULT-VALUE}; --quick: 64MiB).")
+    ByteSize cacheReopenSize;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write every figure and ratio as JSON.")
     Path json;
@@ -154,6 +162,7 @@ final class BenchCommand implements Callable<Integer> {
         List<SizeResult> sizes = new ArrayList<>();
         List<List<SizeResult>> perRun = new ArrayList<>();
         BenchReport.LookupResult lookup = null;
+        CacheBenchReport cache = null;
         boolean clean = true;
         try {
             if (needsThroughput()) {
@@ -182,6 +191,9 @@ final class BenchCommand implements Callable<Integer> {
             if (workloads.contains("lookup")) {
                 lookup = measureLookup(out, work);
             }
+            if (workloads.contains(CACHE_WORKLOAD)) {
+                cache = CacheBench.run(out, work, CacheBench.Settings.of(quick, zipf, runs, seed, cacheReopenSize.bytes()));
+            }
         } finally {
             Files2.deleteRecursively(work);
             if (dir == null) {
@@ -191,7 +203,7 @@ final class BenchCommand implements Callable<Integer> {
         BenchReport report = new BenchReport(BenchReport.SCHEMA_VERSION, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                 "spillway " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                 machine(root, fsType), settings(probe), pageCacheStatus, fioStatus, sizes, runs > 1 ? perRun : List.of(), lookup,
-                List.copyOf(notes));
+                List.copyOf(notes), cache);
         if (json != null) {
             Files.writeString(json, Json.write(report) + "\n");
             out.println("wrote " + json);
@@ -234,8 +246,9 @@ final class BenchCommand implements Callable<Integer> {
     private void validate() {
         CommandLine cl = spec.commandLine();
         for (String w : workloads) {
-            if (!ALL_WORKLOADS.contains(w)) {
-                throw new CommandLine.ParameterException(cl, "--workloads: unknown '" + w + "'; allowed: " + String.join(",", ALL_WORKLOADS));
+            if (!ALL_WORKLOADS.contains(w) && !w.equals(CACHE_WORKLOAD)) {
+                throw new CommandLine.ParameterException(cl, "--workloads: unknown '" + w + "'; allowed: " + String.join(",", ALL_WORKLOADS)
+                        + "," + CACHE_WORKLOAD);
             }
         }
         for (String c : compare) {

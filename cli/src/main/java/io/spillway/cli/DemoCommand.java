@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
@@ -95,9 +96,12 @@ final class DemoCommand implements Callable<Integer> {
         boolean temporary = dir == null;
         Path storeDir = temporary ? Files.createTempDirectory("spillway-demo") : dir;
         // Ctrl-C skips the finally below: delete the temporary store on the way out anyway.
+        // A temporary store's DRAM tier (Cache|Disk, default cache_path) is temporary too.
+        Path cacheDir = Path.of("/dev/shm", storeDir.getFileName() + "-cache");
         Thread cleanup = new Thread(() -> {
             try {
                 Files2.deleteRecursively(storeDir);
+                Files2.deleteRecursively(cacheDir);
             } catch (IOException e) {
                 System.err.println("could not delete the demo store " + storeDir + ": " + e);
             }
@@ -107,6 +111,9 @@ final class DemoCommand implements Callable<Integer> {
         }
         try {
             StoreConfig storeConfig = storeConfig(storeDir);
+            if (temporary && storeConfig.storePipeline().hasCache() && storeConfig.cachePath().equals(DEFAULT_CACHE_PATH)) {
+                storeConfig = storeConfig.toBuilder().cachePath(cacheDir).build();
+            }
             return runDemo(workload, storeConfig, storeDir, temporary);
         } finally {
             if (temporary) {
@@ -117,12 +124,15 @@ final class DemoCommand implements Callable<Integer> {
                 }
                 try {
                     Files2.deleteRecursively(storeDir);
+                    Files2.deleteRecursively(cacheDir);
                 } catch (IOException e) {
                     err.println("could not delete the demo store " + storeDir + ": " + e);
                 }
             }
         }
     }
+
+    private static final Path DEFAULT_CACHE_PATH = StoreConfig.builder().storageBackend(Path.of("x")).build().cachePath();
 
     private StoreConfig storeConfig(Path storeDir) {
         StoreConfig c = config.load().storageBackend(storeDir).kvBlockSize(ByteSize.ofBytes(model.kvBlockSize())).build();
@@ -161,6 +171,14 @@ final class DemoCommand implements Callable<Integer> {
             StoreStats stats = store.stats();
             out.printf("store: %d blocks in %d segments, %s allocated, %s live%n", stats.blocks(), stats.segments(),
                     Units.bytes(stats.allocatedBytes()), Units.bytes(stats.liveBytes()));
+            if (storeConfig.storePipeline().hasCache()) {
+                Map<String, Long> c = stats.counters();
+                out.printf("DRAM tier (%s, %s): %d hits, %d misses, %d promotions, %d evictions, %d blocks written back, %s%n",
+                        storeConfig.storePipeline().configName(), storeConfig.cachePath(), c.getOrDefault("cache.hits", 0L),
+                        c.getOrDefault("cache.misses", 0L), c.getOrDefault("cache.promotions", 0L),
+                        c.getOrDefault("cache.evictions", 0L), c.getOrDefault("writeback.blocks", 0L),
+                        stats.config().getOrDefault("cache.state", "?"));
+            }
         }
         long secondTotal = workload.secondTurnBlocks();
         out.printf("dump %s: %d blocks, %s in %s (%d deduplicated); task latency %s over %d tasks%n",

@@ -54,12 +54,25 @@ import org.slf4j.LoggerFactory;
  *       (the reason for most replacements) blocks nobody any more.
  * </ol>
  */
-final class CacheRecovery {
+public final class CacheRecovery {
 
     private static final Logger LOG = LoggerFactory.getLogger(CacheRecovery.class);
 
-    /** What the open did. */
-    record Report(boolean created, String replacedBecause, String rebuiltBecause, int blocks, int dirty, int reclaimed,
+    /**
+     * What the open did.
+     *
+     * @param created a new arena was made
+     * @param replacedBecause why an arena of ours was replaced (null if it was not)
+     * @param rebuiltBecause why the index was rebuilt from the slot headers (null if it was kept)
+     * @param blocks blocks found cached
+     * @param dirty of which not yet written back
+     * @param reclaimed slots left mid-write or mid-eviction, freed
+     * @param dropped slot headers that could not be verified, freed
+     * @param reindexed index entries rewritten from their headers
+     * @param epoch the index epoch in use
+     * @param millis the open's duration
+     */
+    public record Report(boolean created, String replacedBecause, String rebuiltBecause, int blocks, int dirty, int reclaimed,
                   int dropped, int reindexed, long epoch, long millis) {
     }
 

@@ -320,16 +320,23 @@ public final class PipelineStore implements BlockStore {
         List<BlockKey> k = which.size() == keys.size() ? keys : which.stream().map(keys::get).toList();
         List<List<MemorySegment>> d = which.size() == keys.size() ? c.buffers()
                 : which.stream().map(c.buffers()::get).toList();
+        // The answer is handled on a copy thread: promotions are memcpys, and the disk tier's
+        // reader that completed the task should go back to reading.
         disk.loadScattered(k, d).future().thenAccept(r -> {
-            for (int j = 0; j < which.size(); j++) {
-                int i = which.get(j);
-                int size = (int) d.get(j).stream().mapToLong(MemorySegment::byteSize).sum();
-                if (r.outcome(j) == Outcome.OK && t.claim(i)) {
-                    promote(k.get(j), d.get(j), size);
-                    t.finishClaimed(i, Outcome.OK, null, size, false);
-                } else {
-                    t.tryFinish(i, r.outcome(j), r.details().get(j), 0, false);
+            Runnable finish = () -> {
+                for (int j = 0; j < which.size(); j++) {
+                    int i = which.get(j);
+                    int size = (int) d.get(j).stream().mapToLong(MemorySegment::byteSize).sum();
+                    if (r.outcome(j) == Outcome.OK && t.claim(i)) {
+                        promote(k.get(j), d.get(j), size);
+                        t.finishClaimed(i, Outcome.OK, null, size, false);
+                    } else {
+                        t.tryFinish(i, r.outcome(j), r.details().get(j), 0, false);
+                    }
                 }
+            };
+            if (!pool.execute(finish)) {
+                finish.run();
             }
         });
     }
