@@ -12,13 +12,14 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
  * DRAM-hit loads against a plain memcpy of the same bytes, in the same run: the blocks of a
  * working set larger than the CPU caches sit in the arena; each mode reads them in random order,
- * one at a time on one thread, for at least {@code seconds}.
+ * one at a time on one thread, the modes interleaved pass by pass.
  * <ul>
  *   <li>memcpy: {@code MemorySegment.copy} from the slot's bytes (the reference);
  *   <li>reader: {@link CacheReader#read}, the cross-process path (index probe, sequence checks,
@@ -40,46 +41,46 @@ public final class CacheHitBenchmark {
         for (int i = 0; i < n; i++) {
             keys.add(KeyedPattern.key(seed, i));
         }
-        CacheConfig.Builder b = CacheConfig.builder(shmDir, (long) n * blockSize, blockSize).copyThreads(1);
+        Path withCrc = shmDir.resolve("crc");
+        Path withoutCrc = shmDir.resolve("no-crc");
+        CacheConfig.Builder b = CacheConfig.builder(withCrc, (long) n * blockSize, blockSize).copyThreads(1);
         try (Arena arena = Arena.ofShared()) {
             KeyedPattern pattern = new KeyedPattern(arena, blockSize, seed);
-            MemorySegment src = arena.allocate(blockSize, 4096);
             MemorySegment dst = arena.allocate(blockSize, 4096);
-            double taskCrc;
-            double taskNoCrc;
-            try (CacheTier tier = CacheTier.open(b.verifyOnHit(true).build())) {
-                for (BlockKey k : keys) {
-                    pattern.fill(src, k);
-                    if (!tier.dump(List.of(k), List.of(src)).await().allOk()) {
-                        throw new IOException("the DRAM tier refused a block of the working set");
+            try (CacheTier crcTier = CacheTier.open(b.verifyOnHit(true).build());
+                 CacheTier plainTier = CacheTier.open(CacheConfig.builder(withoutCrc, (long) n * blockSize, blockSize)
+                         .copyThreads(1).verifyOnHit(false).build())) {
+                fill(crcTier, keys, pattern, arena, blockSize);
+                fill(plainTier, keys, pattern, arena, blockSize);
+                try (CacheReader crc = CacheReader.open(withCrc, Duration.ofMillis(200), true);
+                     CacheReader plain = CacheReader.open(withCrc, Duration.ofMillis(200), false)) {
+                    List<MemorySegment> views = new ArrayList<>(n);
+                    for (BlockKey k : keys) {
+                        views.add(crc.view(k).bytes());
                     }
+                    List<IndexOp> modes = List.of(
+                            i -> MemorySegment.copy(views.get(i), 0, dst, 0, blockSize),
+                            i -> read(crc, keys.get(i), dst),
+                            i -> read(plain, keys.get(i), dst),
+                            i -> taskLoad(crcTier, keys.get(i), dst),
+                            i -> taskLoad(plainTier, keys.get(i), dst));
+                    double[] gbps = interleaved(modes, n, blockSize, seconds, seed, i -> pattern.matches(dst, keys.get(i)));
+                    return new CacheBenchReport.HitResult(blockSize, (long) n * blockSize, gbps[0], gbps[1], gbps[2], gbps[3],
+                            gbps[4], gbps[1] / gbps[0], gbps[2] / gbps[0], gbps[3] / gbps[0], gbps[4] / gbps[0]);
                 }
-                taskCrc = timed(keys, blockSize, seconds, seed, k -> taskLoad(tier, k, dst), k -> pattern.matches(dst, k));
             }
-            try (CacheTier tier = CacheTier.open(b.verifyOnHit(false).build())) {
-                taskNoCrc = timed(keys, blockSize, seconds, seed, k -> taskLoad(tier, k, dst), k -> pattern.matches(dst, k));
-            }
-            double memcpy;
-            double readerCrc;
-            double readerNoCrc;
-            try (CacheReader crc = CacheReader.open(shmDir, Duration.ofMillis(200), true);
-                 CacheReader plain = CacheReader.open(shmDir, Duration.ofMillis(200), false)) {
-                List<MemorySegment> views = new ArrayList<>(n);
-                for (BlockKey k : keys) {
-                    views.add(crc.view(k).bytes());
-                }
-                memcpy = timedIndexed(n, blockSize, seconds, seed, i -> MemorySegment.copy(views.get(i), 0, dst, 0, blockSize),
-                        i -> pattern.matches(dst, keys.get(i)));
-                readerCrc = timed(keys, blockSize, seconds, seed, k -> read(crc, k, dst), k -> pattern.matches(dst, k));
-                readerNoCrc = timed(keys, blockSize, seconds, seed, k -> read(plain, k, dst), k -> pattern.matches(dst, k));
-            }
-            return new CacheBenchReport.HitResult(blockSize, (long) n * blockSize, memcpy, readerCrc, readerNoCrc, taskCrc,
-                    taskNoCrc, readerCrc / memcpy, readerNoCrc / memcpy, taskCrc / memcpy, taskNoCrc / memcpy);
         }
     }
 
-    private interface KeyOp {
-        void run(BlockKey k) throws IOException, InterruptedException;
+    private static void fill(CacheTier tier, List<BlockKey> keys, KeyedPattern pattern, Arena arena, long blockSize)
+            throws IOException, InterruptedException {
+        MemorySegment src = arena.allocate(blockSize, 4096);
+        for (BlockKey k : keys) {
+            pattern.fill(src, k);
+            if (!tier.dump(List.of(k), List.of(src)).await().allOk()) {
+                throw new IOException("the DRAM tier refused a block of the working set");
+            }
+        }
     }
 
     private interface IndexOp {
@@ -104,18 +105,20 @@ public final class CacheHitBenchmark {
         }
     }
 
-    private static double timed(List<BlockKey> keys, long blockSize, double seconds, long seed, KeyOp op, Check<BlockKey> check)
-            throws IOException, InterruptedException {
-        return timedIndexed(keys.size(), blockSize, seconds, seed, i -> op.run(keys.get(i)), i -> check.ok(keys.get(i)));
-    }
-
-    /** Checks every block once, then runs random-order passes until {@code seconds} passed; returns GB/s. */
-    private static double timedIndexed(int n, long blockSize, double seconds, long seed, IndexOp op, Check<Integer> check)
-            throws IOException, InterruptedException {
-        for (int i = 0; i < n; i++) {
-            op.run(i);
-            if (!check.ok(i)) {
-                throw new IOException("block " + i + " came back with wrong bytes");
+    /**
+     * Checks every block once per mode, then runs random-order passes over the working set, one
+     * pass of each mode in turn, until every mode ran {@code seconds}: interleaved, so that a
+     * change in the machine's load falls on every mode alike and the ratios stay meaningful.
+     * Returns each mode's GB/s.
+     */
+    private static double[] interleaved(List<IndexOp> modes, int n, long blockSize, double seconds, long seed,
+                                        Check<Integer> check) throws IOException, InterruptedException {
+        for (int m = 0; m < modes.size(); m++) {
+            for (int i = 0; i < n; i++) {
+                modes.get(m).run(i);
+                if (!check.ok(i)) {
+                    throw new IOException("mode " + m + ": block " + i + " came back with wrong bytes");
+                }
             }
         }
         int[] order = new int[n];
@@ -123,21 +126,29 @@ public final class CacheHitBenchmark {
             order[i] = i;
         }
         SplittableRandom r = new SplittableRandom(seed);
-        long bytes = 0;
-        long t0 = System.nanoTime();
-        long end = t0 + (long) (seconds * 1e9);
-        do {
+        long[] nanos = new long[modes.size()];
+        long[] bytes = new long[modes.size()];
+        long target = (long) (seconds * 1e9);
+        while (Arrays.stream(nanos).min().orElse(0) < target) {
             for (int i = n - 1; i > 0; i--) {
                 int j = r.nextInt(i + 1);
                 int t = order[i];
                 order[i] = order[j];
                 order[j] = t;
             }
-            for (int i : order) {
-                op.run(i);
+            for (int m = 0; m < modes.size(); m++) {
+                long t0 = System.nanoTime();
+                for (int i : order) {
+                    modes.get(m).run(i);
+                }
+                nanos[m] += System.nanoTime() - t0;
+                bytes[m] += n * blockSize;
             }
-            bytes += n * blockSize;
-        } while (System.nanoTime() < end);
-        return bytes / ((System.nanoTime() - t0) / 1e9) / 1e9;
+        }
+        double[] gbps = new double[modes.size()];
+        for (int m = 0; m < modes.size(); m++) {
+            gbps[m] = bytes[m] / (nanos[m] / 1e9) / 1e9;
+        }
+        return gbps;
     }
 }

@@ -2,6 +2,9 @@ package io.spillway.engine.api;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A submitted dump or load. It always completes: with every block's outcome, or at its deadline
@@ -30,10 +33,24 @@ public interface Task {
      *
      * @return the result, or null if {@code timeout} passed first (the task goes on)
      */
-    TaskResult await(Duration timeout) throws InterruptedException;
+    default TaskResult await(Duration timeout) throws InterruptedException {
+        try {
+            return future().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("task futures never fail", e);
+        }
+    }
 
     /** Waits until the task completes (never past its deadline). */
-    TaskResult await() throws InterruptedException;
+    default TaskResult await() throws InterruptedException {
+        try {
+            return future().get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("task futures never fail", e);
+        }
+    }
 
     /** Completes with the result; never completes exceptionally. */
     CompletableFuture<TaskResult> future();

@@ -8,9 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
@@ -194,26 +192,6 @@ final class CacheTask implements Task {
             }
         }
         future.complete(r);
-    }
-
-    @Override
-    public TaskResult await(Duration timeout) throws InterruptedException {
-        try {
-            return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            return null;
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("task futures never fail", e);
-        }
-    }
-
-    @Override
-    public TaskResult await() throws InterruptedException {
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("task futures never fail", e);
-        }
     }
 
     @Override

@@ -257,9 +257,8 @@ public final class PipelineStore implements BlockStore {
         if (which.isEmpty()) {
             return;
         }
-        boolean all = which.size() == keys.size();
-        List<BlockKey> k = all ? keys : which.stream().map(keys::get).toList();
-        List<List<MemorySegment>> s = all ? sources : which.stream().map(sources::get).toList();
+        List<BlockKey> k = subset(keys, which);
+        List<List<MemorySegment>> s = subset(sources, which);
         disk.dumpScattered(k, s).future().thenAccept(r -> {
             for (int j = 0; j < which.size(); j++) {
                 int i = which.get(j);
@@ -317,9 +316,8 @@ public final class PipelineStore implements BlockStore {
         if (which.isEmpty()) {
             return;
         }
-        List<BlockKey> k = which.size() == keys.size() ? keys : which.stream().map(keys::get).toList();
-        List<List<MemorySegment>> d = which.size() == keys.size() ? c.buffers()
-                : which.stream().map(c.buffers()::get).toList();
+        List<BlockKey> k = subset(keys, which);
+        List<List<MemorySegment>> d = subset(c.buffers(), which);
         // The answer is handled on a copy thread: promotions are memcpys, and the disk tier's
         // reader that completed the task should go back to reading.
         disk.loadScattered(k, d).future().thenAccept(r -> {
@@ -349,6 +347,11 @@ public final class PipelineStore implements BlockStore {
         if (cache.storeNow(key, dst, size, SlotState.CLEAN).kind() == CacheTier.StoreKind.STORED) {
             cache.cacheMetrics().promotions.increment();
         }
+    }
+
+    /** The elements of {@code all} at {@code which} (all of them when {@code which} is every index). */
+    private static <T> List<T> subset(List<T> all, List<Integer> which) {
+        return which.size() == all.size() ? all : which.stream().map(all::get).toList();
     }
 
     // ---------------------------------------------------------------- the rest
