@@ -155,11 +155,14 @@ public final class PipelineStore implements BlockStore {
     @Override
     public int lookupPrefix(List<BlockKey> keys) throws IOException {
         List<BlockKey> k = BlockArgs.keys(keys);
+        // A block may be in DRAM only (not yet written back) after one on disk only: each key is
+        // looked up in both tiers until the first that neither holds.
+        BitSet onDisk = disk.lookup(k);
         int n = 0;
-        while (n < k.size() && cacheUp() && cache.table().contains(k.get(n))) {
+        while (n < k.size() && (onDisk.get(n) || (cacheUp() && cache.table().contains(k.get(n))))) {
             n++;
         }
-        return n == k.size() ? n : n + disk.lookupPrefix(k.subList(n, k.size()));
+        return n;
     }
 
     // ---------------------------------------------------------------- dump

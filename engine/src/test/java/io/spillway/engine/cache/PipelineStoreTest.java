@@ -99,6 +99,20 @@ class PipelineStoreTest {
     }
 
     @Test
+    void lookupPrefixCountsBlocksInEitherTierInAnyMix() throws Exception {
+        List<BlockKey> keys = StoreFixture.keys("mix", 3);
+        try (PipelineStore store = open(8, 64); Arena arena = Arena.ofShared()) {
+            // keys[1] on disk only, keys[0] and keys[2] in DRAM only.
+            assertTrue(store.diskTier().dump(List.of(keys.get(1)), List.of(StoreFixture.content(arena, keys.get(1), BLOCK)))
+                    .await().allOk());
+            store.cacheTier().dump(List.of(keys.get(0), keys.get(2)), StoreFixture.buffers(arena,
+                    List.of(keys.get(0), keys.get(2)), BLOCK)).await();
+            assertEquals(3, store.lookupPrefix(keys));
+            assertEquals(3, store.lookup(keys).cardinality());
+        }
+    }
+
+    @Test
     void deleteRemovesFromBothTiers() throws Exception {
         List<BlockKey> keys = StoreFixture.keys("d", 3);
         try (PipelineStore store = open(8, 64); Arena arena = Arena.ofShared()) {
