@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -102,7 +101,6 @@ public final class CacheTier implements BlockStore {
 
     private final CacheConfig config;
     private final StoreConfig storeConfig;
-    private final FileIO io;
     private final StoreLock lock;
     private final SlotArena arena;
     private final SlotTable table;
@@ -111,9 +109,7 @@ public final class CacheTier implements BlockStore {
     private final CacheTasks tasks;
     private final CacheRecovery.Report report;
     private final ScheduledExecutorService maintenance;
-    private final AtomicBoolean rebuildPending = new AtomicBoolean();
-    /** An index operation failed and no rebuild has succeeded since: the next owner must rebuild. */
-    private volatile boolean indexSuspect;
+    private final IndexRebuilder rebuilder;
     private final AtomicLong taskIds = new AtomicLong();
     private volatile String failure;
     private volatile boolean closed;
@@ -122,7 +118,6 @@ public final class CacheTier implements BlockStore {
                       MeterRegistry registry) {
         this.config = config;
         this.storeConfig = storeConfig;
-        this.io = io;
         this.lock = lock;
         this.arena = opened.arena();
         this.report = opened.report();
@@ -131,14 +126,16 @@ public final class CacheTier implements BlockStore {
             case S3FIFO -> new S3FifoPolicy<>(arena.layout().slotCount());
             case LRU -> new LruPolicy<>();
         };
-        this.table = new SlotTable(arena, opened.index(), policy, metrics, this::requestIndexRebuild);
+        this.maintenance = Executors.newSingleThreadScheduledExecutor(
+                r -> Thread.ofPlatform().name("spillway-cache-maintenance").daemon(true).unstarted(r));
+        this.rebuilder = new IndexRebuilder(config, io, arena, metrics, maintenance);
+        this.table = new SlotTable(arena, opened.index(), policy, metrics, rebuilder::request);
+        rebuilder.table(table);
         table.load(opened.cached());
         this.pool = new CopyPool("spillway-cache", config.copyThreads(), config.waitingQueueDepth() * config.copyThreads());
         this.tasks = new CacheTasks(this, pool, config.timeout());
         metrics.gauge("cache.blocks", "blocks in DRAM", table::cachedBlocks);
         metrics.gauge("cache.dirty", "blocks in DRAM not yet written back", table::dirtyBlocks);
-        this.maintenance = Executors.newSingleThreadScheduledExecutor(
-                r -> Thread.ofPlatform().name("spillway-cache-maintenance").daemon(true).unstarted(r));
         maintenance.scheduleWithFixedDelay(this::checkArena, 1, 1, TimeUnit.SECONDS);
     }
 
@@ -346,29 +343,6 @@ public final class CacheTier implements BlockStore {
         }
     }
 
-    private void requestIndexRebuild() {
-        indexSuspect = true;
-        if (closed || !rebuildPending.compareAndSet(false, true)) {
-            return;
-        }
-        maintenance.execute(() -> {
-            try {
-                table.withLock(t -> {
-                    try {
-                        t.index(CacheRecovery.rebuild(config, io, arena, t.index(), t.servable()));
-                        metrics.indexRebuilds.increment();
-                        indexSuspect = false;
-                        LOG.warn("cache index replaced under epoch {}", arena.superblock().mapEpoch());
-                    } catch (IOException e) {
-                        LOG.error("rebuilding the cache index failed: {}; other processes may miss blocks", e.getMessage());
-                    }
-                });
-            } finally {
-                rebuildPending.set(false);
-            }
-        });
-    }
-
     // ---------------------------------------------------------------- BlockStore
 
     @Override
@@ -488,7 +462,7 @@ public final class CacheTier implements BlockStore {
         try {
             if (failure == null) {
                 table.persistAccessClock();
-                if (!indexSuspect) {
+                if (!rebuilder.suspect()) {
                     arena.superblock().cleanClose(true);
                 }
             }
