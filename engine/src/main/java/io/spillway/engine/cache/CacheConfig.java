@@ -1,9 +1,7 @@
 package io.spillway.engine.cache;
 
-import com.sun.management.OperatingSystemMXBean;
 import io.spillway.engine.config.CacheEvictionPolicy;
 import io.spillway.engine.config.StoreConfig;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -35,11 +33,6 @@ public record CacheConfig(Path directory, long capacityBytes, long blockSize, in
                           boolean verifyOnHit, CacheEvictionPolicy policy, boolean promotion, Duration lockTimeout, Duration timeout,
                           int copyThreads, int waitingQueueDepth, int writeBackQueueBlocks, int writeBackThreads,
                           int writeBackBatchBlocks) {
-
-    /** The default arena directory. */
-    public static final Path DEFAULT_DIRECTORY = Path.of("/dev/shm/spillway-cache");
-    /** The most of the host's RAM a cache may take. */
-    public static final double MAX_RAM_FRACTION = 0.9;
 
     public CacheConfig {
         Objects.requireNonNull(directory, "cache_path");
@@ -155,10 +148,5 @@ public record CacheConfig(Path directory, long capacityBytes, long blockSize, in
     /** The arena file. */
     public Path arenaFile() {
         return directory.resolve("arena");
-    }
-
-    /** The host's physical memory in bytes. */
-    public static long hostMemoryBytes() {
-        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     }
 }

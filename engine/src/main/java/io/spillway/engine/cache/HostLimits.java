@@ -1,12 +1,14 @@
 package io.spillway.engine.cache;
 
+import io.spillway.engine.config.HostMemory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Refuses a cache the host cannot hold: more than {@value CacheConfig#MAX_RAM_FRACTION} of its
- * RAM, or more than the cache directory's file system can take (its free space plus the arena
+ * Refuses a cache the host cannot hold: more than {@link HostMemory#maxCacheBytes()} (90% of its
+ * RAM; checked again here because a {@link CacheConfig} built in code skips the config key's
+ * rule), or more than the cache directory's file system can take (its free space plus the arena
  * already there, which is reused or replaced).
  */
 final class HostLimits {
@@ -15,11 +17,11 @@ final class HostLimits {
     }
 
     static void check(CacheConfig config) throws IOException {
-        long ram = CacheConfig.hostMemoryBytes();
         long want = config.layout().fileSize();
-        if (ram > 0 && want > ram * CacheConfig.MAX_RAM_FRACTION) {
+        if (want > HostMemory.maxCacheBytes()) {
             throw new IllegalArgumentException("buffer_size " + config.capacityBytes() + " bytes (the DRAM tier) is more than "
-                    + (int) (CacheConfig.MAX_RAM_FRACTION * 100) + "% of this host's " + ram + " bytes of RAM; lower it");
+                    + (int) (HostMemory.MAX_CACHE_FRACTION * 100) + "% of this host's " + HostMemory.totalBytes()
+                    + " bytes of RAM; lower it");
         }
         Path dir = existingAncestor(config.directory());
         long free = Files.getFileStore(dir).getUsableSpace();

@@ -155,7 +155,7 @@ public final class StoreKeys {
             .byDefault(StorePipeline.DISK)
             // A DRAM block is visible as soon as it is copied in; an uncommitted one would have to
             // stay invisible through write-back, which the tier does not track.
-            .rule(Rule.of("`Cache|Disk` and `Cache` need `auto_commit: true`",
+            .rule(Rule.of("`Disk`; `Cache|Disk` or `Cache` with `auto_commit: true`",
                     (pipeline, s) -> pipeline == StorePipeline.DISK || s.get(AUTO_COMMIT),
                     s -> "needs auto_commit: true (a block is visible once it is in DRAM)"))
             .doc("the tiers: the segment store alone, the host DRAM tier in front of it (written back), or the DRAM tier alone");

@@ -13,6 +13,7 @@ import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.segments.io.FileIO;
 import io.spillway.segments.io.PosixFileIO;
+import io.spillway.testkit.Payloads;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -61,12 +62,12 @@ class CacheFaultsTest {
     private static void roundTrip(PipelineStore store, String ns) throws Exception {
         List<BlockKey> keys = StoreFixture.keys(ns, 4);
         try (Arena arena = Arena.ofShared()) {
-            TaskResult durable = store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)).whenDurable().get(30, TimeUnit.SECONDS);
+            TaskResult durable = store.dump(keys, Payloads.buffers(arena, keys, BLOCK)).whenDurable().get(30, TimeUnit.SECONDS);
             assertTrue(durable.allOk() && durable.durable(), durable.toString());
-            List<MemorySegment> out = StoreFixture.empty(arena, 4, BLOCK);
+            List<MemorySegment> out = Payloads.empty(arena, 4, BLOCK);
             assertTrue(store.load(keys, out).await().allOk());
             for (int i = 0; i < 4; i++) {
-                assertTrue(StoreFixture.matches(out.get(i), keys.get(i)));
+                assertTrue(Payloads.matches(out.get(i), keys.get(i)));
             }
         }
     }

@@ -8,6 +8,7 @@ import io.spillway.engine.StoreFixture;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.Outcome;
 import io.spillway.engine.api.TaskResult;
+import io.spillway.testkit.Payloads;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -42,18 +43,18 @@ class CacheTierTest {
     void dumpThenLoadGivesTheBytesAndLookupsSeeThem() throws Exception {
         List<BlockKey> keys = StoreFixture.keys("t", 6);
         try (CacheTier tier = CacheTier.open(config(16)); Arena arena = Arena.ofShared()) {
-            TaskResult d = tier.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)).await();
+            TaskResult d = tier.dump(keys, Payloads.buffers(arena, keys, BLOCK)).await();
             assertTrue(d.allOk(), d.toString());
             assertFalse(d.durable(), "a DRAM-only block is never durable");
             assertEquals(6, tier.lookupPrefix(keys));
-            List<MemorySegment> out = StoreFixture.empty(arena, 6, BLOCK);
+            List<MemorySegment> out = Payloads.empty(arena, 6, BLOCK);
             TaskResult l = tier.load(keys, out).await();
             assertTrue(l.allOk(), l.toString());
             for (int i = 0; i < keys.size(); i++) {
-                assertTrue(StoreFixture.matches(out.get(i), keys.get(i)), "block " + i);
+                assertTrue(Payloads.matches(out.get(i), keys.get(i)), "block " + i);
             }
             assertEquals(6, tier.cacheMetrics().hits.count());
-            TaskResult again = tier.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)).await();
+            TaskResult again = tier.dump(keys, Payloads.buffers(arena, keys, BLOCK)).await();
             assertEquals(6, again.deduplicated());
         }
     }
@@ -63,7 +64,7 @@ class CacheTierTest {
         List<BlockKey> keys = StoreFixture.keys("evict", 40);
         try (CacheTier tier = CacheTier.open(config(8)); Arena arena = Arena.ofShared()) {
             for (BlockKey k : keys) {
-                assertTrue(tier.dump(List.of(k), List.of(StoreFixture.content(arena, k, BLOCK))).await().allOk());
+                assertTrue(tier.dump(List.of(k), List.of(Payloads.content(arena, k, BLOCK))).await().allOk());
                 assertTrue(tier.table().cachedBlocks() <= 8);
             }
             assertEquals(32, tier.cacheMetrics().evictions.count());
@@ -72,7 +73,7 @@ class CacheTierTest {
                 MemorySegment dst = arena.allocate(BLOCK);
                 TaskResult r = tier.load(List.of(k), List.of(dst)).await();
                 if (r.outcome(0) == Outcome.OK) {
-                    assertTrue(StoreFixture.matches(dst, k));
+                    assertTrue(Payloads.matches(dst, k));
                     hits++;
                 } else {
                     assertEquals(Outcome.MISSING, r.outcome(0));
@@ -86,7 +87,7 @@ class CacheTierTest {
     void aBlockLargerThanASlotIsRefusedWithAReason() throws Exception {
         BlockKey k = StoreFixture.keys("big", 1).getFirst();
         try (CacheTier tier = CacheTier.open(config(4)); Arena arena = Arena.ofShared()) {
-            TaskResult r = tier.dump(List.of(k), List.of(StoreFixture.content(arena, k, BLOCK + 4096))).await();
+            TaskResult r = tier.dump(List.of(k), List.of(Payloads.content(arena, k, BLOCK + 4096))).await();
             assertEquals(Outcome.IO_ERROR, r.outcome(0));
             assertTrue(r.details().getFirst().contains("larger than a cache slot"), r.details().getFirst());
         }
@@ -97,15 +98,15 @@ class CacheTierTest {
         List<BlockKey> keys = StoreFixture.keys("reopen", 5);
         try (Arena arena = Arena.ofShared()) {
             try (CacheTier tier = CacheTier.open(config(8))) {
-                assertTrue(tier.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)).await().allOk());
+                assertTrue(tier.dump(keys, Payloads.buffers(arena, keys, BLOCK)).await().allOk());
             }
             try (CacheTier tier = CacheTier.open(config(8))) {
                 assertEquals(5, tier.openReport().blocks());
                 assertEquals(null, tier.openReport().rebuiltBecause(), "a clean close keeps the index");
-                List<MemorySegment> out = StoreFixture.empty(arena, 5, BLOCK);
+                List<MemorySegment> out = Payloads.empty(arena, 5, BLOCK);
                 assertTrue(tier.load(keys, out).await().allOk());
                 for (int i = 0; i < 5; i++) {
-                    assertTrue(StoreFixture.matches(out.get(i), keys.get(i)));
+                    assertTrue(Payloads.matches(out.get(i), keys.get(i)));
                 }
             }
         }
@@ -115,7 +116,7 @@ class CacheTierTest {
     void deleteRemovesAndFreesTheSlot() throws Exception {
         List<BlockKey> keys = StoreFixture.keys("del", 3);
         try (CacheTier tier = CacheTier.open(config(4)); Arena arena = Arena.ofShared()) {
-            assertTrue(tier.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)).await().allOk());
+            assertTrue(tier.dump(keys, Payloads.buffers(arena, keys, BLOCK)).await().allOk());
             assertEquals(1, tier.delete(List.of(keys.get(1))));
             assertEquals(1, tier.lookupPrefix(keys));
             assertEquals(Outcome.MISSING, tier.load(List.of(keys.get(1)), List.of(arena.allocate(BLOCK))).await().outcome(0));
@@ -127,7 +128,7 @@ class CacheTierTest {
     void aFlippedBitIsCorruptAndTheDestinationIsUntouched() throws Exception {
         BlockKey k = StoreFixture.keys("flip", 1).getFirst();
         try (CacheTier tier = CacheTier.open(config(4)); Arena arena = Arena.ofShared()) {
-            assertTrue(tier.dump(List.of(k), List.of(StoreFixture.content(arena, k, BLOCK))).await().allOk());
+            assertTrue(tier.dump(List.of(k), List.of(Payloads.content(arena, k, BLOCK))).await().allOk());
             int slot = tier.table().pin(k).slot().index;
             tier.table().unpin(tier.table().pin(k));
             tier.table().unpin(tier.table().pin(k));

@@ -2,6 +2,7 @@ package io.spillway.engine.cache;
 
 import io.spillway.engine.StoreFixture;
 import io.spillway.engine.api.BlockKey;
+import io.spillway.testkit.Payloads;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ public final class CacheWriterMain {
                     tier.delete(List.of(k));
                     continue;
                 }
-                StoreFixture.fill(src, k);
+                Payloads.fill(src, k);
                 tier.dump(List.of(k), List.of(src)).await();
             }
         }

@@ -12,6 +12,7 @@ import io.spillway.engine.api.Task;
 import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.segments.io.PosixFileIO;
+import io.spillway.testkit.Payloads;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -52,16 +53,16 @@ class PipelineStoreTest {
     void dumpsAreCachedThenDurableAndLoadFromDram() throws Exception {
         List<BlockKey> keys = StoreFixture.keys("p", 8);
         try (PipelineStore store = open(16, 64); Arena arena = Arena.ofShared()) {
-            Task t = store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK));
+            Task t = store.dump(keys, Payloads.buffers(arena, keys, BLOCK));
             TaskResult cached = t.await();
             assertTrue(cached.allOk(), cached.toString());
             TaskResult durable = t.whenDurable().get(30, TimeUnit.SECONDS);
             assertTrue(durable.allOk() && durable.durable(), durable.toString());
             assertEquals(8, store.diskTier().lookupPrefix(keys), "written back");
-            List<MemorySegment> out = StoreFixture.empty(arena, 8, BLOCK);
+            List<MemorySegment> out = Payloads.empty(arena, 8, BLOCK);
             assertTrue(store.load(keys, out).await().allOk());
             for (int i = 0; i < 8; i++) {
-                assertTrue(StoreFixture.matches(out.get(i), keys.get(i)));
+                assertTrue(Payloads.matches(out.get(i), keys.get(i)));
             }
             assertEquals(8, store.cacheTier().cacheMetrics().hits.count());
             assertEquals(8, store.lookupPrefix(keys));
@@ -73,7 +74,7 @@ class PipelineStoreTest {
         List<BlockKey> keys = StoreFixture.keys("miss", 12);
         try (PipelineStore store = open(4, 64); Arena arena = Arena.ofShared()) {
             for (BlockKey k : keys) {
-                Task t = store.dump(List.of(k), List.of(StoreFixture.content(arena, k, BLOCK)));
+                Task t = store.dump(List.of(k), List.of(Payloads.content(arena, k, BLOCK)));
                 assertTrue(t.whenDurable().get(30, TimeUnit.SECONDS).durable());
             }
             assertTrue(store.cacheTier().table().cachedBlocks() <= 4);
@@ -82,7 +83,7 @@ class PipelineStoreTest {
             assertFalse(store.cacheTier().table().contains(first), "evicted from DRAM");
             MemorySegment dst = arena.allocate(BLOCK);
             assertEquals(Outcome.OK, store.load(List.of(first), List.of(dst)).await().outcome(0));
-            assertTrue(StoreFixture.matches(dst, first));
+            assertTrue(Payloads.matches(dst, first));
             assertTrue(store.cacheTier().table().contains(first), "promoted");
             assertEquals(1, store.cacheTier().cacheMetrics().promotions.count());
         }
@@ -92,7 +93,7 @@ class PipelineStoreTest {
     void aFullWriteBackQueueMakesDumpsBusyNotBlocked() throws Exception {
         List<BlockKey> keys = StoreFixture.keys("busy", 64);
         try (PipelineStore store = open(128, 2); Arena arena = Arena.ofShared()) {
-            TaskResult r = store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)).await(Duration.ofSeconds(30));
+            TaskResult r = store.dump(keys, Payloads.buffers(arena, keys, BLOCK)).await(Duration.ofSeconds(30));
             assertTrue(r.counts().getOrDefault(Outcome.BUSY, 0) > 0, r.toString());
             assertTrue(r.counts().getOrDefault(Outcome.OK, 0) >= 2, r.toString());
         }
@@ -103,9 +104,9 @@ class PipelineStoreTest {
         List<BlockKey> keys = StoreFixture.keys("mix", 3);
         try (PipelineStore store = open(8, 64); Arena arena = Arena.ofShared()) {
             // keys[1] on disk only, keys[0] and keys[2] in DRAM only.
-            assertTrue(store.diskTier().dump(List.of(keys.get(1)), List.of(StoreFixture.content(arena, keys.get(1), BLOCK)))
+            assertTrue(store.diskTier().dump(List.of(keys.get(1)), List.of(Payloads.content(arena, keys.get(1), BLOCK)))
                     .await().allOk());
-            store.cacheTier().dump(List.of(keys.get(0), keys.get(2)), StoreFixture.buffers(arena,
+            store.cacheTier().dump(List.of(keys.get(0), keys.get(2)), Payloads.buffers(arena,
                     List.of(keys.get(0), keys.get(2)), BLOCK)).await();
             assertEquals(3, store.lookupPrefix(keys));
             assertEquals(3, store.lookup(keys).cardinality());
@@ -116,7 +117,7 @@ class PipelineStoreTest {
     void deleteRemovesFromBothTiers() throws Exception {
         List<BlockKey> keys = StoreFixture.keys("d", 3);
         try (PipelineStore store = open(8, 64); Arena arena = Arena.ofShared()) {
-            assertTrue(store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)).whenDurable().get(30, TimeUnit.SECONDS)
+            assertTrue(store.dump(keys, Payloads.buffers(arena, keys, BLOCK)).whenDurable().get(30, TimeUnit.SECONDS)
                     .durable());
             assertEquals(1, store.delete(List.of(keys.get(0))));
             assertEquals(0, store.lookupPrefix(keys));
@@ -129,7 +130,7 @@ class PipelineStoreTest {
         List<BlockKey> keys = StoreFixture.keys("restart", 6);
         try (Arena arena = Arena.ofShared()) {
             try (PipelineStore store = open(16, 64)) {
-                assertTrue(store.dump(keys, StoreFixture.buffers(arena, keys, BLOCK)).await().allOk());
+                assertTrue(store.dump(keys, Payloads.buffers(arena, keys, BLOCK)).await().allOk());
             }
             try (PipelineStore store = open(16, 64)) {
                 assertEquals(6, store.lookupPrefix(keys));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.spillway.engine.StoreFixture;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.Outcome;
+import io.spillway.testkit.Payloads;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -81,7 +82,7 @@ class TwoProcessTest {
                         if (v != null) {
                             MemorySegment.copy(v.bytes(), 0, dst, 0, BLOCK);
                             if (reader.stillValid(v)) {
-                                assertTrue(StoreFixture.matches(dst, k), "a view that stayed valid held wrong bytes for " + k);
+                                assertTrue(Payloads.matches(dst, k), "a view that stayed valid held wrong bytes for " + k);
                                 viewsOk++;
                             }
                         }
@@ -89,7 +90,7 @@ class TwoProcessTest {
                     }
                     CacheReader.Read r = reader.read(k, dst);
                     if (r.outcome() == Outcome.OK) {
-                        assertTrue(StoreFixture.matches(dst, k), "wrong bytes served for " + k);
+                        assertTrue(Payloads.matches(dst, k), "wrong bytes served for " + k);
                         ok++;
                     } else {
                         assertEquals(Outcome.MISSING, r.outcome(), r.detail());
@@ -106,7 +107,7 @@ class TwoProcessTest {
                 for (BlockKey k : keys) {
                     MemorySegment d = arena.allocate(BLOCK);
                     var r = owner.load(List.of(k), List.of(d)).await();
-                    assertTrue(r.outcome(0) == Outcome.MISSING || StoreFixture.matches(d, k), "after recovery: " + k);
+                    assertTrue(r.outcome(0) == Outcome.MISSING || Payloads.matches(d, k), "after recovery: " + k);
                 }
             }
         }

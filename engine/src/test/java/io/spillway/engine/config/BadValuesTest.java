@@ -90,8 +90,8 @@ class BadValuesTest {
             ttl                 | soon
             ttl                 | 1.5h
             ttl                 | 99999999999999999h
-            store_pipeline      | Cash|Disk
-            store_pipeline      | Disk|Cache
+            store_pipeline      | 'Cash|Disk'
+            store_pipeline      | 'Disk|Cache'
             store_pipeline      | ''
             buffer_size         | 512KiB
             buffer_size         | 1MiB
