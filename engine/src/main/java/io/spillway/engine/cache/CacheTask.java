@@ -113,6 +113,24 @@ final class CacheTask implements Task {
         record(i, o, detail, moved, isDurable, false);
     }
 
+    /**
+     * Finishes a block this thread claimed, if it still is: the guard of a copy job that threw
+     * (an arena fault is delivered as an {@link InternalError}, in compiled code possibly well
+     * after the faulting copy), so that no block stays claimed, and its task unfinished, forever.
+     */
+    boolean finishIfClaimed(int i, Outcome o, String detail) {
+        if (!state.compareAndSet(i, CLAIMED, DONE)) {
+            return false;
+        }
+        record(i, o, detail, 0, false, false);
+        return true;
+    }
+
+    /** Whether block {@code i} is claimed by a copy thread. */
+    boolean isClaimed(int i) {
+        return state.get(i) == CLAIMED;
+    }
+
     /** Finishes a PENDING block (deadline, busy, an answer from the disk tier); false if it was not pending. */
     boolean tryFinish(int i, Outcome o, String detail, long moved, boolean isDurable) {
         if (!state.compareAndSet(i, PENDING, DONE)) {

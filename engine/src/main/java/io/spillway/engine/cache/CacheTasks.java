@@ -65,12 +65,16 @@ final class CacheTasks {
         if (!t.claim(i)) {
             return;
         }
-        CacheTier.StoreResult r = tier.storeNow(key, src, size, SlotState.CLEAN);
-        switch (r.kind()) {
-            case STORED, DELETED_MEANWHILE -> t.finishClaimed(i, Outcome.OK, null, size, false);
-            case PRESENT, PRESENT_DURABLE -> t.finishClaimedDeduplicated(i, false);
-            case FULL -> t.finishClaimed(i, Outcome.BUSY, r.detail(), 0, false);
-            case TOO_LARGE, FAILED -> t.finishClaimed(i, Outcome.IO_ERROR, r.detail(), 0, false);
+        try {
+            CacheTier.StoreResult r = tier.storeNow(key, src, size, SlotState.CLEAN);
+            switch (r.kind()) {
+                case STORED, DELETED_MEANWHILE -> t.finishClaimed(i, Outcome.OK, null, size, false);
+                case PRESENT, PRESENT_DURABLE -> t.finishClaimedDeduplicated(i, false);
+                case FULL -> t.finishClaimed(i, Outcome.BUSY, r.detail(), 0, false);
+                case TOO_LARGE, FAILED -> t.finishClaimed(i, Outcome.IO_ERROR, r.detail(), 0, false);
+            }
+        } catch (RuntimeException | InternalError e) {
+            t.finishIfClaimed(i, Outcome.IO_ERROR, tier.jobFailed(e));
         }
     }
 
@@ -78,8 +82,12 @@ final class CacheTasks {
         if (!t.claim(i)) {
             return;
         }
-        CacheTier.LoadResult r = tier.loadNow(key, dst, size);
-        t.finishClaimed(i, r.outcome(), r.detail(), r.outcome() == Outcome.OK ? size : 0, false);
+        try {
+            CacheTier.LoadResult r = tier.loadNow(key, dst, size);
+            t.finishClaimed(i, r.outcome(), r.detail(), r.outcome() == Outcome.OK ? size : 0, false);
+        } catch (RuntimeException | InternalError e) {
+            t.finishIfClaimed(i, Outcome.IO_ERROR, tier.jobFailed(e));
+        }
     }
 
     /** Waits for the tasks in flight, each at most until its deadline (plus a second). */

@@ -222,10 +222,12 @@ public final class CacheTier implements BlockStore {
         int crc;
         try {
             crc = SlotCopier.copyIn(sources, arena.slot(res.slot().index));
-        } catch (CacheFaultException e) {
+        } catch (CacheFaultException | InternalError e) {
+            // An InternalError here is the same fault, surfacing after copyIn returned (compiled
+            // code delivers an unsafe-access fault at its next safepoint poll).
             table.abort(res);
             fail(e.getMessage());
-            return new StoreResult(StoreKind.FAILED, null, 0, e.getMessage());
+            return new StoreResult(StoreKind.FAILED, null, 0, "the DRAM tier's arena faulted: " + e.getMessage());
         }
         if (!table.publish(res, size, crc, state)) {
             return new StoreResult(StoreKind.DELETED_MEANWHILE, null, 0, null);
@@ -255,8 +257,13 @@ public final class CacheTier implements BlockStore {
             if (p.length() != size) {
                 return new LoadResult(Outcome.IO_ERROR, "destination is " + size + " bytes but the block is " + p.length());
             }
-            SlotCopier.Result r = SlotCopier.copyOut(arena, p.slot().index, p.generation(), p.length(), p.crc(), destinations,
-                    config.verifyOnHit());
+            SlotCopier.Result r;
+            try {
+                r = SlotCopier.copyOut(arena, p.slot().index, p.generation(), p.length(), p.crc(), destinations,
+                        config.verifyOnHit());
+            } catch (InternalError e) {
+                r = SlotCopier.Result.FAULT; // the fault surfacing after copyOut returned, as in storeNow
+            }
             switch (r) {
                 case OK -> {
                     metrics.hits.increment();
@@ -330,6 +337,21 @@ public final class CacheTier implements BlockStore {
     }
 
     /** Stops using the arena: every later store fails, every later load misses. Logged once. */
+    /**
+     * A copy job of this tier threw: an {@link InternalError} is the arena's memory faulting
+     * (its file truncated under us), which stops the tier; anything else is a bug, logged.
+     *
+     * @return the detail for the blocks the job held
+     */
+    String jobFailed(Throwable e) {
+        if (e instanceof InternalError) {
+            fail("the arena faulted (was its file truncated?): " + e.getMessage());
+            return "the DRAM tier's arena faulted";
+        }
+        LOG.error("a DRAM-tier copy job failed", e);
+        return "the DRAM tier failed: " + e;
+    }
+
     void fail(String reason) {
         if (failure == null) {
             failure = reason;

@@ -224,7 +224,22 @@ public final class PipelineStore implements BlockStore {
             writeBack.unreserve(key, Outcome.TIMEOUT, "the dump that was storing this key timed out");
             return;
         }
-        CacheTier.StoreResult r = cache.storeNow(key, src, size, SlotState.DIRTY);
+        try {
+            storeClaimed(t, i, key, src, size);
+        } catch (RuntimeException | InternalError e) {
+            // A fault surfacing after the store's own handling (compiled code delivers it late):
+            // the block must not stay claimed. Its reservation is settled by the write-back.
+            t.finishIfClaimed(i, Outcome.IO_ERROR, cache.jobFailed(e));
+        }
+    }
+
+    private void storeClaimed(CacheTask t, int i, BlockKey key, List<MemorySegment> src, int size) {
+        CacheTier.StoreResult r;
+        try {
+            r = cache.storeNow(key, src, size, SlotState.DIRTY);
+        } catch (RuntimeException | InternalError e) {
+            r = new CacheTier.StoreResult(CacheTier.StoreKind.FAILED, null, 0, cache.jobFailed(e));
+        }
         switch (r.kind()) {
             case STORED -> {
                 writeBack.enqueue(key, new SlotTable.Pinned(r.slot(), r.generation(), size, 0),
@@ -306,12 +321,18 @@ public final class PipelineStore implements BlockStore {
         if (!t.claim(i)) {
             return;
         }
-        CacheTier.LoadResult r = cache.loadNow(key, dst, size);
+        CacheTier.LoadResult r;
+        try {
+            r = cache.loadNow(key, dst, size);
+        } catch (RuntimeException | InternalError e) {
+            cache.jobFailed(e);
+            r = CacheTier.LoadResult.MISS; // the arena faulted mid-copy: the disk tier answers, overwriting
+        }
         if (r.outcome() == Outcome.OK || r.outcome() == Outcome.IO_ERROR) {
             t.finishClaimed(i, r.outcome(), r.detail(), r.outcome() == Outcome.OK ? size : 0, false);
             return;
         }
-        t.unclaim(i); // a miss or a corrupt DRAM copy: the destination is untouched, the disk tier may have it
+        t.unclaim(i); // a miss or a corrupt DRAM copy: the disk tier may have it, and then overwrites it
         fromDisk(t, List.of(i), List.of(key), new BlockArgs.Checked(new int[] {size}, List.of(dst)));
     }
 
@@ -329,7 +350,11 @@ public final class PipelineStore implements BlockStore {
                     int i = which.get(j);
                     int size = (int) d.get(j).stream().mapToLong(MemorySegment::byteSize).sum();
                     if (r.outcome(j) == Outcome.OK && t.claim(i)) {
-                        promote(k.get(j), d.get(j), size);
+                        try {
+                            promote(k.get(j), d.get(j), size);
+                        } catch (RuntimeException | InternalError e) {
+                            cache.jobFailed(e); // the block is loaded; only its promotion failed
+                        }
                         t.finishClaimed(i, Outcome.OK, null, size, false);
                     } else {
                         t.tryFinish(i, r.outcome(j), r.details().get(j), 0, false);

@@ -26,7 +26,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A full /dev/shm and a foreign truncation of the arena: clear errors, and the disk tier keeps working. */
@@ -65,7 +67,8 @@ class CacheFaultsTest {
             TaskResult durable = store.dump(keys, Payloads.buffers(arena, keys, BLOCK)).whenDurable().get(30, TimeUnit.SECONDS);
             assertTrue(durable.allOk() && durable.durable(), durable.toString());
             List<MemorySegment> out = Payloads.empty(arena, 4, BLOCK);
-            assertTrue(store.load(keys, out).await().allOk());
+            TaskResult loaded = StoreFixture.await(store.load(keys, out));
+            assertTrue(loaded.allOk(), loaded.toString());
             for (int i = 0; i < 4; i++) {
                 assertTrue(Payloads.matches(out.get(i), keys.get(i)));
             }
@@ -111,7 +114,13 @@ class CacheFaultsTest {
         }
     }
 
-    @Test
+    /**
+     * Repeated: the arena's SIGBUS reaches Java as an InternalError that compiled code may throw
+     * after the faulting copy returned; a copy job it escaped once left its block claimed and the
+     * load waiting forever. Every repetition must end in time.
+     */
+    @RepeatedTest(4)
+    @Timeout(120)
     void aForeignTruncationStopsTheDramTierAndTheDiskTierServes() throws Exception {
         try (PipelineStore store = pipeline(new PosixFileIO(false, 4096))) {
             roundTrip(store, "before");
