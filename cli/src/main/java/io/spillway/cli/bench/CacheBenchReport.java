@@ -6,21 +6,23 @@ import java.util.List;
  * The DRAM tier's figures ({@code spillway bench --cache}), medians of the runs.
  *
  * @param hits per block size: DRAM-hit loads against a plain memcpy of the same slot bytes in
- *     the same run, through the cross-process reader and through the tier's task API, with and
- *     without the CRC32C check
+ *     the same run, through the cross-process reader and through the tier's task API, with the
+ *     CRC32C check while copying (the default), before copying, and without it
  * @param zipf the Zipf mix at a DRAM capacity of 10% of the working set
  * @param reopen time to the first hit after reopening a warm arena
  */
 public record CacheBenchReport(List<HitResult> hits, ZipfResult zipf, ReopenResult reopen) {
 
     /**
-     * One block size. GB/s are single-threaded; ratios are against {@code memcpyGbps}.
+     * One block size. GB/s are single-threaded; ratios are against {@code memcpyGbps}. "Crc" is
+     * {@code cache_verify: while_copying}, "CrcFirst" {@code before_copying}.
      *
      * @param workingSetBytes the bytes of the blocks read, in random order (larger than the CPU caches)
      */
     public record HitResult(long blockSize, long workingSetBytes, double memcpyGbps, double readerCrcGbps,
-                            double readerNoCrcGbps, double taskCrcGbps, double taskNoCrcGbps, double readerCrcOfMemcpy,
-                            double readerNoCrcOfMemcpy, double taskCrcOfMemcpy, double taskNoCrcOfMemcpy) {
+                            double readerCrcFirstGbps, double readerNoCrcGbps, double taskCrcGbps, double taskNoCrcGbps,
+                            double readerCrcOfMemcpy, double readerCrcFirstOfMemcpy, double readerNoCrcOfMemcpy,
+                            double taskCrcOfMemcpy, double taskNoCrcOfMemcpy) {
     }
 
     /**

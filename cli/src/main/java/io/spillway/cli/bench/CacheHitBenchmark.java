@@ -6,6 +6,7 @@ import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.cache.CacheConfig;
 import io.spillway.engine.cache.CacheReader;
 import io.spillway.engine.cache.CacheTier;
+import io.spillway.engine.config.CacheVerify;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -23,7 +24,7 @@ import java.util.SplittableRandom;
  * <ul>
  *   <li>memcpy: {@code MemorySegment.copy} from the slot's bytes (the reference);
  *   <li>reader: {@link CacheReader#read}, the cross-process path (index probe, sequence checks,
- *       CRC32C if on, copy);
+ *       CRC32C while copying, before copying, or none, copy);
  *   <li>task: {@link CacheTier#load} with one copy thread, one block per task, awaited (the
  *       {@code BlockStore} path, task overhead included).
  * </ul>
@@ -47,13 +48,14 @@ public final class CacheHitBenchmark {
         try (Arena arena = Arena.ofShared()) {
             KeyedPattern pattern = new KeyedPattern(arena, blockSize, seed);
             MemorySegment dst = arena.allocate(blockSize, 4096);
-            try (CacheTier crcTier = CacheTier.open(b.verifyOnHit(true).build());
+            try (CacheTier crcTier = CacheTier.open(b.verify(CacheVerify.WHILE_COPYING).build());
                  CacheTier plainTier = CacheTier.open(CacheConfig.builder(withoutCrc, (long) n * blockSize, blockSize)
-                         .copyThreads(1).verifyOnHit(false).build())) {
+                         .copyThreads(1).verify(CacheVerify.OFF).build())) {
                 fill(crcTier, keys, pattern, arena, blockSize);
                 fill(plainTier, keys, pattern, arena, blockSize);
-                try (CacheReader crc = CacheReader.open(withCrc, Duration.ofMillis(200), true);
-                     CacheReader plain = CacheReader.open(withCrc, Duration.ofMillis(200), false)) {
+                try (CacheReader crc = CacheReader.open(withCrc, Duration.ofMillis(200), CacheVerify.WHILE_COPYING);
+                     CacheReader crcFirst = CacheReader.open(withCrc, Duration.ofMillis(200), CacheVerify.BEFORE_COPYING);
+                     CacheReader plain = CacheReader.open(withCrc, Duration.ofMillis(200), CacheVerify.OFF)) {
                     List<MemorySegment> views = new ArrayList<>(n);
                     for (BlockKey k : keys) {
                         views.add(crc.view(k).bytes());
@@ -61,12 +63,14 @@ public final class CacheHitBenchmark {
                     List<IndexOp> modes = List.of(
                             i -> MemorySegment.copy(views.get(i), 0, dst, 0, blockSize),
                             i -> read(crc, keys.get(i), dst),
+                            i -> read(crcFirst, keys.get(i), dst),
                             i -> read(plain, keys.get(i), dst),
                             i -> taskLoad(crcTier, keys.get(i), dst),
                             i -> taskLoad(plainTier, keys.get(i), dst));
                     double[] gbps = interleaved(modes, n, blockSize, seconds, seed, i -> pattern.matches(dst, keys.get(i)));
                     return new CacheBenchReport.HitResult(blockSize, (long) n * blockSize, gbps[0], gbps[1], gbps[2], gbps[3],
-                            gbps[4], gbps[1] / gbps[0], gbps[2] / gbps[0], gbps[3] / gbps[0], gbps[4] / gbps[0]);
+                            gbps[4], gbps[5], gbps[1] / gbps[0], gbps[2] / gbps[0], gbps[3] / gbps[0], gbps[4] / gbps[0],
+                            gbps[5] / gbps[0]);
                 }
             }
         }

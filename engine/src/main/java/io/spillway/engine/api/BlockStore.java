@@ -25,13 +25,16 @@ import java.util.List;
  *       even if the IO under it hangs.
  *   <li>A load returns exactly the bytes of the last committed dump of its key, or reports the
  *       block {@link Outcome#MISSING} or {@link Outcome#CORRUPT} and leaves its destination
- *       untouched.
+ *       untouched. One exception, for speed: with {@code cache_verify: while_copying} (the
+ *       default), a DRAM hit of the cache tier checks its CRC32C as it copies, so a CORRUPT DRAM
+ *       block has reached the destination (never reported OK; the {@code Cache|Disk} pipeline
+ *       then loads the disk tier's copy over it). {@code before_copying} keeps it untouched.
  *   <li>A block becomes visible to {@link #lookup} only when its whole record is written and
  *       committed; a failed or rolled-back dump never does.
  *   <li>Buffers are {@link MemorySegment}s (heap, direct or native, pinned GPU staging memory
  *       included). A dump's sources are read until its blocks are copied out; a load's
- *       destinations are written only with verified bytes. After a task completes, and after it
- *       times out, the store no longer touches its buffers.
+ *       destinations are written only with verified bytes (the DRAM hit above excepted). After a
+ *       task completes, and after it times out, the store no longer touches its buffers.
  *   <li>Invalid arguments (mismatched lists, null elements, a block outside 4 KiB to 256 MiB, a
  *       buffer the store's threads cannot reach) are refused at once with an {@link
  *       IllegalArgumentException} that says what is wrong; a single bad block never throws.
@@ -89,7 +92,7 @@ public interface BlockStore extends AutoCloseable {
     /**
      * Loads blocks into pieces whose sizes add up to each block's size. A block not stored ends
      * {@link Outcome#MISSING}; one whose bytes fail their checksum ends {@link Outcome#CORRUPT}
-     * and its destination is left untouched.
+     * and its destination is left untouched (a DRAM hit excepted: see the contract above).
      */
     Task loadScattered(List<BlockKey> keys, List<List<MemorySegment>> destinations);
 

@@ -1,6 +1,7 @@
 package io.spillway.engine.cache;
 
 import io.spillway.engine.config.CacheEvictionPolicy;
+import io.spillway.engine.config.CacheVerify;
 import io.spillway.engine.config.StoreConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +17,7 @@ import java.util.Objects;
  *     up to this size, rounded up to the page and to {@code alignment}
  * @param alignment the disk tier's payload alignment; slots are a multiple of it
  * @param mlock lock the arena in RAM ({@code cache_mlock})
- * @param verifyOnHit check each hit's CRC32C before copying it out ({@code cache_verify})
+ * @param verify how each hit's CRC32C is checked ({@code cache_verify})
  * @param policy which block goes first when the tier is full ({@code cache_eviction_policy})
  * @param promotion whether a disk-tier hit is copied into DRAM ({@code cache_promotion})
  * @param lockTimeout the longest wait for a segment lock of the index ({@code cache_lock_timeout_ms})
@@ -30,12 +31,13 @@ import java.util.Objects;
  * @param writeBackBatchBlocks the most blocks per write-back task (one disk group commit)
  */
 public record CacheConfig(Path directory, long capacityBytes, long blockSize, int alignment, boolean mlock,
-                          boolean verifyOnHit, CacheEvictionPolicy policy, boolean promotion, Duration lockTimeout, Duration timeout,
+                          CacheVerify verify, CacheEvictionPolicy policy, boolean promotion, Duration lockTimeout, Duration timeout,
                           int copyThreads, int waitingQueueDepth, int writeBackQueueBlocks, int writeBackThreads,
                           int writeBackBatchBlocks) {
 
     public CacheConfig {
         Objects.requireNonNull(directory, "cache_path");
+        Objects.requireNonNull(verify, "cache_verify");
         Objects.requireNonNull(policy, "cache_eviction_policy");
         Objects.requireNonNull(lockTimeout, "cache_lock_timeout_ms");
         Objects.requireNonNull(timeout, "timeout_ms");
@@ -70,7 +72,7 @@ public record CacheConfig(Path directory, long capacityBytes, long blockSize, in
         Builder b = new Builder(directory, capacityBytes, blockSize);
         b.alignment = alignment;
         b.mlock = mlock;
-        b.verifyOnHit = verifyOnHit;
+        b.verify = verify;
         b.policy = policy;
         b.promotion = promotion;
         b.lockTimeout = lockTimeout;
@@ -90,7 +92,7 @@ public record CacheConfig(Path directory, long capacityBytes, long blockSize, in
         private final long blockSize;
         private int alignment = 4096;
         private boolean mlock;
-        private boolean verifyOnHit = true;
+        private CacheVerify verify = CacheVerify.WHILE_COPYING;
         private CacheEvictionPolicy policy = CacheEvictionPolicy.S3FIFO;
         private boolean promotion = true;
         private Duration lockTimeout = Duration.ofMillis(200);
@@ -109,7 +111,7 @@ public record CacheConfig(Path directory, long capacityBytes, long blockSize, in
 
         public Builder alignment(int v) { alignment = v; return this; }
         public Builder mlock(boolean v) { mlock = v; return this; }
-        public Builder verifyOnHit(boolean v) { verifyOnHit = v; return this; }
+        public Builder verify(CacheVerify v) { verify = v; return this; }
         public Builder policy(CacheEvictionPolicy v) { policy = v; return this; }
         public Builder promotion(boolean v) { promotion = v; return this; }
         public Builder lockTimeout(Duration v) { lockTimeout = v; return this; }
@@ -121,7 +123,7 @@ public record CacheConfig(Path directory, long capacityBytes, long blockSize, in
         public Builder writeBackBatchBlocks(int v) { writeBackBatchBlocks = v; return this; }
 
         public CacheConfig build() {
-            return new CacheConfig(directory, capacityBytes, blockSize, alignment, mlock, verifyOnHit, policy, promotion,
+            return new CacheConfig(directory, capacityBytes, blockSize, alignment, mlock, verify, policy, promotion,
                     lockTimeout, timeout, copyThreads, waitingQueueDepth, writeBackQueueBlocks, writeBackThreads,
                     writeBackBatchBlocks);
         }
@@ -134,7 +136,7 @@ public record CacheConfig(Path directory, long capacityBytes, long blockSize, in
      */
     public static CacheConfig from(StoreConfig c) {
         return builder(c.cachePath(), c.bufferSize().bytes(), c.kvBlockSize().bytes()).alignment((int) c.alignment().bytes())
-                .mlock(c.cacheMlock()).verifyOnHit(c.cacheVerify()).policy(c.cacheEvictionPolicy()).promotion(c.cachePromotion())
+                .mlock(c.cacheMlock()).verify(c.cacheVerify()).policy(c.cacheEvictionPolicy()).promotion(c.cachePromotion())
                 .timeout(c.timeout()).copyThreads(c.streamNumber()).waitingQueueDepth(c.waitingQueueDepth())
                 .writeBackQueueBlocks(c.cacheWritebackQueue()).writeBackThreads(Math.max(1, Math.min(2, c.streamNumber())))
                 .build();

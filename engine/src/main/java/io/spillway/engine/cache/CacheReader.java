@@ -2,6 +2,7 @@ package io.spillway.engine.cache;
 
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.Outcome;
+import io.spillway.engine.config.CacheVerify;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
@@ -33,7 +34,7 @@ public final class CacheReader implements AutoCloseable {
 
     private final Path directory;
     private final Duration lockTimeout;
-    private final boolean verify;
+    private final CacheVerify verify;
     private volatile Attached attached;
     /** Attachments replaced by a newer epoch: other threads may still be copying through them; closed with the reader. */
     private final List<Attached> retired = new ArrayList<>(); // guarded by this
@@ -55,7 +56,7 @@ public final class CacheReader implements AutoCloseable {
     public record Read(Outcome outcome, String detail) {
     }
 
-    private CacheReader(Path directory, Duration lockTimeout, boolean verify) {
+    private CacheReader(Path directory, Duration lockTimeout, CacheVerify verify) {
         this.directory = directory;
         this.lockTimeout = lockTimeout;
         this.verify = verify;
@@ -64,10 +65,10 @@ public final class CacheReader implements AutoCloseable {
     /**
      * Maps the cache at {@code directory} read-only.
      *
-     * @param verify check each block's CRC32C before copying it out (R5)
+     * @param verify how each block's CRC32C is checked (R5)
      * @throws CacheFormatException if there is no usable arena there
      */
-    public static CacheReader open(Path directory, Duration lockTimeout, boolean verify) throws IOException {
+    public static CacheReader open(Path directory, Duration lockTimeout, CacheVerify verify) throws IOException {
         CacheReader r = new CacheReader(directory, lockTimeout, verify);
         r.attached = r.attach();
         return r;

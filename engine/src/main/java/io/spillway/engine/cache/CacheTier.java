@@ -61,9 +61,11 @@ import org.slf4j.LoggerFactory;
  *   <li>R4. Read the slot's sequence number (acquire): if it is not the entry's generation, the slot
  *       was rewritten: a miss.
  *   <li>R5. With {@code cache_verify} on, take the CRC32C of the slot's bytes and compare it with the
- *       entry's before writing anything to the destination; a mismatch with an unchanged sequence
- *       number is corruption (the owner drops the block), with a changed one a miss.
- *   <li>R6. Copy the bytes out.
+ *       entry's; a mismatch with an unchanged sequence number is corruption (the owner drops the
+ *       block), with a changed one a miss.
+ *   <li>R6. Copy the bytes out. With {@code cache_verify: while_copying} (the default), R5 and R6 run
+ *       chunk by chunk (each chunk CRCed, then copied while in the CPU cache), so a CORRUPT block
+ *       has reached the destination; {@code before_copying} checks the whole block first.
  *   <li>R7. Read the sequence number again (after an acquire fence): unchanged means the bytes copied
  *       are exactly those stored (and verified); changed means a miss (another process only).
  * </ol>
@@ -83,11 +85,15 @@ import org.slf4j.LoggerFactory;
  * segment locks, it leaves the index unusable for that segment: the next owner, which finds the
  * clean-close flag unset, replaces the index (X1-X4) and readers follow the epoch.
  *
- * <p><b>CRC on hits.</b> R5 reads the block once more than a plain copy; at 2 MiB the second read
- * comes from the CPU cache. It is on by default ({@code cache_verify: true}): the sequence number
- * already proves no rewrite overlapped the copy, and the CRC adds the guarantee the disk tier gives
- * (a flipped bit, a foreign scribble in the arena is never served). {@code ./spillway bench}
- * measures its cost against a plain memcpy of the same bytes.
+ * <p><b>CRC on hits.</b> Fused with the copy (R5-R6, {@code cache_verify: while_copying}, the
+ * default), the check reads nothing from DRAM that the copy does not; what it costs is the CRC32C
+ * instructions over data already in L1/L2. The sequence number already proves no rewrite
+ * overlapped the copy; the CRC adds the guarantee the disk tier gives (a flipped bit, a foreign
+ * scribble in the arena is never served as OK). The price of the fusion: a CORRUPT DRAM hit has
+ * written its destination, where the disk tier leaves it untouched (the pipeline then reads the
+ * disk tier's copy into it). {@code before_copying} keeps the destination untouched and reads the
+ * block twice; at 2 MiB the second read mostly misses L2. {@code ./spillway bench --workloads
+ * cache} measures every mode against a plain memcpy of the same bytes.
  *
  * <p><b>The contract</b> is {@link BlockStore}'s, with two additions. Blocks are visible once
  * copied in (the tier has no manual commit: {@link #commit} is a no-op), and a block larger than a
@@ -260,7 +266,7 @@ public final class CacheTier implements BlockStore {
             SlotCopier.Result r;
             try {
                 r = SlotCopier.copyOut(arena, p.slot().index, p.generation(), p.length(), p.crc(), destinations,
-                        config.verifyOnHit());
+                        config.verify());
             } catch (InternalError e) {
                 r = SlotCopier.Result.FAULT; // the fault surfacing after copyOut returned, as in storeNow
             }

@@ -214,8 +214,8 @@ public final class StoreConfig {
         return get(CACHE_MLOCK);
     }
 
-    /** {@link StoreKeys#CACHE_VERIFY}: check each DRAM hit's CRC32C. */
-    public boolean cacheVerify() {
+    /** {@link StoreKeys#CACHE_VERIFY}: how each DRAM hit's CRC32C is checked. */
+    public CacheVerify cacheVerify() {
         return get(CACHE_VERIFY);
     }
 
@@ -398,7 +398,7 @@ public final class StoreConfig {
             return set(CACHE_MLOCK, value);
         }
 
-        public Builder cacheVerify(boolean value) {
+        public Builder cacheVerify(CacheVerify value) {
             return set(CACHE_VERIFY, value);
         }
 

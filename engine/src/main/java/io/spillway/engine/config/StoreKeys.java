@@ -177,10 +177,11 @@ public final class StoreKeys {
             .byDefault(false)
             .doc("lock the arena in RAM (needs RLIMIT_MEMLOCK)");
 
-    /** On: the check costs a CRC32C pass over each hit (see the README's DRAM-hit figures). */
-    public static final Key<Boolean> CACHE_VERIFY = KEYS.key("cache_verify", ConfigTypes.bool())
-            .byDefault(true)
-            .doc("check each DRAM hit's CRC32C as it is copied out");
+    /** While copying: the check then reads nothing from DRAM the copy does not (see the README's DRAM-hit figures). */
+    public static final Key<CacheVerify> CACHE_VERIFY = KEYS.key("cache_verify", ConfigTypes.enumOf(CacheVerify.class))
+            .byDefault(CacheVerify.WHILE_COPYING)
+            .doc("a DRAM hit's CRC32C check: chunk by chunk as it is copied (a corrupt block then reaches the "
+                    + "destination, reported CORRUPT), over the whole block before copying (destination untouched), or off");
 
     public static final Key<CacheEvictionPolicy> CACHE_EVICTION_POLICY = KEYS.key("cache_eviction_policy",
                     ConfigTypes.enumOf(CacheEvictionPolicy.class))

@@ -8,6 +8,7 @@ import io.spillway.engine.StoreFixture;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.Outcome;
 import io.spillway.engine.api.TaskResult;
+import io.spillway.engine.config.CacheVerify;
 import io.spillway.testkit.Payloads;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -127,27 +128,45 @@ class CacheTierTest {
     @Test
     void aFlippedBitIsCorruptAndTheDestinationIsUntouched() throws Exception {
         BlockKey k = StoreFixture.keys("flip", 1).getFirst();
-        try (CacheTier tier = CacheTier.open(config(4)); Arena arena = Arena.ofShared()) {
-            assertTrue(tier.dump(List.of(k), List.of(Payloads.content(arena, k, BLOCK))).await().allOk());
-            int slot = tier.table().pin(k).slot().index;
-            tier.table().unpin(tier.table().pin(k));
-            tier.table().unpin(tier.table().pin(k));
-            long at = tier.arena().layout().slotOffset(slot) + 1000;
-            try (FileChannel ch = FileChannel.open(shm.path().resolve("arena"), StandardOpenOption.READ, StandardOpenOption.WRITE);
-                 Arena a = Arena.ofConfined()) {
-                MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, at, 1, a);
-                m.set(ValueLayout.JAVA_BYTE, 0, (byte) (m.get(ValueLayout.JAVA_BYTE, 0) ^ 0x10));
-            }
-            MemorySegment dst = arena.allocate(BLOCK);
-            dst.fill((byte) 0x5A);
-            TaskResult r = tier.load(List.of(k), List.of(dst)).await();
-            assertEquals(Outcome.CORRUPT, r.outcome(0));
+        try (CacheTier tier = CacheTier.open(config(4).toBuilder().verify(CacheVerify.BEFORE_COPYING).build());
+             Arena arena = Arena.ofShared()) {
+            MemorySegment dst = loadFlipped(tier, k, arena);
             for (long i = 0; i < BLOCK; i++) {
                 if (dst.get(ValueLayout.JAVA_BYTE, i) != 0x5A) {
                     throw new AssertionError("destination byte " + i + " was written");
                 }
             }
-            assertFalse(tier.lookup(List.of(k)).get(0), "a corrupt block is dropped");
         }
+    }
+
+    /** The default check runs as the block is copied: the bad bytes reach the destination, but never as OK. */
+    @Test
+    void aFlippedBitIsCorruptWhileCopying() throws Exception {
+        BlockKey k = StoreFixture.keys("flip-while", 1).getFirst();
+        try (CacheTier tier = CacheTier.open(config(4)); Arena arena = Arena.ofShared()) {
+            assertEquals(CacheVerify.WHILE_COPYING, tier.cacheConfig().verify());
+            MemorySegment dst = loadFlipped(tier, k, arena);
+            assertFalse(Payloads.matches(dst, k), "the destination holds the flipped copy, reported CORRUPT");
+        }
+    }
+
+    /** Dumps {@code k}, flips one bit of its slot through a second mapping, loads it: CORRUPT and dropped. */
+    private MemorySegment loadFlipped(CacheTier tier, BlockKey k, Arena arena) throws Exception {
+        assertTrue(tier.dump(List.of(k), List.of(Payloads.content(arena, k, BLOCK))).await().allOk());
+        SlotTable.Pinned pinned = tier.table().pin(k);
+        int slot = pinned.slot().index;
+        tier.table().unpin(pinned);
+        long at = tier.arena().layout().slotOffset(slot) + 1000;
+        try (FileChannel ch = FileChannel.open(shm.path().resolve("arena"), StandardOpenOption.READ, StandardOpenOption.WRITE);
+             Arena a = Arena.ofConfined()) {
+            MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, at, 1, a);
+            m.set(ValueLayout.JAVA_BYTE, 0, (byte) (m.get(ValueLayout.JAVA_BYTE, 0) ^ 0x10));
+        }
+        MemorySegment dst = arena.allocate(BLOCK);
+        dst.fill((byte) 0x5A);
+        TaskResult r = StoreFixture.await(tier.load(List.of(k), List.of(dst)));
+        assertEquals(Outcome.CORRUPT, r.outcome(0));
+        assertFalse(tier.lookup(List.of(k)).get(0), "a corrupt block is dropped");
+        return dst;
     }
 }

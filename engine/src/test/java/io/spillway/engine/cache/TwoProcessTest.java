@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.spillway.engine.StoreFixture;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.Outcome;
+import io.spillway.engine.config.CacheVerify;
 import io.spillway.testkit.Payloads;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -69,7 +70,7 @@ class TwoProcessTest {
                     throw new IllegalStateException(e);
                 }
             });
-            CacheReader reader = CacheReader.open(shm.path(), Duration.ofMillis(50), true);
+            CacheReader reader = CacheReader.open(shm.path(), Duration.ofMillis(50), CacheVerify.WHILE_COPYING);
             try {
                 MemorySegment dst = arena.allocate(BLOCK, 4096);
                 // On a loaded machine a writer's JVM takes seconds to start: the run goes on (up to a

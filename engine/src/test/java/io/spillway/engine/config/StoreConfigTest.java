@@ -78,7 +78,7 @@ class StoreConfigTest {
                 .reinsertBudgetPercent(20).compactionThreshold(0.25).gcMaxBytesPerSec(ByteSize.ofMiB(64))
                 .ttl(Duration.ofHours(2))
                 .storePipeline(StorePipeline.CACHE).bufferSize(ByteSize.ofMiB(64)).cachePath(Path.of("/dev/shm/x"))
-                .cacheMlock(true).cacheVerify(false).cacheEvictionPolicy(CacheEvictionPolicy.LRU).cachePromotion(false)
+                .cacheMlock(true).cacheVerify(CacheVerify.OFF).cacheEvictionPolicy(CacheEvictionPolicy.LRU).cachePromotion(false)
                 .cacheWritebackQueue(7)
                 .build();
         assertEquals(Map.ofEntries(
@@ -93,7 +93,7 @@ class StoreConfigTest {
                 Map.entry("reinsert_budget_percent", "20"), Map.entry("compaction_threshold", "0.25"),
                 Map.entry("gc_max_bytes_per_sec", "64 MiB"), Map.entry("ttl", "7200s"), Map.entry("store_pipeline", "Cache"),
                 Map.entry("buffer_size", "64 MiB"), Map.entry("cache_path", "/dev/shm/x"), Map.entry("cache_mlock", "true"),
-                Map.entry("cache_verify", "false"), Map.entry("cache_eviction_policy", "lru"),
+                Map.entry("cache_verify", "off"), Map.entry("cache_eviction_policy", "lru"),
                 Map.entry("cache_promotion", "false"), Map.entry("cache_writeback_queue", "7")), c.describe());
     }
 
