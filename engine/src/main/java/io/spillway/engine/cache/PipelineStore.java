@@ -16,9 +16,7 @@ import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -240,6 +238,15 @@ public final class PipelineStore implements BlockStore {
         } catch (RuntimeException | InternalError e) {
             r = new CacheTier.StoreResult(CacheTier.StoreKind.FAILED, null, 0, cache.jobFailed(e));
         }
+        if (r.kind() == CacheTier.StoreKind.PRESENT_DURABLE && !onDisk(key)) {
+            // CLEAN in DRAM, yet the disk tier (looked up at submission, and again now) lacks it:
+            // its GC evicted it, or the cache directory was last used in front of another store.
+            // Not durable here, so the caller's bytes go to the disk tier.
+            writeBack.unreserve(key, Outcome.OK, null);
+            t.unclaim(i);
+            toDisk(t, List.of(i), List.of(key), List.of(src));
+            return;
+        }
         switch (r.kind()) {
             case STORED -> {
                 writeBack.enqueue(key, new SlotTable.Pinned(r.slot(), r.generation(), size, 0),
@@ -267,6 +274,15 @@ public final class PipelineStore implements BlockStore {
                 t.unclaim(i);
                 toDisk(t, List.of(i), List.of(key), List.of(src)); // the DRAM tier stopped: the disk takes it
             }
+        }
+    }
+
+    /** Whether the disk tier holds {@code key} now; a failed lookup counts as no. */
+    private boolean onDisk(BlockKey key) {
+        try {
+            return disk.lookup(List.of(key)).get(0);
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 
@@ -401,27 +417,10 @@ public final class PipelineStore implements BlockStore {
         return Math.max(cached, disk.delete(k));
     }
 
-    /**
-     * The disk tier's stats, whose counters include the DRAM tier's ({@code cache.*},
-     * {@code writeback.*}: one registry), plus the DRAM tier's current block count, dirty blocks,
-     * write-back queue depth and lag, and its state.
-     */
+    /** See {@link PipelineStats#of}. */
     @Override
     public StoreStats stats() throws IOException {
-        StoreStats d = disk.stats();
-        Map<String, Long> counters = new LinkedHashMap<>(d.counters());
-        Map<String, String> described = new LinkedHashMap<>(d.config());
-        if (cache != null) {
-            counters.putAll(cache.cacheMetrics().counters());
-            counters.put("cache.blocks", (long) cache.table().cachedBlocks());
-            counters.put("cache.dirty", (long) cache.table().dirtyBlocks());
-            counters.put("writeback.queue", (long) writeBack.depth());
-            counters.put("writeback.lag.ms", writeBack.lagMillis());
-        }
-        described.put("cache.state", cache == null ? "unavailable: " + cacheProblem
-                : cache.available() ? "serving" : "stopped: " + cache.failure());
-        return new StoreStats(d.blocks(), d.segments(), d.allocatedBytes(), d.liveBytes(), d.directIo(), counters,
-                d.latencyMillis(), described);
+        return PipelineStats.of(disk.stats(), cache, writeBack, cacheProblem);
     }
 
     @Override

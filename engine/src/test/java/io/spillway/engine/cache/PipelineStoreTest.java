@@ -142,4 +142,26 @@ class PipelineStoreTest {
             }
         }
     }
+
+    /** A CLEAN DRAM block is durable only if the disk tier behind it still has it. */
+    @Test
+    void aWarmCacheInFrontOfAnotherStoreNeverClaimsDurability() throws Exception {
+        List<BlockKey> keys = StoreFixture.keys("moved", 4);
+        CacheConfig cache = CacheConfig.builder(shm.path(), 16L * BLOCK, BLOCK).build();
+        try (Arena arena = Arena.ofShared()) {
+            try (PipelineStore first = PipelineStore.open(StoreFixture.config(tmp.resolve("a")).build(), cache,
+                    new SimpleMeterRegistry(), new PosixFileIO(false, 4096))) {
+                TaskResult durable = first.dump(keys, Payloads.buffers(arena, keys, BLOCK)).whenDurable().get(30, TimeUnit.SECONDS);
+                assertTrue(durable.allOk() && durable.durable(), durable.toString());
+            }
+            try (PipelineStore second = PipelineStore.open(StoreFixture.config(tmp.resolve("b")).build(), cache,
+                    new SimpleMeterRegistry(), new PosixFileIO(false, 4096))) {
+                assertEquals(0, second.diskTier().lookupPrefix(keys), "a fresh disk tier");
+                assertEquals(4, second.lookupPrefix(keys), "the warm DRAM tier still serves them");
+                TaskResult again = second.dump(keys, Payloads.buffers(arena, keys, BLOCK)).whenDurable().get(30, TimeUnit.SECONDS);
+                assertTrue(again.allOk() && again.durable(), again.toString());
+                assertEquals(4, second.diskTier().lookupPrefix(keys), "durable means on this store's disk tier");
+            }
+        }
+    }
 }
