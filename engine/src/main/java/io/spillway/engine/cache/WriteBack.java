@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,10 @@ import org.slf4j.LoggerFactory;
  *   <li>B1. Mark the slot as being written back ({@link SlotTable#startWriteBack}): it can be
  *       neither evicted nor freed (a delete waits), so the disk tier may read it directly: a slot
  *       is page-aligned native memory, an O_DIRECT source.
+ *   <li>B1a. Check the slot's bytes against the CRC32C they were stored with: the disk tier takes
+ *       a new CRC of whatever it is given, so a block scribbled in DRAM (a foreign writer, a bad
+ *       bit) would otherwise become a durable wrong block. A mismatch drops the block (CORRUPT to
+ *       the waiting dumps).
  *   <li>B2. Dump it to the disk tier and wait for the task (which ends by the disk's deadline).
  *   <li>B3. OK: the block becomes CLEAN (header, index), hence evictable, and the dumps waiting on
  *       it learn it is durable (as durable as the disk tier's {@code durability} makes it). BUSY or
@@ -54,13 +59,20 @@ final class WriteBack implements AutoCloseable {
         /** The key is being stored or written back already: wait on that one ({@link #await}). */
         PENDING,
         /** The queue is full: the dump is BUSY. */
-        FULL
+        FULL,
+        /**
+         * The key was deleted while an earlier dump of it was being stored or written back: the
+         * dump is BUSY until that settles, since the earlier write-back deletes the key from the
+         * disk tier once it lands, and would take a newer copy with it.
+         */
+        DELETING
     }
 
     private static final class Item {
         final BlockKey key;
         final List<Waiter> waiters = new ArrayList<>();
         SlotTable.Pinned block; // null while the dump that reserved the place is still copying
+        boolean deleted; // the key was deleted after this dump reserved its place
         long queuedNanos;
         int attempts;
 
@@ -99,6 +111,9 @@ final class WriteBack implements AutoCloseable {
      */
     synchronized Reserve tryReserve(BlockKey key, Waiter ifPending) {
         Item existing = pending.get(key);
+        if (existing != null && existing.deleted) {
+            return Reserve.DELETING;
+        }
         if (existing != null) {
             existing.waiters.add(ifPending);
             return Reserve.PENDING;
@@ -109,6 +124,16 @@ final class WriteBack implements AutoCloseable {
         reserved++;
         pending.put(key, new Item(key));
         return Reserve.RESERVED;
+    }
+
+    /** {@code keys} are being deleted: a dump of one of them is {@link Reserve#DELETING} until its earlier dump settles. */
+    synchronized void deleted(List<BlockKey> keys) {
+        for (BlockKey k : keys) {
+            Item it = pending.get(k);
+            if (it != null) {
+                it.deleted = true;
+            }
+        }
     }
 
     /** Gives back a place whose dump stored nothing; dumps that waited on it get {@code o}, not durable. */
@@ -194,7 +219,9 @@ final class WriteBack implements AutoCloseable {
         List<Item> live = new ArrayList<>();
         for (Item it : items) {
             if (cache.table().startWriteBack(it.block.slot(), it.block.generation())) { // B1
-                live.add(it);
+                if (intact(it)) { // B1a
+                    live.add(it);
+                }
             } else {
                 settle(it, Outcome.OK, null, false); // deleted before its write-back: nothing to write
             }
@@ -236,6 +263,31 @@ final class WriteBack implements AutoCloseable {
         if (!retry.isEmpty()) {
             requeue(retry);
         }
+    }
+
+    /**
+     * B1a: whether the slot (held by B1, so its generation and CRC are stable) still holds the
+     * bytes it was stored with; if not, the block is dropped and its dumps learn it.
+     */
+    private boolean intact(Item it) {
+        Slot slot = it.block.slot();
+        CRC32C crc = new CRC32C();
+        try {
+            crc.update(cache.arena().slot(slot.index).asSlice(0, it.block.length()).asByteBuffer());
+        } catch (InternalError e) {
+            cache.jobFailed(e); // the arena faulted: the tier stops, the block stays DIRTY for no one
+            finish(it, false, Outcome.IO_ERROR, "the DRAM tier's arena faulted before the write-back", false);
+            return false;
+        }
+        if ((int) crc.getValue() == slot.crc) {
+            return true;
+        }
+        cache.cacheMetrics().corrupt.increment();
+        LOG.error("DRAM block {} in slot {} failed its CRC32C before its write-back; dropped, not written", it.key.shortHex(),
+                slot.index);
+        finish(it, false, Outcome.CORRUPT, "the DRAM copy failed its CRC32C before the write-back; dropped", false);
+        cache.table().delete(it.key);
+        return false;
     }
 
     /** B3 for one block. */

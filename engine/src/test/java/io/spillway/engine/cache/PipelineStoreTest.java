@@ -15,7 +15,10 @@ import io.spillway.segments.io.PosixFileIO;
 import io.spillway.testkit.Payloads;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -161,6 +164,37 @@ class PipelineStoreTest {
                 TaskResult again = second.dump(keys, Payloads.buffers(arena, keys, BLOCK)).whenDurable().get(30, TimeUnit.SECONDS);
                 assertTrue(again.allOk() && again.durable(), again.toString());
                 assertEquals(4, second.diskTier().lookupPrefix(keys), "durable means on this store's disk tier");
+            }
+        }
+    }
+
+    /** B1a: a DIRTY block scribbled in DRAM before its write-back is dropped, never made durable on disk. */
+    @Test
+    void aDirtyBlockScribbledInDramIsNeverWrittenBack() throws Exception {
+        BlockKey k = StoreFixture.keys("scribbled", 1).getFirst();
+        CacheConfig cache = CacheConfig.builder(shm.path(), 16L * BLOCK, BLOCK).build();
+        try (Arena arena = Arena.ofShared()) {
+            int slot;
+            try (CacheTier tier = CacheTier.open(cache)) {
+                CacheTier.StoreResult r = tier.storeNow(k, List.of(Payloads.content(arena, k, BLOCK)), BLOCK, SlotState.DIRTY);
+                assertEquals(CacheTier.StoreKind.STORED, r.kind());
+                slot = r.slot().index;
+                long at = tier.arena().layout().slotOffset(slot) + 100;
+                try (FileChannel ch = FileChannel.open(shm.path().resolve("arena"), StandardOpenOption.READ,
+                        StandardOpenOption.WRITE); Arena a = Arena.ofConfined()) {
+                    MemorySegment m = ch.map(FileChannel.MapMode.READ_WRITE, at, 1, a);
+                    m.set(ValueLayout.JAVA_BYTE, 0, (byte) (m.get(ValueLayout.JAVA_BYTE, 0) ^ 0x01));
+                }
+            }
+            try (PipelineStore store = PipelineStore.open(StoreFixture.config(tmp).build(), cache, new SimpleMeterRegistry(),
+                    new PosixFileIO(false, 4096))) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (store.cacheTier().cacheMetrics().corrupt.count() < 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+                assertEquals(1, store.cacheTier().cacheMetrics().corrupt.count(), "found before the write-back");
+                assertFalse(store.diskTier().lookup(List.of(k)).get(0), "never written to the disk tier");
+                assertFalse(store.lookup(List.of(k)).get(0), "dropped from DRAM");
             }
         }
     }
