@@ -6,8 +6,6 @@ import io.spillway.engine.api.Task;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Turns the cache tier's block operations into tasks: one copy job per block on the {@link
@@ -17,13 +15,12 @@ final class CacheTasks {
 
     private final CacheTier tier;
     private final CopyPool pool;
-    private final Duration timeout;
-    private final Set<CacheTask> outstanding = ConcurrentHashMap.newKeySet();
+    private final TaskTracker tracker;
 
     CacheTasks(CacheTier tier, CopyPool pool, Duration timeout) {
         this.tier = tier;
         this.pool = pool;
-        this.timeout = timeout;
+        this.tracker = new TaskTracker(pool, timeout);
     }
 
     Task dump(List<BlockKey> keys, BlockArgs.Checked c, boolean closed) {
@@ -50,15 +47,7 @@ final class CacheTasks {
     }
 
     private CacheTask start(Task.Kind kind, int blocks, boolean closed) {
-        CacheTask t = new CacheTask(tier.nextTaskId(), kind, blocks, timeout, false);
-        if (closed) {
-            t.failAll(Outcome.IO_ERROR, "the store is closed");
-            return t;
-        }
-        outstanding.add(t);
-        t.future().whenComplete((r, e) -> outstanding.remove(t));
-        pool.arm(t);
-        return t;
+        return tracker.start(kind, blocks, false, closed);
     }
 
     private void store(CacheTask t, int i, BlockKey key, List<MemorySegment> src, int size) {
@@ -92,14 +81,6 @@ final class CacheTasks {
 
     /** Waits for the tasks in flight, each at most until its deadline (plus a second). */
     void awaitOutstanding() {
-        long until = System.nanoTime() + timeout.toNanos() + 1_000_000_000L;
-        for (CacheTask t : List.copyOf(outstanding)) {
-            try {
-                t.await(Duration.ofNanos(Math.max(0, until - System.nanoTime())));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        tracker.awaitOutstanding();
     }
 }

@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -116,7 +115,6 @@ public final class CacheTier implements BlockStore {
     private final CacheRecovery.Report report;
     private final ScheduledExecutorService maintenance;
     private final IndexRebuilder rebuilder;
-    private final AtomicLong taskIds = new AtomicLong();
     private volatile String failure;
     private volatile boolean closed;
 
@@ -338,9 +336,6 @@ public final class CacheTier implements BlockStore {
         return report;
     }
 
-    long nextTaskId() {
-        return taskIds.incrementAndGet();
-    }
 
     /** Stops using the arena: every later store fails, every later load misses. Logged once. */
     /**

@@ -13,13 +13,9 @@ import io.spillway.segments.io.FileIO;
 import io.spillway.segments.io.PosixFileIO;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,8 +58,7 @@ public final class PipelineStore implements BlockStore {
     private final WriteBack writeBack;
     private final CopyPool pool;
     private final DiskHandoff handoff;
-    private final Set<CacheTask> outstanding = ConcurrentHashMap.newKeySet();
-    private final AtomicLong taskIds = new AtomicLong();
+    private final TaskTracker tasks; // null when the DRAM tier could not be opened
     private volatile boolean closed;
 
     private PipelineStore(StoreConfig config, SegmentStore disk, CacheTier cache, String cacheProblem) {
@@ -75,6 +70,7 @@ public final class PipelineStore implements BlockStore {
         if (cache != null) {
             this.writeBack = new WriteBack(cache, disk, cache.cacheConfig());
             this.pool = cache.pool();
+            this.tasks = new TaskTracker(pool, config.timeout());
             List<SlotTable.Pinned> dirty = cache.table().dirty();
             for (SlotTable.Pinned p : dirty) {
                 writeBack.enqueueFound(p);
@@ -85,6 +81,7 @@ public final class PipelineStore implements BlockStore {
         } else {
             this.writeBack = null;
             this.pool = null;
+            this.tasks = null;
         }
     }
 
@@ -384,15 +381,7 @@ public final class PipelineStore implements BlockStore {
     }
 
     private CacheTask start(Task.Kind kind, int blocks, boolean writesBack) {
-        CacheTask t = new CacheTask(taskIds.incrementAndGet(), kind, blocks, config.timeout(), writesBack);
-        if (closed) {
-            t.failAll(Outcome.IO_ERROR, "the store is closed");
-            return t;
-        }
-        outstanding.add(t);
-        t.future().whenComplete((r, e) -> outstanding.remove(t));
-        pool.arm(t);
-        return t;
+        return tasks.start(kind, blocks, writesBack, closed);
     }
 
     /**
@@ -406,14 +395,8 @@ public final class PipelineStore implements BlockStore {
             return;
         }
         closed = true;
-        long until = System.nanoTime() + config.timeout().toNanos();
-        for (CacheTask t : List.copyOf(outstanding)) {
-            try {
-                t.await(Duration.ofNanos(Math.max(0, until - System.nanoTime())));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        if (tasks != null) {
+            tasks.awaitOutstanding();
         }
         IOException failure = null;
         try {

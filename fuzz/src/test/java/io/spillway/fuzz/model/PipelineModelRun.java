@@ -247,13 +247,9 @@ final class PipelineModelRun implements AutoCloseable {
         List<BlockKey> chain = keys.subList(from, ModelRun.CHAIN);
         int hits = store.lookupPrefix(chain);
         log("lookupPrefix from " + from + " -> " + hits);
-        for (int i = 0; i < hits; i++) {
-            if (!model.mayBePresent(chain.get(i))) {
-                fail("lookupPrefix claims " + chain.get(i).shortHex() + " which the model says is absent: " + model.state(chain.get(i)));
-            }
-        }
-        if (hits < chain.size() && model.required(chain.get(hits))) {
-            fail("lookupPrefix stopped at " + (from + hits) + " but " + chain.get(hits).shortHex() + " must be there");
+        String bad = model.checkPrefix(chain, from, hits);
+        if (bad != null) {
+            fail(bad);
         }
         if (hits > 0) {
             load(chain.subList(0, Math.min(hits, 8))); // what lookupPrefix claims, a load returns
@@ -264,13 +260,9 @@ final class PipelineModelRun implements AutoCloseable {
         List<BlockKey> ks = range();
         BitSet hits = store.lookup(ks);
         log("lookup " + names(ks) + " -> " + hits);
-        for (int i = 0; i < ks.size(); i++) {
-            if (hits.get(i) && !model.mayBePresent(ks.get(i))) {
-                fail("lookup claims " + ks.get(i).shortHex() + " which the model says is absent: " + model.state(ks.get(i)));
-            }
-            if (!hits.get(i) && model.required(ks.get(i))) {
-                fail("lookup misses " + ks.get(i).shortHex() + ", which must be there");
-            }
+        String bad = model.checkLookup(ks, hits);
+        if (bad != null) {
+            fail(bad);
         }
     }
 
