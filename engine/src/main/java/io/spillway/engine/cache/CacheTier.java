@@ -338,12 +338,7 @@ public final class CacheTier implements BlockStore {
 
 
     /** Stops using the arena: every later store fails, every later load misses. Logged once. */
-    /**
-     * A copy job of this tier threw: an {@link InternalError} is the arena's memory faulting
-     * (its file truncated under us), which stops the tier; anything else is a bug, logged.
-     *
-     * @return the detail for the blocks the job held
-     */
+    /** A copy job threw: an InternalError is the arena faulting (truncated), which stops the tier; the blocks' detail. */
     String jobFailed(Throwable e) {
         if (e instanceof InternalError) {
             fail("the arena faulted (was its file truncated?): " + e.getMessage());
