@@ -7,6 +7,7 @@ import io.spillway.cli.bench.BenchReport.SizeResult;
 import io.spillway.cli.bench.BenchReport.TargetResult;
 import io.spillway.cli.bench.BenchTarget;
 import io.spillway.cli.bench.BlobDbTarget;
+import io.spillway.cli.bench.CacheBenchReport;
 import io.spillway.cli.bench.ClientRun;
 import io.spillway.cli.bench.FilePerBlockTarget;
 import io.spillway.cli.bench.FioResult;
@@ -63,7 +64,9 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
 
     static final List<String> ALL_WORKLOADS = List.of("dump", "load", "mixed", "lookup");
-    static final List<String> ALL_PEERS = List.of("fio", FilePerBlockTarget.ID, FilePerBlockTarget.FSYNC_ID, BlobDbTarget.ID);
+    /** The DRAM tier's benchmarks ({@link CacheBench}): asked for by name, not in the default set (they fill GiBs of /dev/shm). */
+    static final String CACHE_WORKLOAD = "cache";
+        static final List<String> ALL_PEERS = List.of("fio", FilePerBlockTarget.ID, FilePerBlockTarget.FSYNC_ID, BlobDbTarget.ID);
     /** A batch's buffers are capped at this many bytes per thread, so 32 MiB blocks do not take GiBs of memory. */
     static final long MAX_BATCH_BYTES = 64L << 20;
 
@@ -71,7 +74,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "Directory on the file system to measure (local disk, tmpfs, a FUSE mount). Default: a new directory under java.io.tmpdir.")
     Path dir;
 
-    @Option(names = "--workloads", paramLabel = "W", split = ",", description = "Any of dump,load,mixed,lookup (default: all).")
+    @Option(names = "--workloads", paramLabel = "W", split = ",", description = "Any of dump,load,mixed,lookup (default: all), and cache: the DRAM tier's hit, Zipf and reopen benchmarks"
+                    + " (not in the default; its arenas go under /dev/shm).")
     List<String> workloads;
 
     @Option(names = "--block-sizes", paramLabel = "SIZES", split = ",", converter = Units.ByteSizeConverter.class,
@@ -116,6 +120,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--compare", paramLabel = "PEERS", split = ",",
             description = "Any of fio,file-per-block,file-per-block-fsync,rocksdb-blob, or none (default: all; fio only when installed).")
     List<String> compare;
+
+    @Option(names = "--cache-reopen-size", paramLabel = "SIZE", converter = Units.ByteSizeConverter.class, defaultValue = "8GiB",
+            description = "Arena reopened warm by the cache workload (default: ${DEFAULT-VALUE}; --quick: 64MiB).")
+    ByteSize cacheReopenSize;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write every figure and ratio as JSON (rewritten after every run, so a run cut short leaves what it measured).")
     Path json;
@@ -171,6 +179,7 @@ final class BenchCommand implements Callable<Integer> {
         List<SizeResult> sizes = List.of();
         List<List<SizeResult>> perRun = new ArrayList<>();
         BenchReport.LookupResult lookup = null;
+        CacheBenchReport cache = null;
         boolean clean = true;
         try {
             if (needsThroughput()) {
@@ -189,7 +198,7 @@ final class BenchCommand implements Callable<Integer> {
                     if (json != null && (run < runs || workloads.contains("lookup"))) {
                         // A run cut short (a deadline, a kill) still leaves what it measured.
                         writeJson(report(header, medians(perRun), perRun, null,
-                                List.of("partial: " + run + " of " + runs + " runs done" + (workloads.contains("lookup") ? ", lookups not yet" : ""))));
+                                List.of("partial: " + run + " of " + runs + " runs done" + (workloads.contains("lookup") ? ", lookups not yet" : "")), null));
                     }
                 }
                 sizes = medians(perRun);
@@ -201,13 +210,16 @@ final class BenchCommand implements Callable<Integer> {
             if (workloads.contains("lookup")) {
                 lookup = measureLookup(out, work);
             }
+            if (workloads.contains(CACHE_WORKLOAD)) {
+                cache = CacheBench.run(out, work, CacheBench.Settings.of(quick, zipf, runs, seed, cacheReopenSize.bytes()));
+            }
         } finally {
             Files2.deleteRecursively(work);
             if (dir == null) {
                 Files2.deleteRecursively(root);
             }
         }
-        BenchReport report = report(header, sizes, perRun, lookup, List.of());
+        BenchReport report = report(header, sizes, perRun, lookup, List.of(), cache);
         if (json != null) {
             writeJson(report);
             out.println("wrote " + json);
@@ -235,13 +247,13 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private BenchReport report(Header h, List<SizeResult> sizes, List<List<SizeResult>> perRun, BenchReport.LookupResult lookup,
-                               List<String> extraNotes) {
+                               List<String> extraNotes, CacheBenchReport cache) {
         List<String> allNotes = new ArrayList<>(extraNotes);
         allNotes.addAll(notes);
         return new BenchReport(BenchReport.SCHEMA_VERSION, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                 "spillway " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                 machine(h.root(), h.fsType()), settings(), h.pageCache(), h.fio(), sizes, runs > 1 ? List.copyOf(perRun) : List.of(),
-                lookup, List.copyOf(allNotes));
+                lookup, List.copyOf(allNotes), cache);
     }
 
     /** Writes {@code --json} whole, through a temporary file, so a reader never sees half of it. */
@@ -281,8 +293,9 @@ final class BenchCommand implements Callable<Integer> {
     private void validate() {
         CommandLine cl = spec.commandLine();
         for (String w : workloads) {
-            if (!ALL_WORKLOADS.contains(w)) {
-                throw new CommandLine.ParameterException(cl, "--workloads: unknown '" + w + "'; allowed: " + String.join(",", ALL_WORKLOADS));
+            if (!ALL_WORKLOADS.contains(w) && !w.equals(CACHE_WORKLOAD)) {
+                throw new CommandLine.ParameterException(cl, "--workloads: unknown '" + w + "'; allowed: " + String.join(",", ALL_WORKLOADS)
+                        + "," + CACHE_WORKLOAD);
             }
         }
         for (String c : compare) {

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
@@ -37,7 +38,9 @@ import picocli.CommandLine.Option;
  * the hit blocks and checks every byte against the content derived from the key
  * ({@link BlockContent}), then dumps the new blocks. Tasks are pipelined a few at a time.
  *
- * <p>Exit code 1 when any byte mismatches or any task ends with a block not OK.
+ * <p>Exit code 1 when any byte mismatches or any task ends with a block not OK. BUSY, the store's
+ * backpressure (a {@code Cache|Disk} DRAM tier full of blocks not yet written back), is counted
+ * and reported, not failed: a connector skips such a block, as the engine then recomputes it.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Simulates an inference workload with real KV geometry: round 1 dumps the KV blocks of requests "
@@ -82,6 +85,7 @@ final class DemoCommand implements Callable<Integer> {
     private long loadedBytes;
     private long verified;
     private long mismatches;
+    private long busyBlocks;
     private long failedBlocks;
     /** Round-2 loads of looked-up blocks that ended MISSING; {@link #missingShown} holds the first few. */
     private long missingLoads;
@@ -98,9 +102,12 @@ final class DemoCommand implements Callable<Integer> {
         boolean temporary = dir == null;
         Path storeDir = temporary ? Files.createTempDirectory("spillway-demo") : dir;
         // Ctrl-C skips the finally below: delete the temporary store on the way out anyway.
+        // A temporary store's DRAM tier (Cache|Disk, default cache_path) is temporary too.
+        Path cacheDir = Path.of("/dev/shm", storeDir.getFileName() + "-cache");
         Thread cleanup = new Thread(() -> {
             try {
                 Files2.deleteRecursively(storeDir);
+                Files2.deleteRecursively(cacheDir);
             } catch (IOException e) {
                 System.err.println("could not delete the demo store " + storeDir + ": " + e);
             }
@@ -110,6 +117,9 @@ final class DemoCommand implements Callable<Integer> {
         }
         try {
             StoreConfig storeConfig = storeConfig(storeDir);
+            if (temporary && storeConfig.storePipeline().hasCache() && storeConfig.cachePath().equals(DEFAULT_CACHE_PATH)) {
+                storeConfig = storeConfig.toBuilder().cachePath(cacheDir).build();
+            }
             return runDemo(workload, storeConfig, storeDir, temporary);
         } finally {
             if (temporary) {
@@ -120,12 +130,15 @@ final class DemoCommand implements Callable<Integer> {
                 }
                 try {
                     Files2.deleteRecursively(storeDir);
+                    Files2.deleteRecursively(cacheDir);
                 } catch (IOException e) {
                     err.println("could not delete the demo store " + storeDir + ": " + e);
                 }
             }
         }
     }
+
+    private static final Path DEFAULT_CACHE_PATH = StoreConfig.builder().storageBackend(Path.of("x")).build().cachePath();
 
     private StoreConfig storeConfig(Path storeDir) {
         StoreConfig c = config.load().storageBackend(storeDir).kvBlockSize(ByteSize.ofBytes(model.kvBlockSize())).build();
@@ -166,6 +179,14 @@ final class DemoCommand implements Callable<Integer> {
             StoreStats stats = store.stats();
             out.printf("store: %d blocks in %d segments, %s allocated, %s live%n", stats.blocks(), stats.segments(),
                     Units.bytes(stats.allocatedBytes()), Units.bytes(stats.liveBytes()));
+            if (storeConfig.storePipeline().hasCache()) {
+                Map<String, Long> c = stats.counters();
+                out.printf("DRAM tier (%s, %s): %d hits, %d misses, %d promotions, %d evictions, %d blocks written back, %s%n",
+                        storeConfig.storePipeline().configName(), storeConfig.cachePath(), c.getOrDefault("cache.hits", 0L),
+                        c.getOrDefault("cache.misses", 0L), c.getOrDefault("cache.promotions", 0L),
+                        c.getOrDefault("cache.evictions", 0L), c.getOrDefault("writeback.blocks", 0L),
+                        stats.config().getOrDefault("cache.state", "?"));
+            }
         }
         long secondTotal = workload.secondTurnBlocks();
         out.printf("dump %s: %d blocks, %s in %s (%d deduplicated); task latency %s over %d tasks%n",
@@ -177,6 +198,10 @@ final class DemoCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "hit ratio %.2f (%d of %d round-2 blocks)%n", secondTotal == 0 ? 0.0 : (double) secondHits / secondTotal,
                 secondHits, secondTotal);
         out.printf("verified %d blocks, %d mismatches%n", verified, mismatches);
+        if (busyBlocks > 0) {
+            out.printf("%d blocks BUSY (the store's backpressure: not stored or not loaded, skipped as a connector would)%n",
+                    busyBlocks);
+        }
         if (!temporary) {
             out.printf("store kept in %s (see: spillway stats %s)%n", storeDir, storeDir);
         }
@@ -351,7 +376,9 @@ final class DemoCommand implements Callable<Integer> {
             return;
         }
         for (int i = 0; i < keys.size(); i++) {
-            if (result.outcome(i) != Outcome.OK && result.outcome(i) != judgedLater) {
+            if (result.outcome(i) == Outcome.BUSY) {
+                busyBlocks++;
+            } else if (result.outcome(i) != Outcome.OK && result.outcome(i) != judgedLater) {
                 failedBlocks++;
                 if (failedBlocks <= MISMATCHES_SHOWN) {
                     err.printf("%s of block %s: %s%s%n", result.kind() == Task.Kind.D2S ? "dump" : "load", keys.get(i).shortHex(),

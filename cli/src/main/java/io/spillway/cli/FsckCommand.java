@@ -1,5 +1,6 @@
 package io.spillway.cli;
 
+import io.spillway.engine.cache.CacheCheck;
 import io.spillway.recovery.Fsck;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -36,6 +37,10 @@ final class FsckCommand implements Callable<Integer> {
     @Option(names = "--repair", description = "Repair every problem found, crash-safely (the store must not be open).")
     boolean repair;
 
+    @Option(names = "--cache", paramLabel = "CACHE_DIR",
+            description = "Also check a DRAM tier directory (cache_path), read-only; its next owner repairs what it reports.")
+    Path cache;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -62,7 +67,23 @@ final class FsckCommand implements Callable<Integer> {
         for (String n : r.notices()) {
             out.println("  note: " + n);
         }
+        boolean clean = r.clean();
+        if (cache != null) {
+            try {
+                CacheCheck.Result c = CacheCheck.run(cache, deep);
+                out.printf("fsck cache %s: %d slots, %d blocks cached (%d not written back), %d index entries%s, %d problem(s)%n",
+                        cache, c.slots(), c.cached(), c.dirty(), c.indexEntries(), deep ? ", " + c.verified() + " verified" : "",
+                        c.problems().size());
+                c.problems().forEach(p -> out.println("  problem: " + p));
+                c.notes().forEach(n -> out.println("  note: " + n));
+                clean &= c.clean();
+            } catch (IOException | RuntimeException e) {
+                err.println("fsck: could not check the cache: " + e.getMessage());
+                err.flush();
+                return EXIT_COULD_NOT_RUN;
+            }
+        }
         out.flush();
-        return r.clean() ? 0 : SpillwayCli.EXIT_FAILURE;
+        return clean ? 0 : SpillwayCli.EXIT_FAILURE;
     }
 }

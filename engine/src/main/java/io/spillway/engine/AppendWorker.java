@@ -74,7 +74,7 @@ final class AppendWorker implements Runnable {
         this.ordinal = ordinal;
         this.backend = backend;
         this.ctx = ctx;
-        this.staging = arena.allocate(ctx.bufferSize(), ctx.alignment());
+        this.staging = arena.allocate(ctx.writeGroupSize(), ctx.alignment());
         this.lz4 = ctx.config().compression() == Compression.LZ4 ? new Lz4Codec() : null;
         this.maxGroupRecords = ctx.durability().syncsEachBlock() ? 1 : GroupHeader.MAX_RECORDS;
         this.syncer = new GroupSyncer(this, ctx);

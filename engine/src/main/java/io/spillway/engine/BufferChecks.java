@@ -12,9 +12,10 @@ import java.util.Objects;
  * The argument checks of {@link BlockStore}'s calls: whatever is wrong is refused at once, in the
  * caller's thread, with an {@link IllegalArgumentException} (or a {@link NullPointerException}
  * for a null list) that says which element and what is allowed; a task is only made from valid
- * arguments.
+ * arguments. Every {@link BlockStore} of the engine takes them (the DRAM tier and the pipeline
+ * too, through {@code engine.cache.BlockArgs}).
  */
-final class BufferChecks {
+public final class BufferChecks {
 
     private BufferChecks() {
     }
@@ -31,7 +32,7 @@ final class BufferChecks {
     }
 
     /** One-piece blocks as scattered ones; refuses null buffers. */
-    static List<List<MemorySegment>> singletons(List<MemorySegment> buffers, String what) {
+    public static List<List<MemorySegment>> singletons(List<MemorySegment> buffers, String what) {
         Objects.requireNonNull(buffers, what);
         List<List<MemorySegment>> out = new ArrayList<>(buffers.size());
         for (int i = 0; i < buffers.size(); i++) {
@@ -51,7 +52,7 @@ final class BufferChecks {
      *
      * @return each block's size, the sum of its pieces
      */
-    static int[] sizes(List<RecordKey> keys, List<List<MemorySegment>> buffers, String what) {
+    public static int[] sizes(List<? extends RecordKey> keys, List<List<MemorySegment>> buffers, String what) {
         Objects.requireNonNull(buffers, what);
         if (buffers.size() != keys.size()) {
             throw new IllegalArgumentException(keys.size() + " keys but " + buffers.size() + " " + what);
@@ -85,7 +86,7 @@ final class BufferChecks {
      *
      * @param ioThread one of the threads that will touch the buffers
      */
-    static void reachable(List<List<MemorySegment>> buffers, String what, Thread ioThread) {
+    public static void reachable(List<List<MemorySegment>> buffers, String what, Thread ioThread) {
         for (int i = 0; i < buffers.size(); i++) {
             for (MemorySegment p : buffers.get(i)) {
                 if (!p.scope().isAlive()) {
@@ -100,7 +101,7 @@ final class BufferChecks {
     }
 
     /** Refuses a read-only load destination. */
-    static void writable(List<List<MemorySegment>> destinations) {
+    public static void writable(List<List<MemorySegment>> destinations) {
         for (List<MemorySegment> d : destinations) {
             for (MemorySegment p : d) {
                 if (p.isReadOnly()) {

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>look the claimed keys up in the index, in one call; an indexed key is given back and ends
  *       OK as deduplicated (durable as the durability policy acknowledges);
  *   <li>queue the rest on the writers: a task whose blocks fit one group (header block plus
- *       aligned payloads within {@code buffer_size}) goes to one writer, whole, for one write
+ *       aligned payloads within {@code write_group_size}) goes to one writer, whole, for one write
  *       and one sync; a larger one is cut into contiguous runs, one per writer, so its blocks
  *       stay together on disk and it still uses every writer. The first writer rotates from task
  *       to task.
@@ -107,7 +107,7 @@ final class DumpDispatcher {
             bytes += SegmentLayout.alignUp(sizes[i], ctx.alignment());
         }
         int n = writers.size();
-        int w = bytes <= ctx.bufferSize() ? 1 : n;
+        int w = bytes <= ctx.writeGroupSize() ? 1 : n;
         int per = Math.max(1, (toWrite.size() + w - 1) / w);
         // Rotate over every writer, also for one-writer tasks: taken modulo w, a task that fits one
         // group always went to writer 0, so small-block dumps used one writer whatever stream_number said.

@@ -46,8 +46,8 @@ final class GcWriter implements AutoCloseable {
     GcWriter(StoreContext ctx, List<Backend> backends) {
         this.ctx = ctx;
         this.backends = backends;
-        this.staging = arena.allocate(ctx.bufferSize(), ctx.alignment());
-        this.readBuffer = arena.allocate(ctx.bufferSize(), ctx.alignment());
+        this.staging = arena.allocate(ctx.writeGroupSize(), ctx.alignment());
+        this.readBuffer = arena.allocate(ctx.writeGroupSize(), ctx.alignment());
     }
 
     /** A block to move: its key and where the index had it. */

@@ -22,7 +22,7 @@ record StoreContext(StoreConfig config, DurabilityPolicy durability, BlockIndex 
         return config.segmentSize().bytes();
     }
 
-    long bufferSize() {
-        return config.bufferSize().bytes();
+    long writeGroupSize() {
+        return config.writeGroupSize().bytes();
     }
 }

@@ -30,7 +30,7 @@ public final class CrashChildMain {
 
     static StoreConfig config(Path root) {
         return StoreConfig.builder().storageBackend(root.resolve("data")).segmentSize(ByteSize.ofMiB(1))
-                .bufferSize(ByteSize.ofMiB(1)).streamNumber(2).build();
+                .writeGroupSize(ByteSize.ofMiB(1)).streamNumber(2).build();
     }
 
     static BlockKey key(String namespace, int n) {

@@ -45,7 +45,7 @@ class GcTest {
     Path dir;
 
     private StoreConfig.Builder config() {
-        return StoreFixture.config(dir).segmentSize(ByteSize.ofBytes(SEGMENT)).streamNumber(1).bufferSize(ByteSize.ofMiB(1));
+        return StoreFixture.config(dir).segmentSize(ByteSize.ofBytes(SEGMENT)).streamNumber(1).writeGroupSize(ByteSize.ofMiB(1));
     }
 
     private static void dumpAll(SegmentStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
@@ -114,7 +114,7 @@ class GcTest {
         for (EvictionPolicy policy : EvictionPolicy.values()) {
             Path root = dir.resolve(policy.configName());
             StoreConfig cfg = StoreFixture.config(root).segmentSize(ByteSize.ofBytes(SEGMENT)).streamNumber(1)
-                    .bufferSize(ByteSize.ofMiB(1)).evictionPolicy(policy).reinsertHits(0).build();
+                    .writeGroupSize(ByteSize.ofMiB(1)).evictionPolicy(policy).reinsertHits(0).build();
             try (SegmentStore store = SegmentStore.open(cfg); Arena arena = Arena.ofShared()) {
                 List<BlockKey> keys = StoreFixture.keys("order-" + policy.configName(), 48); // three sealed segments and an open one
                 dumpAll(store, arena, keys);
@@ -136,7 +136,7 @@ class GcTest {
         for (EvictionPolicy policy : EvictionPolicy.values()) {
             Path root = dir.resolve("reopen-" + policy.configName());
             StoreConfig cfg = StoreFixture.config(root).segmentSize(ByteSize.ofBytes(SEGMENT)).streamNumber(1)
-                    .bufferSize(ByteSize.ofMiB(1)).evictionPolicy(policy).reinsertHits(0).build();
+                    .writeGroupSize(ByteSize.ofMiB(1)).evictionPolicy(policy).reinsertHits(0).build();
             List<BlockKey> keys = StoreFixture.keys("reopen-" + policy.configName(), 48);
             try (SegmentStore store = SegmentStore.open(cfg); Arena arena = Arena.ofShared()) {
                 dumpAll(store, arena, keys);

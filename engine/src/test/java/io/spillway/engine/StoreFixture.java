@@ -24,7 +24,7 @@ public final class StoreFixture {
 
     public static StoreConfig.Builder config(Path dir) {
         return StoreConfig.builder().storageBackend(dir.resolve("data")).segmentSize(ByteSize.ofMiB(8))
-                .bufferSize(ByteSize.ofMiB(1)).streamNumber(2);
+                .writeGroupSize(ByteSize.ofMiB(1)).streamNumber(2);
     }
 
     public static List<BlockKey> keys(String namespace, int n) {

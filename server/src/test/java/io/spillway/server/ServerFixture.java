@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.IoFactory;
 import io.spillway.engine.SegmentStore;
 import io.spillway.engine.StoreFixture;
+import io.spillway.engine.api.BlockStore;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.server.client.DaemonClient;
 import io.spillway.server.protocol.KeyArray;
@@ -33,12 +34,12 @@ final class ServerFixture implements AutoCloseable {
     private static final AtomicInteger REGION_NAMES = new AtomicInteger();
 
     final Path dir;
-    final SegmentStore store;
+    final BlockStore store;
     final SpillwayServer server;
     private final List<Path> shmFiles = new ArrayList<>();
     private final List<Arena> arenas = new ArrayList<>();
 
-    private ServerFixture(Path dir, SegmentStore store, SpillwayServer server) {
+    private ServerFixture(Path dir, BlockStore store, SpillwayServer server) {
         this.dir = dir;
         this.store = store;
         this.server = server;
@@ -52,7 +53,20 @@ final class ServerFixture implements AutoCloseable {
                                IoFactory io) throws IOException {
         StoreConfig cfg = config.apply(StoreFixture.config(dir)).build();
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        SegmentStore store = SegmentStore.open(cfg, registry, io);
+        return serve(dir, SegmentStore.open(cfg, registry, io), options, registry);
+    }
+
+    /**
+     * The daemon serving the store that {@code config} describes, opened as {@code spillway serve}
+     * opens it ({@link Daemon#openStore}): any {@code store_pipeline}.
+     */
+    static ServerFixture startOpened(Path dir, UnaryOperator<StoreConfig.Builder> config) throws IOException {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        return serve(dir, Daemon.openStore(config.apply(StoreFixture.config(dir)).build(), registry), o -> o, registry);
+    }
+
+    private static ServerFixture serve(Path dir, BlockStore store, UnaryOperator<ServerOptions> options,
+                                       SimpleMeterRegistry registry) throws IOException {
         try {
             SpillwayServer server = SpillwayServer.start(store, options.apply(ServerOptions.defaults(dir.resolve("sock").resolve("s.sock"))),
                     registry);

@@ -17,10 +17,14 @@ import java.util.Map;
 @JsonPropertyOrder(alphabetic = false)
 public record BenchReport(int schemaVersion, String date, String command, Machine machine, Settings settings,
                           String pageCache, String fio, List<SizeResult> sizes, List<List<SizeResult>> runs,
-                          LookupResult lookup, List<String> notes) {
+                          LookupResult lookup, List<String> notes, CacheBenchReport cache) {
 
-    /** 2: {@code settings.durability} lists every measured mode, and several Spillway targets key their ratios by id. */
-    public static final int SCHEMA_VERSION = 2;
+    /**
+     * 2: {@code settings.durability} lists every measured mode, and several Spillway targets key
+     * their ratios by id. 3: {@code cache}, the DRAM tier's figures (null unless the cache
+     * workload ran).
+     */
+    public static final int SCHEMA_VERSION = 3;
 
     /** Where it ran. {@code loadAverage} is the 1-minute load when the run started (a noisy machine shows here). */
     public record Machine(String os, String kernel, int cores, long memoryBytes, String java, String dir, String fileSystem,

@@ -87,7 +87,7 @@ public final class LookupBenchmark {
             throw new IllegalArgumentException("need at least " + chainLength + " indexed keys, got " + indexedKeys);
         }
         StoreConfig config = StoreConfig.builder().storageBackend(dir.resolve("data")).indexPath(dir.resolve("index"))
-                .segmentSize(ByteSize.ofMiB(64)).bufferSize(ByteSize.ofMiB(1)).build();
+                .segmentSize(ByteSize.ofMiB(64)).writeGroupSize(ByteSize.ofMiB(1)).build();
         int chains = (int) (indexedKeys / chainLength);
         try (BlockIndex index = BlockIndex.open(config.indexPath(), new IndexOptions(config.indexCacheSize().bytes(), true))) {
             BlockLocation loc = new BlockLocation(1, 4096, 2 << 20, 2 << 20, 0, Codec.NONE, 1, 0);
@@ -124,7 +124,7 @@ public final class LookupBenchmark {
         FileIO fileIo = new ChannelFileIO(alignment);
         try (Arena arena = Arena.ofConfined()) {
             SegmentWriter w = SegmentWriter.create(fileIo, data, 1, config.segmentSize().bytes(), alignment,
-                    arena.allocate(config.bufferSize().bytes(), alignment));
+                    arena.allocate(config.writeGroupSize().bytes(), alignment));
             w.seal(new boolean[0]);
         }
         index.putMeta(MetaKeys.NEXT_SEGMENT_ID, 2);

@@ -61,7 +61,7 @@ public final class RecoveryBenchmark {
     }
 
     private static double[] cleanOpen(Path dir, long keys) throws IOException {
-        StoreConfig config = StoreConfig.builder().storageBackend(dir.resolve("data")).bufferSize(ByteSize.ofMiB(1)).build();
+        StoreConfig config = StoreConfig.builder().storageBackend(dir.resolve("data")).writeGroupSize(ByteSize.ofMiB(1)).build();
         try (BlockIndex index = BlockIndex.open(config.indexPath(), new IndexOptions(config.indexCacheSize().bytes(), true))) {
             BlockLocation loc = new BlockLocation(1, 4096, 2 << 20, 2 << 20, 0, Codec.NONE, 1, 0);
             for (long done = 0; done < keys; done += 10_000) {
@@ -96,7 +96,7 @@ public final class RecoveryBenchmark {
         int perGroup = 8;
         long segmentSize = Math.max(ByteSize.ofMiB(64).bytes(), bytes * 2);
         StoreConfig config = StoreConfig.builder().storageBackend(data).segmentSize(ByteSize.ofBytes(segmentSize))
-                .bufferSize(ByteSize.ofMiB(16)).build();
+                .writeGroupSize(ByteSize.ofMiB(16)).build();
         FileIO io = DirectIoProbe.forDirectory(data, true, 4096);
         Path file = new SegmentPath(1, SegmentPath.State.OPEN).in(data);
         try (Arena arena = Arena.ofShared();

@@ -44,7 +44,7 @@ class ReplayBenchmarkTest {
     void aSmallReplayStaysWithinItsSpaceBoundAndNeverServesWrongBytes() throws Exception {
         ReplayBenchmark.Trace t = new ReplayBenchmark.Trace(24L << 20, 2 << 20, 12, 4, 1, 0.9, 5, 7);
         StoreConfig.Builder base = StoreConfig.builder().storageBackend(dir).segmentSize(ByteSize.ofMiB(4))
-                .bufferSize(ByteSize.ofMiB(4)).streamNumber(1).evictionPolicy(EvictionPolicy.LRU);
+                .writeGroupSize(ByteSize.ofMiB(4)).streamNumber(1).evictionPolicy(EvictionPolicy.LRU);
         ReplayBenchmark.Result r = ReplayBenchmark.run(dir, t, base, b -> { });
         assertEquals(0, r.badLoads());
         assertTrue(r.peakUsedBytes() <= r.allowedPeak(), r.toString());

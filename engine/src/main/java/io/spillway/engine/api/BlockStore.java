@@ -1,7 +1,10 @@
 package io.spillway.engine.api;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.SegmentStore;
+import io.spillway.engine.cache.CacheTier;
+import io.spillway.engine.cache.PipelineStore;
 import io.spillway.engine.config.StoreConfig;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -22,13 +25,16 @@ import java.util.List;
  *       even if the IO under it hangs.
  *   <li>A load returns exactly the bytes of the last committed dump of its key, or reports the
  *       block {@link Outcome#MISSING} or {@link Outcome#CORRUPT} and leaves its destination
- *       untouched.
+ *       untouched. One exception, for speed: with {@code cache_verify: while_copying} (the
+ *       default), a DRAM hit of the cache tier checks its CRC32C as it copies, so a CORRUPT DRAM
+ *       block has reached the destination (never reported OK; the {@code Cache|Disk} pipeline
+ *       then loads the disk tier's copy over it). {@code before_copying} keeps it untouched.
  *   <li>A block becomes visible to {@link #lookup} only when its whole record is written and
  *       committed; a failed or rolled-back dump never does.
  *   <li>Buffers are {@link MemorySegment}s (heap, direct or native, pinned GPU staging memory
  *       included). A dump's sources are read until its blocks are copied out; a load's
- *       destinations are written only with verified bytes. After a task completes, and after it
- *       times out, the store no longer touches its buffers.
+ *       destinations are written only with verified bytes (the DRAM hit above excepted). After a
+ *       task completes, and after it times out, the store no longer touches its buffers.
  *   <li>Invalid arguments (mismatched lists, null elements, a block outside 4 KiB to 256 MiB, a
  *       buffer the store's threads cannot reach) are refused at once with an {@link
  *       IllegalArgumentException} that says what is wrong; a single bad block never throws.
@@ -43,15 +49,22 @@ public interface BlockStore extends AutoCloseable {
 
     /**
      * Opens (creating if needed) the store that {@code config} describes, with a private metrics
-     * registry. See {@link SegmentStore#open(StoreConfig, MeterRegistry)} for the steps.
+     * registry: by {@code store_pipeline}, the segment store ({@code "Disk"}, see {@link
+     * SegmentStore#open(StoreConfig, MeterRegistry)} for the steps), the DRAM tier in front of it
+     * ({@code "Cache|Disk"}, {@link PipelineStore}) or the DRAM tier alone ({@code "Cache"},
+     * {@link CacheTier}).
      */
     static BlockStore open(StoreConfig config) throws IOException {
-        return SegmentStore.open(config);
+        return open(config, new SimpleMeterRegistry());
     }
 
     /** Opens the store, its meters going to {@code registry}. */
     static BlockStore open(StoreConfig config, MeterRegistry registry) throws IOException {
-        return SegmentStore.open(config, registry);
+        return switch (config.storePipeline()) {
+            case DISK -> SegmentStore.open(config, registry);
+            case CACHE_DISK -> PipelineStore.open(config, registry);
+            case CACHE -> CacheTier.open(config, registry);
+        };
     }
 
     /** Which of {@code keys} are stored and committed. */
@@ -79,7 +92,7 @@ public interface BlockStore extends AutoCloseable {
     /**
      * Loads blocks into pieces whose sizes add up to each block's size. A block not stored ends
      * {@link Outcome#MISSING}; one whose bytes fail their checksum ends {@link Outcome#CORRUPT}
-     * and its destination is left untouched.
+     * and its destination is left untouched (a DRAM hit excepted: see the contract above).
      */
     Task loadScattered(List<BlockKey> keys, List<List<MemorySegment>> destinations);
 

@@ -91,6 +91,21 @@ public final class ConfigTypes {
     }
 
     /**
+     * One of an enum's constants by its own spelling ({@code "Cache|Disk"}), read case-insensitively
+     * and printed as spelled; for names that are not the constant's in lower case.
+     */
+    public static <E extends Enum<E>> ConfigType<E> spelled(Class<E> type, Function<E, String> spelling) {
+        List<E> constants = List.of(type.getEnumConstants());
+        String names = constants.stream().map(c -> "`" + spelling.apply(c) + "`").collect(Collectors.joining(", "));
+        String allowed = "one of " + constants.stream().map(spelling).collect(Collectors.joining(", "));
+        return new Simple<>(names, raw -> {
+            String text = ConfigValues.string(raw, allowed).strip();
+            return constants.stream().filter(c -> spelling.apply(c).equalsIgnoreCase(text)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("must be " + allowed));
+        }, spelling);
+    }
+
+    /**
      * An enum spelled in lower case in config files ("batch"), read case-insensitively.
      *
      * @param type the enum class

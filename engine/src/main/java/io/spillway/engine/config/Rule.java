@@ -9,7 +9,7 @@ import java.util.function.Predicate;
 /**
  * What values one key allows, written once for the README and the error message alike.
  *
- * <p>A rule may read other keys through the {@link Settings} it is given (buffer_size must be a
+ * <p>A rule may read other keys through the {@link Settings} it is given (write_group_size must be a
  * multiple of alignment; gc_low_watermark must be below gc_high_watermark). Keys are checked in
  * declaration order, so a rule only reads keys declared, and so checked, before its own; Java's
  * ban on forward references to a static field makes that the natural way to write it.

@@ -3,6 +3,12 @@ package io.spillway.engine.config;
 import static io.spillway.engine.config.StoreKeys.ALIGNMENT;
 import static io.spillway.engine.config.StoreKeys.AUTO_COMMIT;
 import static io.spillway.engine.config.StoreKeys.BUFFER_SIZE;
+import static io.spillway.engine.config.StoreKeys.CACHE_EVICTION_POLICY;
+import static io.spillway.engine.config.StoreKeys.CACHE_MLOCK;
+import static io.spillway.engine.config.StoreKeys.CACHE_PATH;
+import static io.spillway.engine.config.StoreKeys.CACHE_PROMOTION;
+import static io.spillway.engine.config.StoreKeys.CACHE_VERIFY;
+import static io.spillway.engine.config.StoreKeys.CACHE_WRITEBACK_QUEUE;
 import static io.spillway.engine.config.StoreKeys.CAPACITY;
 import static io.spillway.engine.config.StoreKeys.COMPACTION_THRESHOLD;
 import static io.spillway.engine.config.StoreKeys.COMPRESSION;
@@ -21,11 +27,13 @@ import static io.spillway.engine.config.StoreKeys.REINSERT_BUDGET_PERCENT;
 import static io.spillway.engine.config.StoreKeys.REINSERT_HITS;
 import static io.spillway.engine.config.StoreKeys.RUNNING_QUEUE_DEPTH;
 import static io.spillway.engine.config.StoreKeys.SEGMENT_SIZE;
+import static io.spillway.engine.config.StoreKeys.STORE_PIPELINE;
 import static io.spillway.engine.config.StoreKeys.STORAGE_BACKENDS;
 import static io.spillway.engine.config.StoreKeys.STREAM_NUMBER;
 import static io.spillway.engine.config.StoreKeys.TIMEOUT_MS;
 import static io.spillway.engine.config.StoreKeys.TTL;
 import static io.spillway.engine.config.StoreKeys.WAITING_QUEUE_DEPTH;
+import static io.spillway.engine.config.StoreKeys.WRITE_GROUP_SIZE;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -123,9 +131,9 @@ public final class StoreConfig {
         return get(TIMEOUT_MS);
     }
 
-    /** {@link StoreKeys#BUFFER_SIZE}: a multiple of the alignment. */
-    public ByteSize bufferSize() {
-        return get(BUFFER_SIZE);
+    /** {@link StoreKeys#WRITE_GROUP_SIZE} (was {@code buffer_size}): a multiple of the alignment. */
+    public ByteSize writeGroupSize() {
+        return get(WRITE_GROUP_SIZE);
     }
 
     /** {@link StoreKeys#CAPACITY}. */
@@ -196,6 +204,46 @@ public final class StoreConfig {
     /** {@link StoreKeys#TTL}: zero means no TTL. */
     public Duration ttl() {
         return get(TTL);
+    }
+
+    /** {@link StoreKeys#STORE_PIPELINE}: the tiers. */
+    public StorePipeline storePipeline() {
+        return get(STORE_PIPELINE);
+    }
+
+    /** {@link StoreKeys#BUFFER_SIZE} (seed 002's meaning): the DRAM bytes of the cache tier. */
+    public ByteSize bufferSize() {
+        return get(BUFFER_SIZE);
+    }
+
+    /** {@link StoreKeys#CACHE_PATH}: the DRAM tier's directory. */
+    public Path cachePath() {
+        return get(CACHE_PATH);
+    }
+
+    /** {@link StoreKeys#CACHE_MLOCK}. */
+    public boolean cacheMlock() {
+        return get(CACHE_MLOCK);
+    }
+
+    /** {@link StoreKeys#CACHE_VERIFY}: how each DRAM hit's CRC32C is checked. */
+    public CacheVerify cacheVerify() {
+        return get(CACHE_VERIFY);
+    }
+
+    /** {@link StoreKeys#CACHE_EVICTION_POLICY}. */
+    public CacheEvictionPolicy cacheEvictionPolicy() {
+        return get(CACHE_EVICTION_POLICY);
+    }
+
+    /** {@link StoreKeys#CACHE_PROMOTION}. */
+    public boolean cachePromotion() {
+        return get(CACHE_PROMOTION);
+    }
+
+    /** {@link StoreKeys#CACHE_WRITEBACK_QUEUE}: in blocks. */
+    public int cacheWritebackQueue() {
+        return get(CACHE_WRITEBACK_QUEUE);
     }
 
     /**
@@ -292,8 +340,9 @@ public final class StoreConfig {
             return set(TIMEOUT_MS, deadline);
         }
 
-        public Builder bufferSize(ByteSize size) {
-            return set(BUFFER_SIZE, size);
+        /** Sets {@code write_group_size} (was {@code buffer_size}). */
+        public Builder writeGroupSize(ByteSize size) {
+            return set(WRITE_GROUP_SIZE, size);
         }
 
         public Builder capacity(Capacity limit) {
@@ -350,6 +399,39 @@ public final class StoreConfig {
 
         public Builder ttl(Duration value) {
             return set(TTL, value);
+        }
+
+        public Builder storePipeline(StorePipeline value) {
+            return set(STORE_PIPELINE, value);
+        }
+
+        /** Sets {@code buffer_size}: the DRAM tier's bytes. */
+        public Builder bufferSize(ByteSize size) {
+            return set(BUFFER_SIZE, size);
+        }
+
+        public Builder cachePath(Path directory) {
+            return set(CACHE_PATH, directory);
+        }
+
+        public Builder cacheMlock(boolean value) {
+            return set(CACHE_MLOCK, value);
+        }
+
+        public Builder cacheVerify(CacheVerify value) {
+            return set(CACHE_VERIFY, value);
+        }
+
+        public Builder cacheEvictionPolicy(CacheEvictionPolicy value) {
+            return set(CACHE_EVICTION_POLICY, value);
+        }
+
+        public Builder cachePromotion(boolean value) {
+            return set(CACHE_PROMOTION, value);
+        }
+
+        public Builder cacheWritebackQueue(int blocks) {
+            return set(CACHE_WRITEBACK_QUEUE, blocks);
         }
 
         /**

@@ -82,10 +82,11 @@ public final class StoreKeys {
             .byDefault(Duration.ofSeconds(30))
             .doc("the deadline of each task");
 
-    public static final Key<ByteSize> BUFFER_SIZE = KEYS.key("buffer_size", ConfigTypes.size())
+    /** Called {@code buffer_size} before the DRAM tier, which took that name back with seed 002's meaning. */
+    public static final Key<ByteSize> WRITE_GROUP_SIZE = KEYS.key("write_group_size", ConfigTypes.size())
             .byDefault(ByteSize.ofMiB(16))
             .rule(SizeRules.multipleBetween(ALIGNMENT, ByteSize.ofMiB(1), ByteSize.ofGiB(1)))
-            .doc("the aligned staging buffer of each IO thread; the largest group written at once");
+            .doc("the aligned staging buffer of each append writer; the largest group written at once (was `buffer_size`)");
 
     public static final Key<Capacity> CAPACITY = KEYS.key("capacity", ConfigTypes.capacity())
             .byDefault(Capacity.unlimited())
@@ -155,6 +156,54 @@ public final class StoreKeys {
                     ttl -> !ttl.isNegative() && ConfigValues.isWholeMillis(ttl),
                     "must be 0 (no TTL) or a positive whole number of milliseconds, e.g. 3600s, 90m, 24h"))
             .doc("blocks older than this are dead (`0`: no TTL)");
+
+    // The DRAM tier (engine.cache), used when store_pipeline has "Cache".
+
+    public static final Key<StorePipeline> STORE_PIPELINE = KEYS.key("store_pipeline",
+                    ConfigTypes.spelled(StorePipeline.class, StorePipeline::configName))
+            .byDefault(StorePipeline.DISK)
+            // A DRAM block is visible as soon as it is copied in; an uncommitted one would have to
+            // stay invisible through write-back, which the tier does not track.
+            .rule(Rule.of("`Disk`; `Cache|Disk` or `Cache` with `auto_commit: true`",
+                    (pipeline, s) -> pipeline == StorePipeline.DISK || s.get(AUTO_COMMIT),
+                    s -> "needs auto_commit: true (a block is visible once it is in DRAM)"))
+            .doc("the tiers: the segment store alone, the host DRAM tier in front of it (written back), or the DRAM tier alone");
+
+    /** Seed 002's meaning and name; refused above what the host can hold, whatever the pipeline. */
+    public static final Key<ByteSize> BUFFER_SIZE = KEYS.key("buffer_size", ConfigTypes.size())
+            .byDefault("¼ of RAM", earlier -> HostMemory.defaultCacheBytes())
+            .rule(SizeRules.atLeast(ByteSize.ofMiB(1)))
+            .rule(SizeRules.atLeastTimes(1, KV_BLOCK_SIZE))
+            .rule(Rule.of("at most 90% of RAM", size -> size.bytes() <= HostMemory.maxCacheBytes(),
+                    "must be at most 90% of this host's RAM (" + ByteSize.ofBytes(HostMemory.maxCacheBytes()) + ")"))
+            .doc("the DRAM bytes of the cache tier (its arena under `cache_path`); one slot per block of up to `kv_block_size`");
+
+    public static final Key<Path> CACHE_PATH = KEYS.key("cache_path", ConfigTypes.path())
+            .byDefault(Path.of("/dev/shm/spillway-cache"))
+            .doc("the DRAM tier's directory (arena, Chronicle Map index, lock), on a tmpfs; other processes on the host map it");
+
+    public static final Key<Boolean> CACHE_MLOCK = KEYS.key("cache_mlock", ConfigTypes.bool())
+            .byDefault(false)
+            .doc("lock the arena in RAM (needs RLIMIT_MEMLOCK)");
+
+    /** While copying: the check then reads nothing from DRAM the copy does not (see the README's DRAM-hit figures). */
+    public static final Key<CacheVerify> CACHE_VERIFY = KEYS.key("cache_verify", ConfigTypes.enumOf(CacheVerify.class))
+            .byDefault(CacheVerify.WHILE_COPYING)
+            .doc("a DRAM hit's CRC32C check: chunk by chunk as it is copied (a corrupt block then reaches the "
+                    + "destination, reported CORRUPT), over the whole block before copying (destination untouched), or off");
+
+    public static final Key<CacheEvictionPolicy> CACHE_EVICTION_POLICY = KEYS.key("cache_eviction_policy",
+                    ConfigTypes.enumOf(CacheEvictionPolicy.class))
+            .byDefault(CacheEvictionPolicy.S3FIFO)
+            .doc("which DRAM block goes first when the tier is full; a block not yet written back is never evicted");
+
+    public static final Key<Boolean> CACHE_PROMOTION = KEYS.key("cache_promotion", ConfigTypes.bool())
+            .byDefault(true)
+            .doc("copy a block loaded from the disk tier into DRAM");
+
+    public static final Key<Integer> CACHE_WRITEBACK_QUEUE = KEYS.key("cache_writeback_queue", ConfigTypes.integer(1, 1_000_000))
+            .byDefault(1024)
+            .doc("DRAM blocks awaiting write-back to the disk tier before new dumps are BUSY");
 
     /** Every key above, in declaration order. Keep it last: it seals the list. */
     public static final ConfigSchema SCHEMA = KEYS.schema();

@@ -58,10 +58,10 @@ class BadValuesTest {
             timeout_ms          | 86400001
             timeout_ms          | 30s
             timeout_ms          | -5
-            buffer_size         | 512KiB
-            buffer_size         | 2GiB
-            buffer_size         | 1049000
-            buffer_size         | 0
+            write_group_size    | 512KiB
+            write_group_size    | 2GiB
+            write_group_size    | 1049000
+            write_group_size    | 0
             capacity            | 0%
             capacity            | 101%
             capacity            | -5%
@@ -94,6 +94,20 @@ class BadValuesTest {
             ttl                 | soon
             ttl                 | 1.5h
             ttl                 | 99999999999999999h
+            store_pipeline      | 'Cash|Disk'
+            store_pipeline      | 'Disk|Cache'
+            store_pipeline      | ''
+            buffer_size         | 512KiB
+            buffer_size         | 1MiB
+            buffer_size         | 99999TiB
+            buffer_size         | lots
+            cache_path          | ''
+            cache_mlock         | maybe
+            cache_verify        | 2
+            cache_eviction_policy | clock
+            cache_promotion     | sometimes
+            cache_writeback_queue | 0
+            cache_writeback_queue | 1000001
             """)
     void refusedFromTheEnvironment(String key, String value) {
         Map<String, String> env = key.equals("storage_backends")
@@ -122,7 +136,11 @@ class BadValuesTest {
             running_queue_depth | -3                 | -3
             timeout_ms          | true               | true
             timeout_ms          | 0                  | 0
+            write_group_size    | [16MiB]            | [16MiB]
             buffer_size         | [16MiB]            | [16MiB]
+            store_pipeline      | [Cache, Disk]      | [Cache, Disk]
+            store_pipeline      | 1                  | 1
+            cache_verify        | '"perhaps"'        | perhaps
             capacity            | [80%]              | [80%]
             capacity            | 0.5                | 0.5
             segment_size        | [1, 2]             | [1, 2]

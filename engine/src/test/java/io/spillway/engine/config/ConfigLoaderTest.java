@@ -39,7 +39,7 @@ class ConfigLoaderTest {
                 waiting_queue_depth: 2048
                 running_queue_depth: "128"
                 timeout_ms: 5000
-                buffer_size: 4 MiB
+                write_group_size: 4 MiB
                 capacity: 80%
                 segment_size: 268435456
                 durability: ALWAYS
@@ -57,7 +57,7 @@ class ConfigLoaderTest {
         assertEquals(2048, c.waitingQueueDepth());
         assertEquals(128, c.runningQueueDepth());
         assertEquals(Duration.ofSeconds(5), c.timeout());
-        assertEquals(ByteSize.ofMiB(4), c.bufferSize());
+        assertEquals(ByteSize.ofMiB(4), c.writeGroupSize());
         assertEquals(Capacity.percent(80), c.capacity());
         assertEquals(ByteSize.ofMiB(256), c.segmentSize());
         assertEquals(Durability.ALWAYS, c.durability());

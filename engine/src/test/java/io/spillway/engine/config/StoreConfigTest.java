@@ -28,7 +28,7 @@ class StoreConfigTest {
         assertEquals(1024, c.waitingQueueDepth());
         assertEquals(64, c.runningQueueDepth());
         assertEquals(Duration.ofSeconds(30), c.timeout());
-        assertEquals(ByteSize.ofMiB(16), c.bufferSize());
+        assertEquals(ByteSize.ofMiB(16), c.writeGroupSize());
         assertTrue(c.capacity().isUnlimited());
         assertEquals(ByteSize.ofGiB(1), c.segmentSize());
         assertEquals(Durability.BATCH, c.durability());
@@ -43,10 +43,11 @@ class StoreConfigTest {
         Map<String, String> d = c.describe();
         assertEquals(List.of("storage_backends", "index_path", "kv_block_size", "alignment", "io_direct",
                 "stream_number", "waiting_queue_depth", "running_queue_depth", "load_queue_depth", "load_io_engine",
-                "timeout_ms", "buffer_size",
+                "timeout_ms", "write_group_size",
                 "capacity", "segment_size", "durability", "compression", "auto_commit", "index_cache_size",
                 "gc_high_watermark", "gc_low_watermark", "eviction_policy", "reinsert_hits", "reinsert_budget_percent",
-                "compaction_threshold", "gc_max_bytes_per_sec", "ttl"),
+                "compaction_threshold", "gc_max_bytes_per_sec", "ttl", "store_pipeline", "buffer_size", "cache_path",
+                "cache_mlock", "cache_verify", "cache_eviction_policy", "cache_promotion", "cache_writeback_queue"),
                 List.copyOf(d.keySet()));
         assertEquals("/data/a,/data/b", d.get("storage_backends"));
         assertEquals("/data/a/index", d.get("index_path"));
@@ -74,12 +75,15 @@ class StoreConfigTest {
                 .kvBlockSize(ByteSize.ofKiB(64)).alignment(ByteSize.ofBytes(512)).ioDirect(false)
                 .streamNumber(8).waitingQueueDepth(10).runningQueueDepth(5).loadQueueDepth(7).loadIoEngine(LoadIoEngine.THREADS)
                 .timeout(Duration.ofMillis(1500))
-                .bufferSize(ByteSize.ofMiB(4)).capacity(Capacity.percent(80)).segmentSize(ByteSize.ofMiB(256))
-                .durability(Durability.ALWAYS).compression(Compression.LZ4).autoCommit(false)
+                .writeGroupSize(ByteSize.ofMiB(4)).capacity(Capacity.percent(80)).segmentSize(ByteSize.ofMiB(256))
+                .durability(Durability.ALWAYS).compression(Compression.LZ4).autoCommit(true)
                 .indexCacheSize(ByteSize.ofMiB(8))
                 .gcHighWatermark(0.95).gcLowWatermark(0.5).evictionPolicy(EvictionPolicy.LRU).reinsertHits(3)
                 .reinsertBudgetPercent(20).compactionThreshold(0.25).gcMaxBytesPerSec(ByteSize.ofMiB(64))
                 .ttl(Duration.ofHours(2))
+                .storePipeline(StorePipeline.CACHE).bufferSize(ByteSize.ofMiB(64)).cachePath(Path.of("/dev/shm/x"))
+                .cacheMlock(true).cacheVerify(CacheVerify.OFF).cacheEvictionPolicy(CacheEvictionPolicy.LRU).cachePromotion(false)
+                .cacheWritebackQueue(7)
                 .build();
         assertEquals(Map.ofEntries(
                 Map.entry("storage_backends", "/data/a,/data/b"), Map.entry("index_path", "/ssd/idx"),
@@ -87,12 +91,52 @@ class StoreConfigTest {
                 Map.entry("stream_number", "8"), Map.entry("waiting_queue_depth", "10"),
                 Map.entry("running_queue_depth", "5"), Map.entry("load_queue_depth", "7"), Map.entry("load_io_engine", "threads"),
                 Map.entry("timeout_ms", "1500"),
-                Map.entry("buffer_size", "4 MiB"), Map.entry("capacity", "80%"), Map.entry("segment_size", "256 MiB"),
-                Map.entry("durability", "always"), Map.entry("compression", "lz4"), Map.entry("auto_commit", "false"),
+                Map.entry("write_group_size", "4 MiB"), Map.entry("capacity", "80%"), Map.entry("segment_size", "256 MiB"),
+                Map.entry("durability", "always"), Map.entry("compression", "lz4"), Map.entry("auto_commit", "true"),
                 Map.entry("index_cache_size", "8 MiB"), Map.entry("gc_high_watermark", "0.95"),
                 Map.entry("gc_low_watermark", "0.5"), Map.entry("eviction_policy", "lru"), Map.entry("reinsert_hits", "3"),
                 Map.entry("reinsert_budget_percent", "20"), Map.entry("compaction_threshold", "0.25"),
-                Map.entry("gc_max_bytes_per_sec", "64 MiB"), Map.entry("ttl", "7200s")), c.describe());
+                Map.entry("gc_max_bytes_per_sec", "64 MiB"), Map.entry("ttl", "7200s"), Map.entry("store_pipeline", "Cache"),
+                Map.entry("buffer_size", "64 MiB"), Map.entry("cache_path", "/dev/shm/x"), Map.entry("cache_mlock", "true"),
+                Map.entry("cache_verify", "off"), Map.entry("cache_eviction_policy", "lru"),
+                Map.entry("cache_promotion", "false"), Map.entry("cache_writeback_queue", "7")), c.describe());
+    }
+
+    @Test
+    void autoCommitOffKeepsTheDiskPipeline() {
+        StoreConfig c = StoreConfig.builder().storageBackend(A).autoCommit(false).build();
+        assertEquals("false", c.describe().get("auto_commit"));
+        assertEquals(StorePipeline.DISK, c.storePipeline());
+    }
+
+    @Test
+    void theDramTierNeedsAutoCommitAndAReasonableSize() {
+        for (StorePipeline cached : List.of(StorePipeline.CACHE, StorePipeline.CACHE_DISK)) {
+            ConfigException e = assertThrows(ConfigException.class, () -> StoreConfig.builder().storageBackend(A)
+                    .autoCommit(false).storePipeline(cached).build());
+            assertEquals("config key 'store_pipeline' = '" + cached.configName()
+                    + "' is invalid: needs auto_commit: true (a block is visible once it is in DRAM)", e.getMessage());
+        }
+        ConfigException small = assertThrows(ConfigException.class, () -> StoreConfig.builder().storageBackend(A)
+                .kvBlockSize(ByteSize.ofMiB(4)).bufferSize(ByteSize.ofMiB(2)).build());
+        assertTrue(small.getMessage().contains("must be at least 1 x kv_block_size (4 MiB)"), small.getMessage());
+        ConfigException huge = assertThrows(ConfigException.class, () -> StoreConfig.builder().storageBackend(A)
+                .bufferSize(ByteSize.ofBytes(HostMemory.totalBytes())).build());
+        assertTrue(huge.getMessage().contains("must be at most 90% of this host's RAM"), huge.getMessage());
+        StoreConfig c = StoreConfig.builder().storageBackend(A).build();
+        assertTrue(c.bufferSize().bytes() <= HostMemory.maxCacheBytes() && c.bufferSize().bytes() >= ByteSize.ofMiB(1).bytes(),
+                c.bufferSize().toString());
+    }
+
+    @Test
+    void storePipelineReadsSeed002sSpellingInAnyCase() {
+        Settings.Builder b = StoreKeys.SCHEMA.builder().apply(StoreKeys.STORAGE_BACKENDS, "/a", null);
+        assertEquals(StorePipeline.CACHE_DISK, b.apply(StoreKeys.STORE_PIPELINE, " cache|DISK ", null).build()
+                .get(StoreKeys.STORE_PIPELINE));
+        assertEquals("Cache|Disk", StoreConfig.builder().storageBackend(A).storePipeline(StorePipeline.CACHE_DISK).build()
+                .describe().get("store_pipeline"));
+        ConfigException e = assertThrows(ConfigException.class, () -> b.apply(StoreKeys.STORE_PIPELINE, "Disk|Cache", null));
+        assertTrue(e.getMessage().endsWith("must be one of Disk, Cache|Disk, Cache"), e.getMessage());
     }
 
     @Test

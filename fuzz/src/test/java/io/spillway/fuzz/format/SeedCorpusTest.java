@@ -60,13 +60,16 @@ class SeedCorpusTest {
                 waiting_queue_depth: 1024
                 running_queue_depth: 64
                 timeout_ms: 30000
-                buffer_size: 16MiB
+                write_group_size: 16MiB
                 capacity: 80%
                 segment_size: 1GiB
                 durability: batch
                 compression: lz4
                 auto_commit: true
                 index_cache_size: 256MiB
+                store_pipeline: Cache|Disk
+                buffer_size: 64MiB
+                cache_path: /dev/shm/spillway-fuzz-cache
                 """).getBytes());
         m.put("format/ConfigFuzzTestInputs/yamlAndEnvironment/valid-with-environment",
                 "storage_backends: [/var/tmp/spillway]\n\0segment_size=256MiB\ndurability=always\n".getBytes());

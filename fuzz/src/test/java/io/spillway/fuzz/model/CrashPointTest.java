@@ -47,41 +47,17 @@ class CrashPointTest {
                 }
             }
         }
-        AtomicInteger next = new AtomicInteger();
         AtomicInteger fired = new AtomicInteger();
-        Throwable[] failure = new Throwable[1];
         long t0 = System.nanoTime();
-        Thread[] workers = new Thread[one != null ? 1 : 2 * Runtime.getRuntime().availableProcessors()];
-        for (int w = 0; w < workers.length; w++) {
-            workers[w] = Thread.ofPlatform().name("crash-point-" + w).start(() -> {
-                while (failure[0] == null) {
-                    int i = next.getAndIncrement();
-                    if (i >= points.size()) {
-                        return;
+        int ran = ParallelRuns.run("crash-point", points.size(), one != null ? 1 : 2 * Runtime.getRuntime().availableProcessors(),
+                i -> {
+                    if (runPoint(points.get(i))) {
+                        fired.incrementAndGet();
                     }
-                    try {
-                        if (runPoint(points.get(i))) {
-                            fired.incrementAndGet();
-                        }
-                    } catch (Throwable e) {
-                        synchronized (failure) {
-                            if (failure[0] == null) {
-                                failure[0] = e;
-                            }
-                        }
-                    }
-                }
-            });
-        }
-        for (Thread t : workers) {
-            t.join();
-        }
+                });
         System.out.printf("[fuzz] crash points: %d IO calls in the %d-op workload (seed %d), %d runs (power cut, EIO once,"
-                + " EIO permanent), %d reached their fault, %.1f s%n", calls, OPS, WORKLOAD_SEED, Math.min(next.get(), points.size()),
+                + " EIO permanent), %d reached their fault, %.1f s%n", calls, OPS, WORKLOAD_SEED, ran,
                 fired.get(), (System.nanoTime() - t0) / 1e9);
-        if (failure[0] != null) {
-            throw new AssertionError(failure[0].getMessage(), failure[0]);
-        }
         assertTrue(calls >= 50, "the workload makes at least one IO call per operation: " + calls);
     }
 

@@ -136,7 +136,7 @@ public final class ModelRun implements AutoCloseable {
         int streams = 1 + choices.nextInt(2);
         boolean capped = choices.nextInt(4) == 0;
         StoreConfig.Builder b = StoreConfig.builder().storageBackend(data).indexPath(index).ioDirect(false)
-                .segmentSize(ByteSize.ofMiB(1)).bufferSize(ByteSize.ofMiB(1)).kvBlockSize(ByteSize.ofKiB(4))
+                .segmentSize(ByteSize.ofMiB(1)).writeGroupSize(ByteSize.ofMiB(1)).kvBlockSize(ByteSize.ofKiB(4))
                 .streamNumber(streams).durability(durability).autoCommit(autoCommit).timeout(Duration.ofSeconds(20))
                 .indexCacheSize(ByteSize.ofMiB(8));
         if (capped) {
@@ -301,14 +301,9 @@ public final class ModelRun implements AutoCloseable {
         List<BlockKey> chain = keys.subList(from, CHAIN);
         int hits = store.lookupPrefix(chain);
         log("lookupPrefix from " + from + " -> " + hits);
-        for (int i = 0; i < hits; i++) {
-            if (!model.mayBePresent(chain.get(i))) {
-                fail("lookupPrefix claims " + chain.get(i).shortHex() + " (chain position " + (from + i) + ") which the model says is absent: "
-                        + model.state(chain.get(i)));
-            }
-        }
-        if (hits < chain.size() && model.required(chain.get(hits))) {
-            fail("lookupPrefix stopped at " + (from + hits) + " but " + chain.get(hits).shortHex() + " is a durable block");
+        String badPrefix = model.checkPrefix(chain, from, hits);
+        if (badPrefix != null) {
+            fail(badPrefix);
         }
         if (hits > 0) {
             // "lookupPrefix never claims a block that a load then cannot return."
@@ -339,13 +334,9 @@ public final class ModelRun implements AutoCloseable {
         List<BlockKey> ks = range();
         BitSet hits = store.lookup(ks);
         log("lookup " + names(ks) + " -> " + hits);
-        for (int i = 0; i < ks.size(); i++) {
-            if (hits.get(i) && !model.mayBePresent(ks.get(i))) {
-                fail("lookup claims " + ks.get(i).shortHex() + " which the model says is absent: " + model.state(ks.get(i)));
-            }
-            if (!hits.get(i) && model.required(ks.get(i))) {
-                fail("lookup misses durable block " + ks.get(i).shortHex());
-            }
+        String bad = model.checkLookup(ks, hits);
+        if (bad != null) {
+            fail(bad);
         }
     }
 

@@ -37,46 +37,29 @@ class PowerCutTest {
         // Seeds spend most of their time waiting (thread hand-offs, the appender's 50 ms poll at close),
         // so two runs per core keep the cores busy without oversubscribing them.
         int threads = one != null ? 1 : 2 * Runtime.getRuntime().availableProcessors();
-        AtomicInteger next = new AtomicInteger();
         AtomicInteger steps = new AtomicInteger();
         AtomicInteger crashes = new AtomicInteger();
         long t0 = System.nanoTime();
-        Throwable[] failure = new Throwable[1];
-        Thread[] workers = new Thread[threads];
-        for (int w = 0; w < threads; w++) {
-            workers[w] = Thread.ofPlatform().name("power-cut-" + w).start(() -> {
-                while (failure[0] == null) {
-                    int i = next.getAndIncrement();
-                    if (i >= count) {
-                        return;
-                    }
-                    long seed = first + i;
-                    try {
-                        int[] r = runSeed(seed);
-                        steps.addAndGet(r[0]);
-                        crashes.addAndGet(r[1]);
-                    } catch (Throwable e) {
-                        synchronized (failure) {
-                            if (failure[0] == null) {
-                                failure[0] = e;
-                            }
-                        }
-                    }
-                }
+        AssertionError failed = null;
+        int ran = 0;
+        try {
+            ran = ParallelRuns.run("power-cut", count, threads, i -> {
+                int[] r = runSeed(first + i);
+                steps.addAndGet(r[0]);
+                crashes.addAndGet(r[1]);
             });
-        }
-        for (Thread t : workers) {
-            t.join();
+        } catch (AssertionError e) {
+            failed = e;
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         System.out.printf("[fuzz] power-cut seeds run: %d (from %d), operations: %d, crashes: %d, %.1f s%n",
-                Math.min(next.get(), count), first, steps.get(), crashes.get(), secs);
+                ran, first, steps.get(), crashes.get(), secs);
         // Where a seed's time goes (store opens and crash-closes dominate; see ModelRun.tempRoot).
         System.out.printf("[fuzz] power-cut time in store opens %.1f s, in closes after a crash %.1f s, in %d fsck runs after"
                         + " recovery %.1f s (thread time)%n", ModelRun.OPEN_NS.get() / 1e9, ModelRun.CLOSE_NS.get() / 1e9,
                 ModelRun.FSCK_RUNS.get(), ModelRun.FSCK_NS.get() / 1e9);
-        if (failure[0] != null) {
-            throw new AssertionError(failure[0].getMessage(), failure[0]);
+        if (failed != null) {
+            throw failed;
         }
         assertTrue(crashes.get() >= count, "every seed ends with a power cut");
     }

@@ -3,6 +3,7 @@ package io.spillway.fuzz.model;
 import io.spillway.engine.api.Outcome;
 import io.spillway.engine.api.BlockKey;
 import java.lang.foreign.MemorySegment;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -176,6 +177,44 @@ final class StoreModel {
                 return faultsActive ? null : "unexpected " + outcome + " for " + k.shortHex() + " with no fault injected, model " + s;
             }
         }
+    }
+
+    /**
+     * Checks {@code lookup(ks)}'s answer: no key the model says is absent, none that is required missing.
+     *
+     * @return null if allowed, else what is wrong
+     */
+    String checkLookup(List<BlockKey> ks, BitSet hits) {
+        for (int i = 0; i < ks.size(); i++) {
+            if (hits.get(i) && !mayBePresent(ks.get(i))) {
+                return "lookup claims " + ks.get(i).shortHex() + " which the model says is absent: " + state(ks.get(i));
+            }
+            if (!hits.get(i) && required(ks.get(i))) {
+                return "lookup misses " + ks.get(i).shortHex() + ", which must be there: " + state(ks.get(i));
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Checks {@code lookupPrefix(chain)}'s answer: every key it counts may be present, and it does
+     * not stop at one that must be.
+     *
+     * @param from the chain's first position, for messages
+     * @return null if allowed, else what is wrong
+     */
+    String checkPrefix(List<BlockKey> chain, int from, int hits) {
+        for (int i = 0; i < hits; i++) {
+            if (!mayBePresent(chain.get(i))) {
+                return "lookupPrefix claims " + chain.get(i).shortHex() + " (chain position " + (from + i)
+                        + ") which the model says is absent: " + state(chain.get(i));
+            }
+        }
+        if (hits < chain.size() && required(chain.get(hits))) {
+            return "lookupPrefix stopped at " + (from + hits) + " but " + chain.get(hits).shortHex() + " must be there: "
+                    + state(chain.get(hits));
+        }
+        return null;
     }
 
     /** Whether a lookup may say the key is present. */

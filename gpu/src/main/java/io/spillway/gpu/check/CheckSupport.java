@@ -109,7 +109,7 @@ final class CheckSupport {
     /** The check's store: 4 readers, 2 MiB blocks, 1 GiB segments. */
     static StoreConfig storeConfig(Path dir) {
         return StoreConfig.builder().storageBackend(dir).streamNumber(4).kvBlockSize(ByteSize.ofMiB(2))
-                .bufferSize(ByteSize.ofMiB(64)).segmentSize(ByteSize.ofGiB(1)).timeout(TIMEOUT).build();
+                .writeGroupSize(ByteSize.ofMiB(64)).segmentSize(ByteSize.ofGiB(1)).timeout(TIMEOUT).build();
     }
 
     /** Outcomes counted by kind, for the PASS/FAIL lines. */

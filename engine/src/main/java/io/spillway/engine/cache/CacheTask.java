@@ -1,0 +1,234 @@
+package io.spillway.engine.cache;
+
+import io.spillway.engine.api.Outcome;
+import io.spillway.engine.api.Task;
+import io.spillway.engine.api.TaskResult;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A task of the cache tier or the pipeline. Each block moves
+ * <pre>
+ *   PENDING ──claim──► CLAIMED ──► DONE          (a copy thread: the copy is a memcpy, it cannot hang)
+ *   PENDING ──────────────────────► DONE          (deadline, busy, the disk tier's answer)
+ * </pre>
+ * A copy thread claims a block before it touches the caller's buffer, so a block the deadline
+ * took is never copied afterwards, and after the task completes nothing touches its buffers.
+ *
+ * <p><b>Cached and durable.</b> {@link #future()} completes when every block has its outcome: for
+ * a dump, OK means the block is cached (loadable). {@link #whenDurable()} completes later, when
+ * the blocks this dump stored have been written back to the disk tier (or failed to be): its
+ * result has one outcome per block for the write-back and {@code durable()} true when every OK
+ * block is on the disk tier. For a task with nothing to write back it is the same result as
+ * {@link #future()}'s.
+ */
+final class CacheTask implements Task {
+
+    static final int PENDING = 0;
+    static final int CLAIMED = 1;
+    static final int DONE = 2;
+
+    private final long id;
+    private final Kind kind;
+    private final long startNanos = System.nanoTime();
+    private final long deadlineNanos;
+    private final AtomicIntegerArray state;
+    private final Outcome[] outcomes;
+    private final String[] details;
+    private final AtomicInteger remaining;
+    private final AtomicLong bytes = new AtomicLong();
+    private final AtomicInteger deduplicated = new AtomicInteger();
+    private final boolean[] durable;
+    private final CompletableFuture<TaskResult> future = new CompletableFuture<>();
+    private final DurableResult durability;
+    private final boolean writeBack;
+
+    /**
+     * @param writeBack whether the OK blocks of this dump are settled later by a write-back (the
+     *     pipeline); false settles every block's durability when the task completes
+     */
+    CacheTask(long id, Kind kind, int blocks, Duration timeout, boolean writeBack) {
+        this.id = id;
+        this.kind = kind;
+        this.deadlineNanos = startNanos + timeout.toNanos();
+        this.state = new AtomicIntegerArray(blocks);
+        this.outcomes = new Outcome[blocks];
+        this.details = new String[blocks];
+        this.durable = new boolean[blocks];
+        this.remaining = new AtomicInteger(blocks);
+        this.durability = new DurableResult(id, kind, blocks, startNanos);
+        this.writeBack = writeBack && kind == Kind.D2S;
+        if (blocks == 0) {
+            complete();
+        }
+    }
+
+    @Override
+    public long id() {
+        return id;
+    }
+
+    @Override
+    public Kind kind() {
+        return kind;
+    }
+
+    @Override
+    public int size() {
+        return outcomes.length;
+    }
+
+    long deadlineNanos() {
+        return deadlineNanos;
+    }
+
+    /** PENDING to CLAIMED; false if the block is already done (the deadline took it). */
+    boolean claim(int i) {
+        return state.compareAndSet(i, PENDING, CLAIMED);
+    }
+
+    /**
+     * CLAIMED back to PENDING: this thread found nothing to copy and did not touch the caller's
+     * buffer (a DRAM miss), and hands the block to another path (the disk tier) that the deadline
+     * may still overtake.
+     */
+    void unclaim(int i) {
+        if (!state.compareAndSet(i, CLAIMED, PENDING)) {
+            throw new IllegalStateException("block " + i + " of task " + id + " unclaimed while not claimed");
+        }
+    }
+
+    /** Finishes a block this thread claimed. */
+    void finishClaimed(int i, Outcome o, String detail, long moved, boolean isDurable) {
+        if (!state.compareAndSet(i, CLAIMED, DONE)) {
+            throw new IllegalStateException("block " + i + " of task " + id + " finished while not claimed");
+        }
+        record(i, o, detail, moved, isDurable, false);
+    }
+
+    /**
+     * Finishes a block this thread claimed, if it still is: the guard of a copy job that threw
+     * (an arena fault is delivered as an {@link InternalError}, in compiled code possibly well
+     * after the faulting copy), so that no block stays claimed, and its task unfinished, forever.
+     */
+    boolean finishIfClaimed(int i, Outcome o, String detail) {
+        if (!state.compareAndSet(i, CLAIMED, DONE)) {
+            return false;
+        }
+        record(i, o, detail, 0, false, false);
+        return true;
+    }
+
+    /** Whether block {@code i} is claimed by a copy thread. */
+    boolean isClaimed(int i) {
+        return state.get(i) == CLAIMED;
+    }
+
+    /** Finishes a PENDING block (deadline, busy, an answer from the disk tier); false if it was not pending. */
+    boolean tryFinish(int i, Outcome o, String detail, long moved, boolean isDurable) {
+        if (!state.compareAndSet(i, PENDING, DONE)) {
+            return false;
+        }
+        record(i, o, detail, moved, isDurable, false);
+        return true;
+    }
+
+    /** A claimed dump block that stored nothing because the key is present or in flight. */
+    void finishClaimedDeduplicated(int i, boolean isDurable) {
+        if (!state.compareAndSet(i, CLAIMED, DONE)) {
+            throw new IllegalStateException("block " + i + " of task " + id + " finished while not claimed");
+        }
+        record(i, Outcome.OK, null, 0, isDurable, true);
+    }
+
+    /** A pending dump block that stored nothing because the key is present (or in flight); false if not pending. */
+    boolean finishDeduplicated(int i, boolean isDurable) {
+        if (!state.compareAndSet(i, PENDING, DONE)) {
+            return false;
+        }
+        record(i, Outcome.OK, null, 0, isDurable, true);
+        return true;
+    }
+
+    boolean isPending(int i) {
+        return state.get(i) == PENDING;
+    }
+
+    /** Times out every block still pending. */
+    void expire() {
+        for (int i = 0; i < outcomes.length; i++) {
+            tryFinish(i, Outcome.TIMEOUT, "deadline of " + TimeUnit.NANOSECONDS.toMillis(deadlineNanos - startNanos)
+                    + " ms passed", 0, false);
+        }
+    }
+
+    void failAll(Outcome o, String detail) {
+        for (int i = 0; i < outcomes.length; i++) {
+            tryFinish(i, o, detail, 0, false);
+        }
+    }
+
+    /** The write-back side of a dump: one outcome per block, completed by the pipeline's writers. */
+    DurableResult durability() {
+        return durability;
+    }
+
+    private void record(int i, Outcome o, String detail, long moved, boolean isDurable, boolean dedup) {
+        outcomes[i] = o;
+        details[i] = o == Outcome.OK ? null : detail;
+        durable[i] = isDurable;
+        if (o == Outcome.OK) {
+            bytes.addAndGet(moved);
+        }
+        if (dedup) {
+            deduplicated.incrementAndGet();
+        }
+        if (remaining.decrementAndGet() == 0) {
+            complete();
+        }
+    }
+
+    private void complete() {
+        boolean allDurable = kind == Kind.D2S && Arrays.stream(outcomes).anyMatch(Outcome::ok);
+        for (int i = 0; i < outcomes.length && allDurable; i++) {
+            allDurable = outcomes[i] != Outcome.OK || durable[i];
+        }
+        TaskResult r = new TaskResult(id, kind, List.of(outcomes.clone()), new ArrayList<>(Arrays.asList(details.clone())),
+                bytes.get(), deduplicated.get(), allDurable, Duration.ofNanos(System.nanoTime() - startNanos));
+        // Blocks that were already durable, or not stored, have their write-back answer now (all
+        // of them when nothing is written back).
+        for (int i = 0; i < outcomes.length; i++) {
+            if (!writeBack || outcomes[i] != Outcome.OK || durable[i]) {
+                durability.settle(i, outcomes[i], details[i], durable[i]);
+            }
+        }
+        future.complete(r);
+    }
+
+    @Override
+    public CompletableFuture<TaskResult> future() {
+        return future;
+    }
+
+    @Override
+    public CompletableFuture<TaskResult> whenDurable() {
+        return durability.future();
+    }
+
+    @Override
+    public boolean isDone() {
+        return future.isDone();
+    }
+
+    @Override
+    public String toString() {
+        return "Task(" + id + ", " + kind + ", " + outcomes.length + " blocks)";
+    }
+}

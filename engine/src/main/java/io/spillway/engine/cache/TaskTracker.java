@@ -1,0 +1,56 @@
+package io.spillway.engine.cache;
+
+import io.spillway.engine.api.Outcome;
+import io.spillway.engine.api.Task;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The tasks of the DRAM tier or the pipeline: each gets an id and its deadline on the copy pool's
+ * timer, and is tracked until it completes, so that a close can let the tasks in flight finish.
+ */
+final class TaskTracker {
+
+    private final CopyPool pool;
+    private final Duration timeout;
+    private final AtomicLong ids = new AtomicLong();
+    private final Set<CacheTask> outstanding = ConcurrentHashMap.newKeySet();
+
+    TaskTracker(CopyPool pool, Duration timeout) {
+        this.pool = pool;
+        this.timeout = timeout;
+    }
+
+    /**
+     * A new task, armed with its deadline; already failed if the store is {@code closed}.
+     *
+     * @param writesBack whether its OK blocks are settled later by a write-back ({@link CacheTask})
+     */
+    CacheTask start(Task.Kind kind, int blocks, boolean writesBack, boolean closed) {
+        CacheTask t = new CacheTask(ids.incrementAndGet(), kind, blocks, timeout, writesBack);
+        if (closed) {
+            t.failAll(Outcome.IO_ERROR, "the store is closed");
+            return t;
+        }
+        outstanding.add(t);
+        t.future().whenComplete((r, e) -> outstanding.remove(t));
+        pool.arm(t);
+        return t;
+    }
+
+    /** Waits for the tasks in flight, each at most until its deadline (plus a second). */
+    void awaitOutstanding() {
+        long until = System.nanoTime() + timeout.toNanos() + 1_000_000_000L;
+        for (CacheTask t : List.copyOf(outstanding)) {
+            try {
+                t.await(Duration.ofNanos(Math.max(0, until - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

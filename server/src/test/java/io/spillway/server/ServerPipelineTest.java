@@ -1,0 +1,81 @@
+package io.spillway.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.spillway.engine.config.ByteSize;
+import io.spillway.engine.config.StorePipeline;
+import io.spillway.server.client.DaemonClient;
+import io.spillway.server.protocol.JobReport;
+import io.spillway.server.protocol.KeyArray;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The daemon serves any {@code store_pipeline}, opened as {@code spillway serve} opens it. */
+class ServerPipelineTest {
+
+    private static final int BLOCK = 64 << 10;
+
+    @TempDir
+    Path dir;
+    private Path cacheDir;
+
+    @BeforeEach
+    void setUp() {
+        cacheDir = Path.of("/dev/shm", "spillway-test-" + ProcessHandle.current().pid() + "-server-pipeline");
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (Files.exists(cacheDir)) {
+            try (Stream<Path> all = Files.walk(cacheDir)) {
+                for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(StorePipeline.class)
+    void everyPipelineServesDumpsLoadsAndLookups(StorePipeline pipeline) throws Exception {
+        try (ServerFixture f = ServerFixture.startOpened(dir, c -> c.storePipeline(pipeline).kvBlockSize(ByteSize.ofBytes(BLOCK))
+                .bufferSize(ByteSize.ofMiB(4)).cachePath(cacheDir));
+             DaemonClient c = f.client("pipeline")) {
+            assertEquals(pipeline, f.store.config().storePipeline());
+            ServerFixture.Shm shm = f.shm(16L * BLOCK);
+            int region = c.registerRegion(shm.path(), shm.size());
+            KeyArray keys = ServerFixture.keys(11, 8);
+            for (int i = 0; i < 8; i++) {
+                ServerFixture.fill(shm.memory().asSlice((long) i * BLOCK, BLOCK), 300 + i);
+            }
+            JobReport dumped = await(c, c.dump(keys, ServerFixture.rows(region, 8, BLOCK, 0)));
+            assertTrue(dumped.allOk(), dumped.toString());
+            assertEquals(8, c.lookupPrefix(keys));
+            JobReport loaded = await(c, c.load(keys, ServerFixture.rows(region, 8, BLOCK, 8L * BLOCK)));
+            assertTrue(loaded.allOk(), loaded.toString());
+            for (int i = 0; i < 8; i++) {
+                assertTrue(ServerFixture.holds(shm.memory().asSlice((long) (8 + i) * BLOCK, BLOCK), 300 + i), "block " + i);
+            }
+            String stats = c.stats();
+            if (pipeline.hasCache()) {
+                assertTrue(stats.contains("\"cache.hits\":8"), stats);
+            }
+        }
+    }
+
+    private static JobReport await(DaemonClient c, long job) throws Exception {
+        List<JobReport> r = c.await(new long[] {job}, Duration.ofSeconds(30), false);
+        assertEquals(JobReport.State.DONE, r.getFirst().state(), r.toString());
+        return r.getFirst();
+    }
+}
