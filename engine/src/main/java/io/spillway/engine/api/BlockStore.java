@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A KV block store: the seeds' connector interface (dump, load, lookup, wait, commit).
@@ -119,6 +120,11 @@ public interface BlockStore extends AutoCloseable {
 
     /** The configuration the store was opened with. */
     StoreConfig config();
+
+    /** The host-shared DRAM arena clients may copy blocks out of, if the store has a DRAM tier. */
+    default Optional<SharedArena> sharedArena() {
+        return Optional.empty();
+    }
 
     /**
      * Closes the store: stops admitting tasks, lets queued and running ones finish (each within

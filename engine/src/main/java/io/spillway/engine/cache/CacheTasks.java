@@ -55,7 +55,7 @@ final class CacheTasks {
             return;
         }
         try {
-            CacheTier.StoreResult r = tier.storeNow(key, src, size, SlotState.CLEAN);
+            StoreResult r = tier.storeNow(key, src, size, SlotState.CLEAN);
             switch (r.kind()) {
                 case STORED, DELETED_MEANWHILE -> t.finishClaimed(i, Outcome.OK, null, size, false);
                 case PRESENT, PRESENT_DURABLE -> t.finishClaimedDeduplicated(i, false);
@@ -72,7 +72,7 @@ final class CacheTasks {
             return;
         }
         try {
-            CacheTier.LoadResult r = tier.loadNow(key, dst, size);
+            LoadResult r = tier.loadNow(key, dst, size);
             t.finishClaimed(i, r.outcome(), r.detail(), r.outcome() == Outcome.OK ? size : 0, false);
         } catch (RuntimeException | InternalError e) {
             t.finishIfClaimed(i, Outcome.IO_ERROR, tier.jobFailed(e));

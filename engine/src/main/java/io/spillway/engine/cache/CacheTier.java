@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.BlockStore;
 import io.spillway.engine.api.Outcome;
+import io.spillway.engine.api.SharedArena;
 import io.spillway.engine.api.StoreStats;
 import io.spillway.engine.api.Task;
 import io.spillway.engine.config.StoreConfig;
@@ -21,6 +22,7 @@ import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -115,6 +117,7 @@ public final class CacheTier implements BlockStore {
     private final CacheRecovery.Report report;
     private final ScheduledExecutorService maintenance;
     private final IndexRebuilder rebuilder;
+    private final ArenaPins sharedArena;
     private volatile String failure;
     private volatile boolean closed;
 
@@ -138,7 +141,9 @@ public final class CacheTier implements BlockStore {
         table.load(opened.cached());
         this.pool = new CopyPool("spillway-cache", config.copyThreads(), config.waitingQueueDepth() * config.copyThreads());
         this.tasks = new CacheTasks(this, pool, config.timeout());
+        this.sharedArena = new ArenaPins(this);
         metrics.gauge("cache.blocks", "blocks in DRAM", table::cachedBlocks);
+        metrics.gauge("cache.pinned", "DRAM blocks held for clients that copy them out themselves", sharedArena::held);
         metrics.gauge("cache.dirty", "blocks in DRAM not yet written back", table::dirtyBlocks);
         maintenance.scheduleWithFixedDelay(this::checkArena, 1, 1, TimeUnit.SECONDS);
     }
@@ -191,13 +196,6 @@ public final class CacheTier implements BlockStore {
 
     // ---------------------------------------------------------------- the block operations
 
-    /** What {@link #storeNow} did. */
-    enum StoreKind { STORED, DELETED_MEANWHILE, PRESENT, PRESENT_DURABLE, FULL, TOO_LARGE, FAILED }
-
-    /** The result of storing one block; {@code slot} and {@code generation} are set when STORED. */
-    record StoreResult(StoreKind kind, Slot slot, long generation, String detail) {
-    }
-
     /**
      * Stores one block now (W1-W5), on the calling thread: a memcpy, never a wait.
      *
@@ -207,20 +205,20 @@ public final class CacheTier implements BlockStore {
     StoreResult storeNow(BlockKey key, List<MemorySegment> sources, int size, SlotState state) {
         String failed = failure;
         if (failed != null) {
-            return new StoreResult(StoreKind.FAILED, null, 0, failed);
+            return new StoreResult(StoreResult.Kind.FAILED, null, 0, failed);
         }
         if (size > arena.layout().slotSize()) {
             metrics.tooLarge.increment();
-            return new StoreResult(StoreKind.TOO_LARGE, null, 0, "block of " + size + " bytes is larger than a cache slot ("
+            return new StoreResult(StoreResult.Kind.TOO_LARGE, null, 0, "block of " + size + " bytes is larger than a cache slot ("
                     + arena.layout().slotSize() + " bytes, from kv_block_size)");
         }
         SlotTable.Reservation r = table.reserve(key);
         if (r instanceof SlotTable.Present p) {
-            return new StoreResult(p.durable() ? StoreKind.PRESENT_DURABLE : StoreKind.PRESENT, null, 0, null);
+            return new StoreResult(p.durable() ? StoreResult.Kind.PRESENT_DURABLE : StoreResult.Kind.PRESENT, null, 0, null);
         }
         if (!(r instanceof SlotTable.Reserved res)) {
             metrics.busy.increment();
-            return new StoreResult(StoreKind.FULL, null, 0, "every DRAM slot holds a block that may not be evicted yet"
+            return new StoreResult(StoreResult.Kind.FULL, null, 0, "every DRAM slot holds a block that may not be evicted yet"
                     + " (not written back, or being read)");
         }
         int crc;
@@ -231,19 +229,14 @@ public final class CacheTier implements BlockStore {
             // code delivers an unsafe-access fault at its next safepoint poll).
             table.abort(res);
             fail(e.getMessage());
-            return new StoreResult(StoreKind.FAILED, null, 0, "the DRAM tier's arena faulted: " + e.getMessage());
+            return new StoreResult(StoreResult.Kind.FAILED, null, 0, "the DRAM tier's arena faulted: " + e.getMessage());
         }
         if (!table.publish(res, size, crc, state)) {
-            return new StoreResult(StoreKind.DELETED_MEANWHILE, null, 0, null);
+            return new StoreResult(StoreResult.Kind.DELETED_MEANWHILE, null, 0, null);
         }
         metrics.stored.increment();
         metrics.bytesIn.increment(size);
-        return new StoreResult(StoreKind.STORED, res.slot(), res.seq() + 1, null);
-    }
-
-    /** The outcome of one load from DRAM, with a detail when it is not OK. */
-    record LoadResult(Outcome outcome, String detail) {
-        static final LoadResult MISS = new LoadResult(Outcome.MISSING, "not in the DRAM tier");
+        return new StoreResult(StoreResult.Kind.STORED, res.slot(), res.seq() + 1, null);
     }
 
     /** Loads one block now (R2-R7), on the calling thread. */
@@ -441,6 +434,11 @@ public final class CacheTier implements BlockStore {
     @Override
     public MeterRegistry metrics() {
         return metrics.registry;
+    }
+
+    @Override
+    public Optional<SharedArena> sharedArena() {
+        return Optional.of(sharedArena);
     }
 
     /** The store config this tier was opened from, or null when it was opened from a {@link CacheConfig} alone. */

@@ -97,7 +97,7 @@ final class DiskHandoff {
         if (cache == null || !cache.cacheConfig().promotion() || !cacheUp.getAsBoolean() || !cache.fits(size)) {
             return;
         }
-        if (cache.storeNow(key, dst, size, SlotState.CLEAN).kind() == CacheTier.StoreKind.STORED) {
+        if (cache.storeNow(key, dst, size, SlotState.CLEAN).kind() == StoreResult.Kind.STORED) {
             cache.cacheMetrics().promotions.increment();
         }
     }

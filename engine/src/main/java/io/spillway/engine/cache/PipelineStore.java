@@ -6,6 +6,7 @@ import io.spillway.engine.SegmentStore;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.BlockStore;
 import io.spillway.engine.api.Outcome;
+import io.spillway.engine.api.SharedArena;
 import io.spillway.engine.api.StoreStats;
 import io.spillway.engine.api.Task;
 import io.spillway.engine.config.StoreConfig;
@@ -16,6 +17,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,6 +139,12 @@ public final class PipelineStore implements BlockStore {
         return cache;
     }
 
+    /** The DRAM tier's arena; none when the tier could not be opened (the disk tier serves alone). */
+    @Override
+    public Optional<SharedArena> sharedArena() {
+        return cache == null ? Optional.empty() : cache.sharedArena();
+    }
+
     /** The disk tier. */
     public SegmentStore diskTier() {
         return disk;
@@ -246,13 +254,13 @@ public final class PipelineStore implements BlockStore {
     }
 
     private void storeClaimed(CacheTask t, int i, BlockKey key, List<MemorySegment> src, int size) {
-        CacheTier.StoreResult r;
+        StoreResult r;
         try {
             r = cache.storeNow(key, src, size, SlotState.DIRTY);
         } catch (RuntimeException | InternalError e) {
-            r = new CacheTier.StoreResult(CacheTier.StoreKind.FAILED, null, 0, cache.jobFailed(e));
+            r = new StoreResult(StoreResult.Kind.FAILED, null, 0, cache.jobFailed(e));
         }
-        if (r.kind() == CacheTier.StoreKind.PRESENT_DURABLE && !handoff.onDisk(key)) {
+        if (r.kind() == StoreResult.Kind.PRESENT_DURABLE && !handoff.onDisk(key)) {
             // CLEAN in DRAM, yet the disk tier (looked up at submission, and again now) lacks it:
             // its GC evicted it, or the cache directory was last used in front of another store.
             // Not durable here, so this dump stores it: the DRAM copy is dropped first, so that
@@ -274,9 +282,9 @@ public final class PipelineStore implements BlockStore {
                 // Cached already (CLEAN: on disk too; DIRTY after a failed write-back: not durable), or
                 // deleted during the copy (the dump linearizes before the delete).
                 // CLEAN says written back, which is durable only if the disk tier syncs.
-                boolean durable = r.kind() == CacheTier.StoreKind.PRESENT_DURABLE && handoff.diskSyncs();
+                boolean durable = r.kind() == StoreResult.Kind.PRESENT_DURABLE && handoff.diskSyncs();
                 writeBack.unreserve(key, Outcome.OK, null);
-                if (r.kind() == CacheTier.StoreKind.DELETED_MEANWHILE) {
+                if (r.kind() == StoreResult.Kind.DELETED_MEANWHILE) {
                     t.finishClaimed(i, Outcome.OK, null, size, false);
                 } else {
                     t.finishClaimedDeduplicated(i, durable);
@@ -329,12 +337,12 @@ public final class PipelineStore implements BlockStore {
         if (!t.claim(i)) {
             return;
         }
-        CacheTier.LoadResult r;
+        LoadResult r;
         try {
             r = cache.loadNow(key, dst, size);
         } catch (RuntimeException | InternalError e) {
             cache.jobFailed(e);
-            r = CacheTier.LoadResult.MISS; // the arena faulted mid-copy: the disk tier answers, overwriting
+            r = LoadResult.MISS; // the arena faulted mid-copy: the disk tier answers, overwriting
         }
         if (r.outcome() == Outcome.OK || r.outcome() == Outcome.IO_ERROR) {
             t.finishClaimed(i, r.outcome(), r.detail(), r.outcome() == Outcome.OK ? size : 0, false);

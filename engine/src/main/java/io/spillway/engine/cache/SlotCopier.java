@@ -109,7 +109,7 @@ final class SlotCopier {
         }
     }
 
-    private static int crc(MemorySegment slot, int length) {
+    static int crc(MemorySegment slot, int length) {
         CRC32C crc = new CRC32C();
         crc.update(slot.asSlice(0, length).asByteBuffer());
         return (int) crc.getValue();
