@@ -30,6 +30,7 @@ final class ServerState {
     private final AtomicLong regionBytes = new AtomicLong();
     private final AtomicInteger jobsInFlight = new AtomicInteger();
     private final AtomicInteger jobsUnreported = new AtomicInteger();
+    private final AtomicInteger pins = new AtomicInteger();
     private final Object jobsDone = new Object();
     private volatile boolean draining;
 
@@ -45,6 +46,8 @@ final class ServerState {
         Gauge.builder("spillway.server.connections", connections, AtomicInteger::get).description("open client connections")
                 .register(registry);
         Gauge.builder("spillway.server.regions", regions, AtomicInteger::get).description("mapped shared-memory regions")
+                .register(registry);
+        Gauge.builder("spillway.server.pins", pins, AtomicInteger::get).description("arena pins held by clients")
                 .register(registry);
         Gauge.builder("spillway.server.region.bytes", regionBytes, AtomicLong::get).description("bytes of mapped regions")
                 .baseUnit("bytes").register(registry);
@@ -137,6 +140,19 @@ final class ServerState {
 
     int connections() {
         return connections.get();
+    }
+
+    void pinTaken() {
+        pins.incrementAndGet();
+    }
+
+    void pinReleased() {
+        pins.decrementAndGet();
+    }
+
+    /** Arena pins held by all connections. */
+    int pins() {
+        return pins.get();
     }
 
     int regions() {

@@ -1,6 +1,7 @@
 package io.spillway.server;
 
 import io.spillway.engine.api.BlockStore;
+import io.spillway.engine.api.SharedArena;
 import io.spillway.engine.api.Task;
 import io.spillway.engine.api.TaskResult;
 import io.spillway.server.protocol.FrameWriter;
@@ -37,6 +38,9 @@ final class Session implements AutoCloseable {
     private final ServerState state;
     private final Map<Integer, MappedRegion> regions = new HashMap<>();
     private final Transfers transfers;
+    /** PIN ids to what they hold; released by UNPIN or when the connection ends. */
+    private final Map<Long, SharedArena.Pin> pins = new HashMap<>();
+    private long nextPinId;
     private int nextRegionId;
     private NamespaceKeys namespace;
     private String clientName = "";
@@ -72,6 +76,12 @@ final class Session implements AutoCloseable {
                 case Request.Wait wt -> Replies.waitReply(w, requestId, transfers.await(wt));
                 case Request.Stats s -> Replies.stats(w, requestId, StatsJson.render(store.stats(), state, connectionId,
                         regions.size(), transfers.jobCount()));
+                case Request.Arena a -> {
+                    SharedArena arena = arena();
+                    yield Replies.arena(w, requestId, arena.size(), arena.id(), arena.pageSize(), arena.path().toString());
+                }
+                case Request.Pin p -> pin(requestId, p, w);
+                case Request.Unpin u -> unpin(requestId, u, w);
             };
         } catch (RegionException e) {
             return Replies.error(w, type, requestId, e.status(), e.getMessage());
@@ -129,10 +139,43 @@ final class Session implements AutoCloseable {
         return Replies.empty(w, MessageType.UNREGISTER_REGION, requestId);
     }
 
+    private SharedArena arena() throws RegionException {
+        return state.store().sharedArena().orElseThrow(() -> new RegionException(Status.NO_ARENA, "this daemon's store has no DRAM"
+                + " tier (store_pipeline " + state.store().config().storePipeline() + "): there is no arena; LOAD the blocks instead"));
+    }
+
+    private ByteBuffer pin(long requestId, Request.Pin p, FrameWriter w) throws RegionException, IOException {
+        SharedArena arena = arena();
+        if (pins.size() >= state.options().maxJobsPerConnection()) {
+            throw new RegionException(Status.BUSY, "this connection holds " + pins.size() + " pins, the most allowed; UNPIN some first");
+        }
+        SharedArena.Pin pin = arena.pin(namespace.keys(p.keys()));
+        long id = 0;
+        if (pin.held() == 0) {
+            pin.close();
+        } else {
+            id = ++nextPinId;
+            pins.put(id, pin);
+            state.pinTaken();
+        }
+        return Replies.pin(w, requestId, id, pin);
+    }
+
+    private ByteBuffer unpin(long requestId, Request.Unpin u, FrameWriter w) throws RegionException {
+        SharedArena.Pin pin = pins.remove(u.pin());
+        if (pin == null) {
+            throw new RegionException(Status.BAD_REQUEST, "pin " + Long.toUnsignedString(u.pin()) + " is not held on this connection");
+        }
+        pin.close();
+        state.pinReleased();
+        return Replies.empty(w, MessageType.UNPIN, requestId);
+    }
+
     /**
      * Releases everything the connection held: its regions are unregistered (each unmapped now,
-     * or when the last of its jobs completes, by the store's deadline at the latest) and its jobs
-     * forgotten. Called once, when the connection ends for any reason.
+     * or when the last of its jobs completes, by the store's deadline at the latest), its arena
+     * pins released (a client killed mid-copy holds no DRAM) and its jobs forgotten. Called once,
+     * when the connection ends for any reason.
      */
     @Override
     public void close() {
@@ -140,6 +183,11 @@ final class Session implements AutoCloseable {
             r.unregister();
         }
         regions.clear();
+        for (SharedArena.Pin pin : pins.values()) {
+            pin.close();
+            state.pinReleased();
+        }
+        pins.clear();
         transfers.forgetAll();
     }
 

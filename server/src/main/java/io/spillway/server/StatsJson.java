@@ -40,6 +40,7 @@ final class StatsJson {
         server.put("region_bytes", state.regionBytes());
         server.put("jobs_in_flight", state.jobsInFlight());
         server.put("jobs_unreported", state.jobsUnreported());
+        server.put("pins", state.pins());
         server.put("draining", state.draining());
         Map<String, Object> connection = new LinkedHashMap<>();
         connection.put("id", connectionId);

@@ -21,9 +21,12 @@ public enum MessageType {
     WAIT(0x0022, Request.Wait.class),
     COMMIT(0x0030, Request.Commit.class),
     DELETE(0x0031, Request.Delete.class),
-    STATS(0x0040, Request.Stats.class);
+    STATS(0x0040, Request.Stats.class),
+    ARENA(0x0050, Request.Arena.class),
+    PIN(0x0051, Request.Pin.class),
+    UNPIN(0x0052, Request.Unpin.class);
 
-    private static final MessageType[] BY_CODE = new MessageType[0x41];
+    private static final MessageType[] BY_CODE = new MessageType[0x53];
     private static final Map<Class<?>, MessageType> BY_RECORD = new HashMap<>();
 
     static {

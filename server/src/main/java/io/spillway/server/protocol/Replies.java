@@ -1,5 +1,7 @@
 package io.spillway.server.protocol;
 
+import io.spillway.engine.api.Outcome;
+import io.spillway.engine.api.SharedArena;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.BitSet;
@@ -69,6 +71,22 @@ public final class Replies {
         ok(w, MessageType.WAIT, requestId).u32(reports.size());
         for (JobReport r : reports) {
             r.encode(w);
+        }
+        return w.finish();
+    }
+
+    /** ARENA's reply: size, id (the protocol's epoch), page size, 4 reserved bytes, path. */
+    public static ByteBuffer arena(FrameWriter w, long requestId, long size, long id, int pageSize, String path) {
+        return ok(w, MessageType.ARENA, requestId).u64(size).u64(id).u32(pageSize).zeros(4)
+                .string(path, Protocol.MAX_PATH_BYTES).finish();
+    }
+
+    /** PIN's reply: the pin id (0 when nothing is held), the count, then per key offset, length, outcome. */
+    public static ByteBuffer pin(FrameWriter w, long requestId, long pinId, SharedArena.Pin pin) {
+        ok(w, MessageType.PIN, requestId).u64(pinId).u32(pin.size()).zeros(4);
+        for (int i = 0; i < pin.size(); i++) {
+            boolean held = pin.outcome(i) == Outcome.OK;
+            w.u64(held ? pin.offset(i) : 0).u32(held ? pin.length(i) : 0).u8(OutcomeCode.of(pin.outcome(i))).zeros(3);
         }
         return w.finish();
     }

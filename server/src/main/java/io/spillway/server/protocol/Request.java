@@ -72,4 +72,16 @@ public sealed interface Request {
 
     record Stats() implements Request {
     }
+
+    /** Where the DRAM tier's arena is. */
+    record Arena() implements Request {
+    }
+
+    /** Hold blocks in the arena for a copy straight out of it. */
+    record Pin(KeyArray keys) implements Request {
+    }
+
+    /** Release a pin. */
+    record Unpin(long pin) implements Request {
+    }
 }

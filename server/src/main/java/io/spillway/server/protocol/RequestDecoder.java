@@ -12,11 +12,13 @@ import java.nio.ByteBuffer;
  * bytes; a slice is region u32, length u32, offset u64):
  * <pre>
  *   HELLO             str namespace (1..1024 bytes), str client name (0..256)
- *   PING, STATS       empty
+ *   PING, STATS, ARENA
+ *                     empty
  *   REGISTER_REGION   u64 size, str path (1..4095)
  *   UNREGISTER_REGION u32 region
- *   LOOKUP, LOOKUP_PREFIX, DELETE
+ *   LOOKUP, LOOKUP_PREFIX, DELETE, PIN
  *                     u32 count, count keys
+ *   UNPIN             u64 pin
  *   COMMIT            u8 success (0 or 1), 3 reserved bytes, u32 count, count keys
  *   DUMP, LOAD        u32 count, u32 reserved, count keys, count slices
  *   WAIT              u32 timeout ms (0..600000), u8 mode (0 all, 1 any), 3 reserved bytes,
@@ -53,6 +55,9 @@ public final class RequestDecoder {
                     r.string("client name", 0, Protocol.MAX_CLIENT_NAME_BYTES));
             case PING -> new Request.Ping();
             case STATS -> new Request.Stats();
+            case ARENA -> new Request.Arena();
+            case PIN -> new Request.Pin(keys(r));
+            case UNPIN -> new Request.Unpin(r.u64("pin"));
             case REGISTER_REGION -> registerRegion(r);
             case UNREGISTER_REGION -> new Request.UnregisterRegion((int) r.u32("region"));
             case LOOKUP -> new Request.Lookup(keys(r));

@@ -20,6 +20,9 @@ public final class RequestEncoder {
                     .string(checked(h.clientName(), Protocol.MAX_CLIENT_NAME_BYTES, "client name"), Protocol.MAX_CLIENT_NAME_BYTES);
             case Request.Ping p -> { }
             case Request.Stats s -> { }
+            case Request.Arena a -> { }
+            case Request.Pin p -> keys(w, p.keys());
+            case Request.Unpin u -> w.u64(u.pin());
             case Request.RegisterRegion r -> w.u64(r.size()).string(checked(r.path(), Protocol.MAX_PATH_BYTES, "path"), Protocol.MAX_PATH_BYTES);
             case Request.UnregisterRegion u -> w.u32(Integer.toUnsignedLong(u.region()));
             case Request.Lookup l -> keys(w, l.keys());

@@ -26,7 +26,9 @@ public enum Status {
     /** The peer may not use the file it asked to register (it is not the file's owner). */
     ACCESS_DENIED(9),
     /** The daemon hit a bug; the message says what. */
-    INTERNAL(10);
+    INTERNAL(10),
+    /** ARENA or PIN on a store without a DRAM tier. */
+    NO_ARENA(11);
 
     private final int code;
 
