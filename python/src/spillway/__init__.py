@@ -10,8 +10,8 @@
 See docs/protocol.md for the wire protocol and :mod:`spillway.testing` to start a daemon.
 """
 
-from .client import Client, Job, ServerInfo, default_socket
-from .errors import (AccessDenied, BadRequest, Busy, ConnectionLost, DaemonInternalError, HelloRequired, NoSuchRegion,
+from .client import ArenaInfo, Client, Job, Pin, ServerInfo, default_socket
+from .errors import (AccessDenied, BadRequest, Busy, ConnectionLost, DaemonInternalError, HelloRequired, NoArena, NoSuchRegion,
                      ProtocolError, RequestRefused, RequestTimeout, ShuttingDown, SpillwayError, StoreError,
                      UnknownJob, UnsupportedVersion)
 from .keys import chain, chain_all, from_int, namespace_fingerprint
@@ -21,8 +21,8 @@ from .region import Region, RegisteredRegion, Slice
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "Job", "ServerInfo", "default_socket", "Region", "RegisteredRegion", "Slice", "Outcome", "JobKind",
+    "Client", "Job", "Pin", "ArenaInfo", "ServerInfo", "default_socket", "Region", "RegisteredRegion", "Slice", "Outcome", "JobKind",
     "JobResult", "chain", "chain_all", "from_int", "namespace_fingerprint", "SpillwayError", "ConnectionLost",
     "RequestTimeout", "ProtocolError", "RequestRefused", "BadRequest", "HelloRequired", "NoSuchRegion", "Busy",
-    "ShuttingDown", "StoreError", "UnsupportedVersion", "AccessDenied", "DaemonInternalError", "UnknownJob",
+    "ShuttingDown", "StoreError", "UnsupportedVersion", "AccessDenied", "DaemonInternalError", "NoArena", "UnknownJob",
 ]

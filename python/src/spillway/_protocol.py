@@ -25,10 +25,13 @@ WAIT = 0x0022
 COMMIT = 0x0030
 DELETE = 0x0031
 STATS = 0x0040
+ARENA = 0x0050
+PIN = 0x0051
+UNPIN = 0x0052
 
 NAMES = {HELLO: "HELLO", PING: "PING", REGISTER_REGION: "REGISTER_REGION", UNREGISTER_REGION: "UNREGISTER_REGION",
          LOOKUP: "LOOKUP", LOOKUP_PREFIX: "LOOKUP_PREFIX", DUMP: "DUMP", LOAD: "LOAD", WAIT: "WAIT", COMMIT: "COMMIT",
-         DELETE: "DELETE", STATS: "STATS"}
+         DELETE: "DELETE", STATS: "STATS", ARENA: "ARENA", PIN: "PIN", UNPIN: "UNPIN"}
 
 MAX_KEYS = 65_536
 MAX_WAIT_JOBS = 4_096
@@ -40,6 +43,9 @@ U64 = struct.Struct("<Q")
 HELLO_REPLY = struct.Struct("<HHIQIIIIIIII")
 WAIT_HEAD = struct.Struct("<IB3xI")
 JOB_REPORT = struct.Struct("<QBBBxIQII")
+ARENA_REPLY = struct.Struct("<QQI4x")  # size, epoch, page size, reserved; then str path
+PIN_HEAD = struct.Struct("<QI4x")  # pin id, count, reserved
+PIN_ENTRY = struct.Struct("<QIB3x")  # arena offset, length, outcome, reserved
 
 PENDING, DONE, UNKNOWN = 0, 1, 2
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from .region import Region
 
-__all__ = ["as_numpy", "as_tensor", "pin"]
+__all__ = ["as_numpy", "as_tensor", "pin", "unpin"]
 
 
 def as_numpy(region: Region, dtype: Any = "uint8", shape: tuple[int, ...] | None = None, offset: int = 0) -> Any:
@@ -26,7 +27,14 @@ def as_tensor(region: Region, dtype: Any = None, shape: tuple[int, ...] | None =
     dtype = torch.uint8 if dtype is None else dtype
     itemsize = torch.empty((), dtype=dtype).element_size()
     count = (region.size - offset) // itemsize if shape is None else int(torch.Size(shape).numel())
-    t = torch.frombuffer(region.buffer, dtype=dtype, count=count, offset=offset)
+    if getattr(region, "readonly", False):
+        # torch has no read-only tensors: it warns that writing would be undefined; this view is
+        # only ever a copy source (the daemon's arena), so say nothing.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*not writable.*")
+            t = torch.frombuffer(region.buffer, dtype=dtype, count=count, offset=offset)
+    else:
+        t = torch.frombuffer(region.buffer, dtype=dtype, count=count, offset=offset)
     return t if shape is None else t.view(shape)
 
 
@@ -37,6 +45,18 @@ def pin(region: Region) -> None:
     if not torch.cuda.is_available():
         raise RuntimeError("pinning needs CUDA, and torch sees no CUDA device")
     t = as_tensor(region)
-    rc = torch.cuda.cudart().cudaHostRegister(t.data_ptr(), region.size, 0)
+    # A read-only mapping (the daemon's arena) needs cudaHostRegisterReadOnly: the GPU only reads it.
+    flags = _CUDA_HOST_REGISTER_READ_ONLY if getattr(region, "readonly", False) else 0
+    rc = torch.cuda.cudart().cudaHostRegister(t.data_ptr(), region.size, flags)
     if int(rc) != 0:
-        raise RuntimeError(f"cudaHostRegister of {region.size} bytes failed with CUDA error {int(rc)}")
+        raise RuntimeError(f"cudaHostRegister of {region.size} bytes (flags {flags}) failed with CUDA error {int(rc)}")
+
+
+def unpin(region: Region) -> None:
+    """Undoes :func:`pin` (``cudaHostUnregister``); call it before closing the region."""
+    import torch
+
+    torch.cuda.cudart().cudaHostUnregister(as_tensor(region).data_ptr())
+
+
+_CUDA_HOST_REGISTER_READ_ONLY = 0x08  # cudaHostRegisterReadOnly (CUDA 11.1+)

@@ -26,7 +26,7 @@ from .errors import ConnectionLost, ProtocolError, RequestTimeout, UnknownJob, r
 from .outcome import JobKind, JobResult, outcomes_of
 from .region import Region, RegisteredRegion, Slice
 
-__all__ = ["Client", "Job", "ServerInfo", "default_socket"]
+__all__ = ["ArenaInfo", "Client", "Job", "Pin", "ServerInfo", "default_socket"]
 
 Keys = Union[bytes, bytearray, memoryview, Sequence[bytes]]
 
@@ -59,6 +59,58 @@ class ServerInfo:
     max_jobs: int
     alignment: int
     daemon_version: str
+
+
+@dataclass(frozen=True)
+class ArenaInfo:
+    """The daemon's DRAM-tier arena, from ARENA: map ``path`` read-only (``Region.open(path, size, readonly=True)``)."""
+
+    path: str
+    size: int
+    epoch: int
+    """Changes when the daemon makes a new arena file (a restart after /dev/shm was lost): map again."""
+    page_size: int
+
+
+class Pin:
+    """Blocks held in the daemon's arena for this client (PIN): each OK block's bytes stay exactly as
+    they are, CRC32C-checked by the daemon, at ``offsets[i]`` of the arena until :meth:`release`
+    (UNPIN) or until the connection closes. Copy them out (say, one ``cudaMemcpyAsync`` each from
+    the registered arena), then release: a pinned block cannot be evicted, so hold pins briefly.
+
+    A context manager: ``with client.pin(keys) as p: ...`` releases on exit.
+    """
+
+    def __init__(self, client: "Client", pin_id: int, offsets: list[int], lengths: list[int], outcomes: tuple) -> None:
+        self.client = client
+        self.id = pin_id
+        self.offsets = offsets
+        self.lengths = lengths
+        self.outcomes = outcomes
+        """Per key: ``OK`` (pinned), ``MISSING`` (not in the DRAM tier: load it instead), ``CORRUPT``."""
+        self.released = pin_id == 0
+
+    @property
+    def pinned(self) -> int:
+        """How many blocks are held."""
+        return sum(1 for o in self.outcomes if o.name == "OK")
+
+    def release(self, timeout: float | None = None) -> None:
+        """UNPIN, once; a no-op when nothing was pinned or the client is closed (the daemon then released it)."""
+        if self.released:
+            return
+        self.released = True
+        if not self.client.closed:
+            self.client._call(P.UNPIN, [P.U64.pack(self.id)], timeout)
+
+    def __enter__(self) -> "Pin":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return f"Pin({self.id}, {self.pinned} of {len(self.outcomes)} blocks{', released' if self.released else ''})"
 
 
 class Job:
@@ -348,3 +400,27 @@ class Client:
         reply = self._call(P.STATS, [], timeout)
         (n,) = P.U32.unpack_from(reply, 0)
         return json.loads(bytes(reply[4:4 + n]))
+
+    # ------------------------------------------------------------------ the DRAM tier's arena
+
+    def arena(self, timeout: float | None = None) -> ArenaInfo:
+        """Where the daemon's DRAM-tier arena is; raises :class:`~spillway.errors.NoArena` without a DRAM tier."""
+        reply = self._call(P.ARENA, [], timeout)
+        size, epoch, page = P.ARENA_REPLY.unpack_from(reply, 0)
+        path, _ = P.read_string(reply, P.ARENA_REPLY.size)
+        return ArenaInfo(path, size, epoch, page)
+
+    def pin(self, keys: Keys, timeout: float | None = None) -> Pin:
+        """Holds each key's block in the arena for a copy straight out of it (see :class:`Pin`).
+
+        The daemon checks each block's CRC32C before it answers; a block that fails is ``CORRUPT``
+        (and dropped from the tier), one that is not in DRAM is ``MISSING``.
+        """
+        raw, n = self._keys(keys)
+        reply = self._call(P.PIN, [P.U32.pack(n), raw], timeout)
+        pin_id, count = P.PIN_HEAD.unpack_from(reply, 0)
+        if count != n:
+            raise ProtocolError(f"PIN reply has {count} entries for {n} keys")
+        at = P.PIN_HEAD.size
+        entries = list(P.PIN_ENTRY.iter_unpack(reply[at:at + n * P.PIN_ENTRY.size]))
+        return Pin(self, pin_id, [e[0] for e in entries], [e[1] for e in entries], outcomes_of(bytes(e[2] for e in entries)))

@@ -107,6 +107,10 @@ class DaemonInternalError(RequestRefused, status=10):
     """The daemon hit a bug; the message says what."""
 
 
+class NoArena(RequestRefused, status=11):
+    """The daemon's store has no DRAM tier (``store_pipeline`` is ``Disk``): there is no arena to map or pin."""
+
+
 class UnknownJob(SpillwayError, LookupError):
     """A job id this connection never issued, or whose result was already collected."""
 

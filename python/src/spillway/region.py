@@ -42,7 +42,8 @@ class Region:
         self.size = size
         self._mmap = mm
         self.buffer = memoryview(mm)
-        """The whole region as a writable memoryview."""
+        """The whole region as a memoryview (writable unless :attr:`readonly`)."""
+        self.readonly = False
         # A file create() made is removed even if close() is never called (at garbage collection
         # or interpreter exit), so a forgotten region does not keep /dev/shm pages for ever.
         self._unlink = weakref.finalize(self, _remove, path) if owner else None
@@ -67,18 +68,24 @@ class Region:
         return cls(path, size, mm, owner=True)
 
     @classmethod
-    def open(cls, path: str, size: int | None = None) -> "Region":
-        """Maps an existing file (its first ``size`` bytes, default all); :meth:`close` leaves the file."""
-        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    def open(cls, path: str, size: int | None = None, *, readonly: bool = False) -> "Region":
+        """Maps an existing file (its first ``size`` bytes, default all); :meth:`close` leaves the file.
+
+        ``readonly`` maps it without write access (the daemon's arena: a client only copies out of it).
+        """
+        fd = os.open(path, (os.O_RDONLY if readonly else os.O_RDWR) | os.O_CLOEXEC)
         try:
             length = os.fstat(fd).st_size
             size = length if size is None else size
             if size <= 0 or size > length:
                 raise ValueError(f"{path} has {length} bytes; cannot map {size}")
-            mm = mmap.mmap(fd, size, flags=mmap.MAP_SHARED, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+            prot = mmap.PROT_READ if readonly else mmap.PROT_READ | mmap.PROT_WRITE
+            mm = mmap.mmap(fd, size, flags=mmap.MAP_SHARED, prot=prot)
         finally:
             os.close(fd)
-        return cls(os.path.abspath(path), size, mm, owner=False)
+        region = cls(os.path.abspath(path), size, mm, owner=False)
+        region.readonly = readonly
+        return region
 
     def view(self, offset: int, length: int) -> memoryview:
         """``length`` bytes at ``offset``, writable, without a copy."""

@@ -1,10 +1,16 @@
 """Moving whole KV blocks between a Spillway daemon and the GPU.
 
-Loads: the daemon reads the blocks (from its DRAM tier or its disk tier) into this client's
-pinned region, in chunks, and each chunk's host-to-device copy is queued as soon as that chunk's
-load finished, so the daemon's reads and the PCIe copies overlap. (Not done yet: DRAM hits copied
-to the GPU straight out of the daemon's arena, without the daemon's copy into this region; that
-needs a request that pins arena slots for a client, which the protocol does not have.)
+Loads, when the daemon's store has a DRAM tier (``store_pipeline: "Cache|Disk"``): this client
+maps the daemon's arena read-only and registers it with CUDA once (``cudaHostRegister``, read-only
+flag); per chunk it asks the daemon to PIN the chunk's blocks (the daemon checks each one's
+CRC32C and holds it in place), queues one host-to-device copy per block straight out of the arena,
+and releases the pins as soon as those copies are done. No host copy in between: the bytes cross
+PCIe once, from the page the DRAM tier holds them in. Blocks the DRAM tier does not hold (only the
+disk tier does) are loaded the other way:
+
+Loads through a region (no DRAM tier, or the blocks the arena lacks): the daemon reads the blocks
+into this client's pinned region, in chunks, and each chunk's host-to-device copy is queued as
+soon as that chunk's load finished, so the daemon's reads and the PCIe copies overlap.
 
 Dumps gather the new blocks on the GPU, copy them into the pinned dump region and submit one
 ``dump`` per chunk; a chunk's region space is reused only after its dump finished.
@@ -17,6 +23,8 @@ from typing import Any, List, Optional, Sequence
 import torch
 
 from .. import arrays
+from ..errors import NoArena
+from ..outcome import Outcome
 from ..region import Region
 from .kvlayout import KvGeometry, LayerKV, gather_blocks
 
@@ -32,10 +40,13 @@ class GpuStaging:
         chunk_blocks: blocks per load job (smaller: more overlap of reads and copies; larger: fewer
             requests).
         dump_blocks: blocks the dump region holds.
+        use_arena: copy DRAM-tier hits straight out of the daemon's arena (when it has one); False
+            loads everything through the region.
     """
 
     def __init__(self, client: Any, geometry: KvGeometry, max_blocks: int, device: torch.device, *,
-                 chunk_blocks: int = 8, dump_blocks: int | None = None, timeout: float = 30.0) -> None:
+                 chunk_blocks: int = 8, dump_blocks: int | None = None, timeout: float = 30.0,
+                 use_arena: bool = True) -> None:
         if max_blocks <= 0 or chunk_blocks <= 0:
             raise ValueError(f"max_blocks and chunk_blocks must be positive, got {max_blocks}, {chunk_blocks}")
         self.client = client
@@ -58,6 +69,31 @@ class GpuStaging:
         self.dump_host = arrays.as_tensor(self.dump_region)
         self.stream = torch.cuda.Stream(device=device)
         self.last_error: Optional[str] = None
+        self.arena: Optional[Region] = None
+        self.arena_note = "not asked for" if not use_arena else None
+        """Why loads do not copy out of the daemon's arena (None when they do)."""
+        if use_arena:
+            self._map_arena()
+
+    def _map_arena(self) -> None:
+        try:
+            info = self.client.arena(timeout=self.timeout)
+        except NoArena:
+            self.arena_note = "the daemon's store has no DRAM tier"
+            return
+        try:
+            region = Region.open(info.path, info.size, readonly=True)
+        except OSError as e:
+            self.arena_note = f"cannot map the daemon's arena {info.path}: {e}"
+            return
+        try:
+            arrays.pin(region)
+        except RuntimeError as e:
+            region.close()
+            self.arena_note = str(e)
+            return
+        self.arena = region
+        self.arena_host = arrays.as_tensor(region)
 
     # ------------------------------------------------------------------ loads
 
@@ -73,10 +109,47 @@ class GpuStaging:
         out = torch.empty((batch, n, self.geometry.block_bytes), dtype=torch.uint8, device=self.device)
         flat_keys = [k for r in rows for k in r]
         flat_out = out.view(batch * n, self.geometry.block_bytes)
-        ok = self._load_through_region(flat_keys, flat_out)
+        if self.arena is not None:
+            ok = self._load_from_arena(flat_keys, flat_out)
+        else:
+            ok = self._load_through_region(flat_keys, flat_out, list(range(len(flat_keys))))
+        torch.cuda.current_stream(self.device).wait_stream(self.stream)
         return out if ok else None
 
-    def _load_through_region(self, keys: List[bytes], out: torch.Tensor) -> bool:
+    def _load_from_arena(self, keys: List[bytes], out: torch.Tensor) -> bool:
+        """DRAM hits copied out of the pinned arena; the rest through the region. False if any block is not OK."""
+        bb = self.geometry.block_bytes
+        held: List[Any] = []  # (event after the copies, pin), oldest first
+        elsewhere: List[int] = []  # blocks to LOAD instead
+        try:
+            for base in range(0, len(keys), self.chunk_blocks):
+                pin = self.client.pin(keys[base:base + self.chunk_blocks], timeout=self.timeout)
+                held.append((None, pin))
+                with torch.cuda.stream(self.stream):
+                    for i, outcome in enumerate(pin.outcomes):
+                        if outcome is Outcome.MISSING or outcome is Outcome.BUSY:
+                            elsewhere.append(base + i)  # not in DRAM, or DRAM pins at their cap: LOAD it
+                        elif outcome is not Outcome.OK or pin.lengths[i] != bb:
+                            self.last_error = (f"block {base + i} in the DRAM tier: " + (outcome.name if outcome is not Outcome.OK
+                                               else f"{pin.lengths[i]} bytes where the layout has {bb}"))
+                            return False
+                        else:
+                            at = pin.offsets[i]
+                            out[base + i].copy_(self.arena_host[at:at + bb], non_blocking=True)
+                    done = torch.cuda.Event()
+                    done.record(self.stream)
+                held[-1] = (done, pin)
+                # Hand back the pins whose copies have left the arena, so eviction is held up briefly.
+                while held and held[0][0] is not None and held[0][0].query():
+                    held.pop(0)[1].release(timeout=self.timeout)
+            return not elsewhere or self._load_through_region([keys[i] for i in elsewhere], out, elsewhere)
+        finally:
+            self.stream.synchronize()  # every copy has left the arena: the pins may go
+            for _, pin in held:
+                pin.release(timeout=self.timeout)
+
+    def _load_through_region(self, keys: List[bytes], out: torch.Tensor, rows: List[int]) -> bool:
+        """``keys[i]`` into ``out[rows[i]]`` through the pinned load region."""
         bb = self.geometry.block_bytes
         for base in range(0, len(keys), self.max_blocks):
             part = keys[base:base + self.max_blocks]
@@ -94,11 +167,15 @@ class GpuStaging:
                         j.wait(self.timeout)  # never leave a load writing into the region we reuse
                     return False
                 with torch.cuda.stream(self.stream):
-                    out[base + c:base + c + count].copy_(self.load_host[c * bb:(c + count) * bb].view(count, bb),
-                                                         non_blocking=True)
+                    first = rows[base + c]
+                    if rows[base + c + count - 1] - first == count - 1:  # consecutive rows: one copy
+                        out[first:first + count].copy_(self.load_host[c * bb:(c + count) * bb].view(count, bb),
+                                                       non_blocking=True)
+                    else:
+                        for j in range(count):
+                            out[rows[base + c + j]].copy_(self.load_host[(c + j) * bb:(c + j + 1) * bb], non_blocking=True)
             # The region is reused by the next pass: its copies must have left it.
             self.stream.synchronize()
-        torch.cuda.current_stream(self.device).wait_stream(self.stream)
         return True
 
     # ------------------------------------------------------------------ dumps
@@ -133,9 +210,14 @@ class GpuStaging:
                 pass
         del self.load_host, self.dump_host
         for r in self._pinned:
-            torch.cuda.cudart().cudaHostUnregister(arrays.as_tensor(r).data_ptr())
+            arrays.unpin(r)
         self.load_region.close()
         self.dump_region.close()
+        if self.arena is not None:
+            del self.arena_host
+            arrays.unpin(self.arena)
+            self.arena.close()
+            self.arena = None
 
 
 def _summary(result: Any) -> str:
