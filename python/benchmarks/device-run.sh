@@ -12,7 +12,8 @@
 #   lookup         python/benchmarks/lookup_rtt.py (1,000-key lookup_prefix p50/p99)
 #   serve-bench    ./spillway serve-bench at 256 KiB and 2 MiB on this machine's disk
 #   bench          ./spillway bench (the disk limit: fio's best, if fio is there, and the ratios)
-#   ttft[:MODEL]   python/benchmarks/ttft.py, every row; MODEL is qwq-32b (default) or llama-3.1-8b
+#   ttft[:MODEL]   python/benchmarks/ttft.py, every row, modes full, dram and disk; MODEL is qwq-32b
+#                  (default) or llama-3.1-8b
 # $TTFT_ARGS adds arguments to the ttft steps (e.g. "--lengths 16000 --concurrency 1").
 set -euo pipefail
 
@@ -47,50 +48,26 @@ store="${STORE_DIR:-/tmp/spillway-device-store}"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
   nproc
   free -g | head -2
-  df -h /tmp | tail -1
+  df -h /tmp /dev/shm | tail -2
   "$py" -c 'import torch, transformers; print("torch", torch.__version__, "transformers", transformers.__version__)' || true
 } 2>&1 | tee "$out/machine.txt"
 
-# Starts a daemon on $store with the YAML config $1; sets $sock and $daemon_pid.
-start_daemon() {
-  local cfg="$run/daemon.yaml"
-  printf '%s\n' "$1" >"$cfg"
-  sock="$run/s/spillway.sock"
-  rm -rf "$run/s"
-  "$run/spillway" serve --config "$cfg" --socket "$sock" >>"$out/daemon.log" 2>&1 &
-  daemon_pid=$!
-  for _ in $(seq 600); do
-    [[ -S "$sock" ]] && return 0
-    kill -0 "$daemon_pid" 2>/dev/null || { tail -40 "$out/daemon.log"; return 1; }
-    sleep 0.1
-  done
-  echo "daemon did not start in 60 s" >&2
-  return 1
-}
-
-stop_daemon() {
-  kill -TERM "$daemon_pid" 2>/dev/null || true
-  wait "$daemon_pid" 2>/dev/null || true
-}
-
+# The TTFT script runs its own daemons on $store (Cache|Disk, and Disk for the disk rows).
 ttft() {
   local model="$1" extra="$2" name="$3"
   rm -rf "$store"
-  start_daemon "storage_backends: [\"$store\"]
-${DAEMON_CONFIG:-}"
-  "$py" "$repo/python/benchmarks/ttft.py" --model "$model" --socket "$sock" --json "$out/$name.json" \
+  "$py" "$repo/python/benchmarks/ttft.py" --model "$model" --store "$store" --json "$out/$name.json" \
     $extra ${TTFT_ARGS:-} 2>&1 | tee "$out/$name.log" | tail -40
-  stop_daemon
 }
 
 for step in "$@"; do
   echo "== $step"
   case "$step" in
-  smoke) ttft tiny "--lengths 1024 --concurrency 1,2 --reps 2 --modes full,dram" ttft-smoke ;;
+  smoke) ttft tiny "--lengths 1024 --concurrency 1,2 --reps 2 --modes full,dram,disk --dram 1GiB" ttft-smoke ;;
   lookup) "$py" "$repo/python/benchmarks/lookup_rtt.py" --runs 5 2>&1 | tee "$out/lookup.log" | tail -6 ;;
   serve-bench)
     rm -rf "$store"
-    "$run/spillway" serve-bench --dir "$store" --bytes 2GiB --runs 3 2>&1 | tee "$out/serve-bench.log" | tail -20
+    "$run/spillway" serve-bench --dir "$store" --bytes 2GiB --runs 5 2>&1 | tee "$out/serve-bench.log" | tail -20
     ;;
   bench)
     rm -rf "$store"
@@ -99,7 +76,7 @@ for step in "$@"; do
   ttft | ttft:*)
     model="${step#ttft}"
     model="${model#:}"
-    ttft "${model:-qwq-32b}" "" "ttft-${model:-qwq-32b}"
+    ttft "${model:-qwq-32b}" "--modes full,dram,disk" "ttft-${model:-qwq-32b}"
     ;;
   *) echo "unknown step $step" >&2; exit 2 ;;
   esac

@@ -10,6 +10,12 @@ For each (input length, concurrency) row: a batch of ``concurrency`` random prom
 * ``disk``: the same through a daemon restarted with ``store_pipeline: Disk`` on the same
   directory, page cache dropped first (the hits come from the disk tier).
 
+With ``--store DIR`` the script runs its own daemons (``spillway.testing.Daemon``, which finds the
+launcher through ``$SPILLWAY_LAUNCHER`` or the checkout): ``Cache|Disk`` with ``--dram`` bytes of
+DRAM tier, and for the ``disk`` mode a ``Disk`` daemon on the same directory (the DRAM tier's
+arena stays warm across the switch). With ``--socket`` it uses a daemon that is already running
+(no ``disk`` mode).
+
 TTFT is the wall time from the prompt's tokens to its first logits: lookup + load + suffix
 prefill (``logits_to_keep=1``; the dumps of new blocks happen after and are not counted, as an
 engine would overlap them with decoding). Speedup as seed 002 reports it: full / spillway - 1.
@@ -117,6 +123,68 @@ def drop_page_cache():
         return False
 
 
+def measure(pc, ids, row, label, reps):
+    """Times ``reps`` prefills of ``ids`` with the stored prefix; records the figures under ``label``."""
+    res = []
+
+    def once():
+        res.append(pc.prefill(ids, dump=False))
+
+    t = timed(once, reps)
+    row[f"{label}_ms"] = statistics.mean(t)
+    row[f"{label}_runs_ms"] = t
+    row[f"{label}_hit_blocks"] = res[-1].hit_blocks
+    row[f"{label}_fallback"] = res[-1].fallback
+    row[f"{label}_parts_ms"] = res[-1].timings_ms
+    row[f"{label}_arena"] = pc.staging.arena is not None
+    if "full_ms" in row:
+        row[f"{label}_speedup_pct"] = (row["full_ms"] / row[f"{label}_ms"] - 1) * 100
+    load_ms = res[-1].timings_ms.get("load", 0)
+    row[f"{label}_load_gbps"] = row["hit_bytes"] / (load_ms / 1e3) / 1e9 if load_ms else None
+
+
+class Serving:
+    """The daemon (run here with --store, or already running with --socket), its client and the prefix cache."""
+
+    def __init__(self, args, model):
+        self.args = args
+        self.model = model
+        self.daemon = None
+        self.client = None
+        self.pc = None
+
+    def start(self, pipeline):
+        import spillway
+        from spillway.hf.prefix_cache import PrefixCache
+        from spillway.hf.kvlayout import KvGeometry
+
+        a = self.args
+        socket = a.socket
+        if a.store:
+            from spillway.testing import Daemon
+
+            block = KvGeometry.from_config(self.model.config, block_tokens=a.block_tokens, dtype=self.model.dtype).block_bytes
+            config = {"store_pipeline": pipeline, "kv_block_size": block, "durability": "none"}
+            if pipeline != "Disk":
+                config["buffer_size"] = a.dram
+            self.daemon = Daemon(directory=a.store, config=config).start()
+            socket = self.daemon.socket_path
+        ns = PrefixCache.namespace_for(self.model, block_tokens=a.block_tokens)
+        self.client = spillway.Client(socket, namespace=ns, timeout=120)
+        self.pc = PrefixCache(self.client, self.model, block_tokens=a.block_tokens, max_blocks=a.max_blocks, timeout=120)
+
+    def stop(self):
+        self.pc.close()
+        self.client.close()
+        if self.daemon is not None:
+            self.daemon.stop()
+            self.daemon = None
+
+    def restart(self, pipeline):
+        self.stop()
+        self.start(pipeline)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="qwq-32b", choices=sorted(GEOMETRIES))
@@ -126,20 +194,22 @@ def main(argv=None):
     ap.add_argument("--block-tokens", type=int, default=128)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--modes", default="full,dram")
-    ap.add_argument("--socket", required=True, help="the daemon's socket")
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--socket", help="a running daemon's socket")
+    where.add_argument("--store", help="run daemons on this store directory (Cache|Disk, and Disk for the disk mode)")
+    ap.add_argument("--dram", default="48GiB", help="with --store: the DRAM tier's bytes (buffer_size)")
     ap.add_argument("--json", help="write every figure here")
-    ap.add_argument("--max-blocks", type=int, default=1024, help="blocks of the pinned load region")
+    ap.add_argument("--max-blocks", type=int, default=64, help="blocks of the pinned load region (loads of more go in passes)")
     args = ap.parse_args(argv)
-
-    import spillway
-    from spillway.hf.prefix_cache import PrefixCache
 
     device = "cuda"
     model = build_model(args.model, device)
-    ns = PrefixCache.namespace_for(model, block_tokens=args.block_tokens)
-    client = spillway.Client(args.socket, namespace=ns)
-    pc = PrefixCache(client, model, block_tokens=args.block_tokens, max_blocks=args.max_blocks, timeout=120)
     modes = args.modes.split(",")
+    if "disk" in modes and not args.store:
+        ap.error("the disk mode needs --store (it restarts the daemon with store_pipeline: Disk)")
+    serving = Serving(args, model)
+    serving.start("Cache|Disk")
+    geometry = serving.pc.geometry
     rows = []
     gen = torch.Generator(device="cpu").manual_seed(1)
     vocab = model.config.vocab_size
@@ -150,7 +220,7 @@ def main(argv=None):
             n = args.block_tokens
             prefix = int(length * args.hit) // n * n
             row["prefix_tokens"] = prefix
-            row["hit_bytes"] = conc * prefix * pc.geometry.token_bytes
+            row["hit_bytes"] = conc * prefix * geometry.token_bytes
             try:
                 if "full" in modes:
                     with torch.inference_mode():
@@ -158,30 +228,17 @@ def main(argv=None):
                     row["full_ms"] = statistics.mean(t)
                     row["full_runs_ms"] = t
                 # Round 1: an earlier request stored the prefix (its whole blocks).
-                pc.prefill(ids[:, :prefix + 1], dump=True)
-                pc.wait_dumps()
-                if "dram" in modes or "disk" in modes:
-                    label = "dram" if "dram" in modes else "disk"
+                serving.pc.prefill(ids[:, :prefix + 1], dump=True)
+                serving.pc.wait_dumps()
+                for label in [m for m in ("dram", "disk") if m in modes]:
                     if label == "disk":
-                        drop_page_cache()
-                    res = []
-
-                    def once():
-                        r = pc.prefill(ids, dump=False)
-                        res.append(r)
-
-                    t = timed(once, args.reps)
-                    row[f"{label}_ms"] = statistics.mean(t)
-                    row[f"{label}_runs_ms"] = t
-                    row[f"{label}_hit_blocks"] = res[-1].hit_blocks
-                    row[f"{label}_fallback"] = res[-1].fallback
-                    row[f"{label}_parts_ms"] = res[-1].timings_ms
-                    if "full_ms" in row:
-                        row[f"{label}_speedup_pct"] = (row["full_ms"] / row[f"{label}_ms"] - 1) * 100
-                        load_ms = res[-1].timings_ms.get("load", 0)
-                        row[f"{label}_load_gbps"] = row["hit_bytes"] / (load_ms / 1e3) / 1e9 if load_ms else None
+                        serving.restart("Disk")  # the same directory, without the DRAM tier
+                        row["disk_page_cache_dropped"] = drop_page_cache()
+                    measure(serving.pc, ids, row, label, args.reps)
                     if conc == 1:
-                        row["logits"] = check_logits(model, pc, ids, prefix)
+                        row[f"{label}_logits"] = check_logits(model, serving.pc, ids, prefix)
+                    if label == "disk":
+                        serving.restart("Cache|Disk")
             except torch.cuda.OutOfMemoryError as e:
                 row["did_not_fit"] = str(e).splitlines()[0]
             torch.cuda.empty_cache()
@@ -189,12 +246,11 @@ def main(argv=None):
             rows.append(row)
             # Free the store's DRAM for the next row: these keys are not needed again.
             try:
-                keys = [k for r in ids.tolist() for k in pc.block_keys(r)]
-                client.delete(keys)
+                keys = [k for r in ids.tolist() for k in serving.pc.block_keys(r)]
+                serving.client.delete(keys)
             except Exception as e:  # a failed delete only costs DRAM; say so
                 print(f"ttft: delete after row failed: {e}", file=sys.stderr)
-    pc.close()
-    client.close()
+    serving.stop()
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(rows=rows, args=vars(args), torch=torch.__version__,
