@@ -176,8 +176,8 @@ class PipelineStoreTest {
         try (Arena arena = Arena.ofShared()) {
             int slot;
             try (CacheTier tier = CacheTier.open(cache)) {
-                CacheTier.StoreResult r = tier.storeNow(k, List.of(Payloads.content(arena, k, BLOCK)), BLOCK, SlotState.DIRTY);
-                assertEquals(CacheTier.StoreKind.STORED, r.kind());
+                StoreResult r = tier.storeNow(k, List.of(Payloads.content(arena, k, BLOCK)), BLOCK, SlotState.DIRTY);
+                assertEquals(StoreResult.Kind.STORED, r.kind());
                 slot = r.slot().index;
                 long at = tier.arena().layout().slotOffset(slot) + 100;
                 try (FileChannel ch = FileChannel.open(shm.path().resolve("arena"), StandardOpenOption.READ,
