@@ -77,9 +77,26 @@ final class SegmentCatalog implements AutoCloseable {
             }
             synchronized (this) {
                 if (reader == null) {
-                    reader = SegmentReader.open(backend.io(), path(), id);
+                    reader = open();
                 }
                 return reader;
+            }
+        }
+
+        /**
+         * Opens the segment file by its current name. Sealing renames {@code .open} to the sealed
+         * name before it sets {@link #state}, so a first load in between finds no {@code .open}
+         * file: the sealed one is then there (a load saw ENOENT and failed with IO_ERROR before).
+         */
+        private SegmentReader open() throws IOException {
+            SegmentPath.State seen = state;
+            try {
+                return SegmentReader.open(backend.io(), new SegmentPath(id, seen).in(backend.dir()), id);
+            } catch (NoSuchFileException e) {
+                if (seen != SegmentPath.State.OPEN) {
+                    throw e;
+                }
+                return SegmentReader.open(backend.io(), new SegmentPath(id, SegmentPath.State.SEALED).in(backend.dir()), id);
             }
         }
 

@@ -9,19 +9,33 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The tasks of the DRAM tier or the pipeline: each gets an id and its deadline on the copy pool's
- * timer, and is tracked until it completes, so that a close can let the tasks in flight finish.
+ * The tasks of the DRAM tier or the pipeline: each gets an id, and is tracked until it completes,
+ * so that a sweep on the copy pool's timer can expire it at its deadline and a close can let the
+ * tasks in flight finish. The sweep runs every {@link #SWEEP}: a task times out at most that much
+ * after its deadline.
  */
 final class TaskTracker {
 
-    private final CopyPool pool;
     private final Duration timeout;
     private final AtomicLong ids = new AtomicLong();
     private final Set<CacheTask> outstanding = ConcurrentHashMap.newKeySet();
 
+    /** How often the deadlines are checked. */
+    static final Duration SWEEP = Duration.ofMillis(10);
+
     TaskTracker(CopyPool pool, Duration timeout) {
-        this.pool = pool;
         this.timeout = timeout;
+        pool.every(SWEEP, this::expireDue);
+    }
+
+    /** Expires the pending blocks of every task whose deadline has passed. */
+    private void expireDue() {
+        long now = System.nanoTime();
+        for (CacheTask t : outstanding) {
+            if (now - t.deadlineNanos() >= 0) {
+                t.expire();
+            }
+        }
     }
 
     /**
@@ -37,7 +51,6 @@ final class TaskTracker {
         }
         outstanding.add(t);
         t.future().whenComplete((r, e) -> outstanding.remove(t));
-        pool.arm(t);
         return t;
     }
 
