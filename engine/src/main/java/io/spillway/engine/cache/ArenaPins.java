@@ -9,6 +9,10 @@ import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
@@ -26,8 +30,12 @@ import org.slf4j.LoggerFactory;
  *       cap on held slots (a quarter of the arena, so pins can never starve the writers of room) is
  *       BUSY.
  *   <li>Each pinned block's sequence number is checked against its entry's generation (R4) and its
- *       bytes against its CRC32C (R5, unless {@code cache_verify} is off), spread over the tier's
- *       copy threads with the calling thread taking part, since a large prefix is gigabytes.
+ *       bytes against its CRC32C (R5, unless {@code cache_verify} is off), spread over threads of
+ *       its own with the calling thread taking part, since a large prefix is gigabytes: a
+ *       client's GPU copy of one chunk overlaps the check of the next, so the check must run at
+ *       PCIe speed (55 GB/s on an H200 host) or it is what the client waits for. The copy
+ *       threads are not used: they are as many as {@code stream_number} (4 by default), and one
+ *       thread checks CRC32C at about 10 GB/s.
  *   <li>A block that fails is unpinned, dropped from the tier (like a failed DRAM load) and
  *       CORRUPT. The rest stay held until {@link SharedArena.Pin#close}.
  * </ol>
@@ -42,10 +50,22 @@ final class ArenaPins implements SharedArena {
     private final CacheTier tier;
     private final int maxHeld;
     private final AtomicInteger held = new AtomicInteger();
+    /** Checkers besides the calling thread: one per core, less one, at most 15 (idle ones exit). */
+    private final ThreadPoolExecutor checkers;
 
     ArenaPins(CacheTier tier) {
         this.tier = tier;
         this.maxHeld = Math.max(1, tier.arena().layout().slotCount() / 4);
+        int n = Math.clamp(Runtime.getRuntime().availableProcessors() - 1, 1, 15);
+        AtomicInteger id = new AtomicInteger();
+        this.checkers = new ThreadPoolExecutor(n, n, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                r -> Thread.ofPlatform().name("spillway-cache-check-" + id.incrementAndGet()).daemon(true).unstarted(r));
+        checkers.allowCoreThreadTimeOut(true);
+    }
+
+    /** Stops the checker threads (the tier is closing). */
+    void close() {
+        checkers.shutdownNow();
     }
 
     @Override
@@ -135,9 +155,13 @@ final class ArenaPins implements SharedArena {
                 }
             }
         };
-        int helpers = Math.min(tier.cacheConfig().copyThreads(), todo.length - 1);
-        for (int h = 0; h < helpers && tier.pool().execute(worker); h++) {
-            // a full copy queue leaves the rest to this thread: a pin never waits for the queue
+        int helpers = Math.min(checkers.getMaximumPoolSize(), todo.length - 1);
+        try {
+            for (int h = 0; h < helpers; h++) {
+                checkers.execute(worker);
+            }
+        } catch (RejectedExecutionException e) {
+            // closing: this thread checks the rest alone
         }
         worker.run();
         try {

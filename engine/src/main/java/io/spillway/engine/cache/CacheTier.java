@@ -469,6 +469,7 @@ public final class CacheTier implements BlockStore {
         maintenance.shutdown();
         try {
             pool.close();
+            sharedArena.close();
             if (!maintenance.awaitTermination(10, TimeUnit.SECONDS)) {
                 maintenance.shutdownNow();
             }
