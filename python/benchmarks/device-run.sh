@@ -76,7 +76,7 @@ for step in "$@"; do
   ttft | ttft:*)
     model="${step#ttft}"
     model="${model#:}"
-    ttft "${model:-qwq-32b}" "--modes full,dram,disk" "ttft-${model:-qwq-32b}"
+    ttft "${model:-qwq-32b}" "--modes ${TTFT_MODES:-full,dram,disk}" "ttft-${model:-qwq-32b}"
     ;;
   *) echo "unknown step $step" >&2; exit 2 ;;
   esac
