@@ -1,0 +1,45 @@
+package io.spillway.engine.shared;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link SharedStoreSuite} on GlusterFS: each process uses its own FUSE mount of one volume.
+ * Not part of the default build (its name is not a test's); {@code .ci/run} runs it under
+ * {@code .ci/gluster}, which exports {@code SPILLWAY_GLUSTER_MOUNTS}; without them it fails.
+ */
+class SharedStoreGluster extends SharedStoreSuite {
+
+    @TempDir
+    Path tmp;
+
+    @Override
+    List<Path> mounts() throws IOException {
+        String m = System.getenv("SPILLWAY_GLUSTER_MOUNTS");
+        assertTrue(m != null && !m.isEmpty(), "run under .ci/gluster: SPILLWAY_GLUSTER_MOUNTS is not set");
+        String sub = "suite-" + ProcessHandle.current().pid();
+        List<Path> out = new ArrayList<>();
+        for (String mount : m.split(":")) {
+            out.add(Path.of(mount).resolve(sub));
+        }
+        Files.createDirectories(out.getFirst());
+        return out;
+    }
+
+    @Override
+    Path local() {
+        return tmp;
+    }
+
+    @Test
+    void threeWritersTwoReadersOnGlusterFs() throws Exception {
+        run();
+    }
+}
