@@ -141,7 +141,7 @@ public final class Maintenance {
             isOwner = gc.refresh();
             writerZeroFree = writerZeroUnlocked();
             Adoption.Result a = adoptOne();
-            if (a != null && a.sealed() >= 0) {
+            if (a != null) {
                 adoptions++;
                 adoptionMs = a.millis();
             }
@@ -169,7 +169,9 @@ public final class Maintenance {
             if (WriterIds.adopted(roots.getFirst(), peer)) {
                 continue;
             }
-            if (peerLeases.stillFor(dir.resolve("lease")) >= timeoutNanos) {
+            // No lease file yet: the writer is still opening (it renews from the moment its segment
+            // store has its lock) or died before; either way its directory holds no block.
+            if (Files.exists(dir.resolve("lease")) && peerLeases.stillFor(dir.resolve("lease")) >= timeoutNanos) {
                 peerLeases.forget(dir.resolve("lease"));
                 Adoption.Result a = Adoption.adopt(roots, ios, peer, self, config.indexPath().toAbsolutePath().normalize());
                 if (a != null) {
@@ -203,7 +205,7 @@ public final class Maintenance {
             }
             Path manifestDir = Layout.writer(roots.getFirst(), peer);
             if (anyOpen) {
-                Adoption.finish(roots, ios, peer, config.indexPath().toAbsolutePath().normalize(), System.nanoTime());
+                Adoption.finish(roots, ios, peer, config.indexPath().toAbsolutePath().normalize());
                 continue; // its adopter died half way: redone; tidied next round
             }
             Set<Long> listed = new HashSet<>();

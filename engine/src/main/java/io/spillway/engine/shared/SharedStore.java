@@ -10,13 +10,19 @@ import io.spillway.engine.api.StoreStats;
 import io.spillway.engine.api.Task;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.StoreLockedException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +62,8 @@ public final class SharedStore implements BlockStore {
     private volatile Maintenance maintenance;
     private volatile List<Path> ownDirs;
     private boolean closed; // guarded by this
+    /** Calls hold the read side; {@link #rotate} the write side while it swaps the segment store. */
+    private final ReentrantReadWriteLock rotation = new ReentrantReadWriteLock();
 
     private SharedStore(StoreConfig config, MeterRegistry registry, boolean readOnly, List<Path> roots, List<FileIO> rootIo) {
         this.config = config;
@@ -120,7 +128,23 @@ public final class SharedStore implements BlockStore {
             floor = Layout.number(roots.getFirst(), id) << Layout.ID_BITS;
         }
         StoreConfig innerConfig = config.toBuilder().storageBackends(dirs).build();
-        SegmentStore store = SegmentStore.open(innerConfig, registry);
+        SegmentStore store;
+        try (OpeningLease renewing = readOnly ? null : new OpeningLease(Layout.writer(roots.getFirst(), id).resolve("lease"),
+                config.refreshInterval().toMillis())) {
+            store = SegmentStore.open(innerConfig, registry);
+        } catch (StoreLockedException e) {
+            // A peer may be adopting this id right now (it takes the lock, then writes ADOPTED).
+            long until = System.nanoTime() + config.leaseTimeout().toNanos();
+            while (!WriterIds.adopted(roots.getFirst(), id) && System.nanoTime() < until) {
+                sleep(config.refreshInterval().toMillis());
+            }
+            if (!WriterIds.adopted(roots.getFirst(), id)) {
+                throw e;
+            }
+            LOG.warn("writer {} was adopted while it was away (its adopter holds {}); starting under a new id", id, e.directory());
+            start();
+            return;
+        }
         try {
             if (!readOnly) {
                 SharedAccess.idFloor(store, floor);
@@ -142,6 +166,49 @@ public final class SharedStore implements BlockStore {
                 config.leaseTimeout().toMillis());
     }
 
+    private static void sleep(long millis) throws InterruptedIOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while opening");
+        }
+    }
+
+    /**
+     * Keeps a writer's lease moving while its segment store opens (recovery can take longer than
+     * {@code lease_timeout}), so peers do not start adopting a writer that is merely starting.
+     */
+    private static final class OpeningLease implements AutoCloseable {
+        private final Thread thread;
+        private volatile boolean done;
+
+        OpeningLease(Path file, long everyMillis) throws IOException {
+            Lease lease = new Lease(file);
+            lease.renew();
+            thread = Thread.ofPlatform().daemon(true).name("spillway-lease-opening").start(() -> {
+                while (!done) {
+                    try {
+                        Thread.sleep(everyMillis);
+                        if (!done) {
+                            lease.renew();
+                        }
+                    } catch (InterruptedException e) {
+                        return;
+                    } catch (IOException e) {
+                        LOG.warn("renewing the lease of {} while opening failed: {}", file, e.toString());
+                    }
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+            done = true;
+            thread.interrupt();
+        }
+    }
+
     /**
      * Called by the maintenance thread when it finds this writer adopted (its lease stalled while
      * it was alive, say a hung mount): stop writing there and carry on under a new id. Closing
@@ -152,10 +219,15 @@ public final class SharedStore implements BlockStore {
         SegmentStore old = inner;
         Maintenance m = maintenance;
         LOG.warn("writer {} was adopted by a peer; closing it and starting under a new id", writerId);
-        m.stop();
-        old.close();
-        m.afterClose(ownDirs);
-        start();
+        rotation.writeLock().lock();
+        try {
+            m.stop();
+            old.close();
+            m.afterClose(ownDirs);
+            start();
+        } finally {
+            rotation.writeLock().unlock();
+        }
     }
 
     /** This process's writer id (empty for a read-only opener). */
@@ -189,41 +261,41 @@ public final class SharedStore implements BlockStore {
 
     @Override
     public BitSet lookup(List<BlockKey> keys) throws IOException {
-        return inner.lookup(keys);
+        return call(s -> s.lookup(keys));
     }
 
     @Override
     public int lookupPrefix(List<BlockKey> keys) throws IOException {
-        return inner.lookupPrefix(keys);
+        return call(s -> s.lookupPrefix(keys));
     }
 
     @Override
     public Task dump(List<BlockKey> keys, List<MemorySegment> sources) {
         refuseIfReadOnly();
-        return inner.dump(keys, sources);
+        return task(s -> s.dump(keys, sources));
     }
 
     @Override
     public Task dumpScattered(List<BlockKey> keys, List<List<MemorySegment>> sources) {
         refuseIfReadOnly();
-        return inner.dumpScattered(keys, sources);
+        return task(s -> s.dumpScattered(keys, sources));
     }
 
     @Override
     public Task load(List<BlockKey> keys, List<MemorySegment> destinations) {
-        return inner.load(keys, destinations);
+        return task(s -> s.load(keys, destinations));
     }
 
     @Override
     public Task loadScattered(List<BlockKey> keys, List<List<MemorySegment>> destinations) {
-        return inner.loadScattered(keys, destinations);
+        return task(s -> s.loadScattered(keys, destinations));
     }
 
     /** Commits this writer's own dumps; other writers commit theirs. */
     @Override
     public int commit(List<BlockKey> keys, boolean success) throws IOException {
         refuseIfReadOnly();
-        return inner.commit(keys, success);
+        return call(s -> s.commit(keys, success));
     }
 
     /**
@@ -232,12 +304,12 @@ public final class SharedStore implements BlockStore {
      */
     @Override
     public int delete(List<BlockKey> keys) throws IOException {
-        return inner.delete(keys);
+        return call(s -> s.delete(keys));
     }
 
     @Override
     public StoreStats stats() throws IOException {
-        return inner.stats();
+        return call(SegmentStore::stats);
     }
 
     @Override
@@ -248,6 +320,46 @@ public final class SharedStore implements BlockStore {
     @Override
     public StoreConfig config() {
         return config;
+    }
+
+    /** A call on the segment store that may throw IOException. */
+    @FunctionalInterface
+    private interface StoreCall<T> {
+        T on(SegmentStore store) throws IOException;
+    }
+
+    /**
+     * Runs {@code c} on the current segment store; while a rotation ({@link #rotate}) swaps it, waits
+     * at most {@code timeout_ms}, then fails rather than hang the caller.
+     */
+    private <T> T call(StoreCall<T> c) throws IOException {
+        Lock l = enter();
+        try {
+            return c.on(inner);
+        } finally {
+            l.unlock();
+        }
+    }
+
+    private Task task(Function<SegmentStore, Task> c) {
+        Lock l = enter();
+        try {
+            return c.apply(inner);
+        } finally {
+            l.unlock();
+        }
+    }
+
+    private Lock enter() {
+        Lock l = rotation.readLock();
+        try {
+            if (l.tryLock(config.timeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                return l;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        throw new IllegalStateException("writer " + writerId + " is restarting under a new id (it was adopted); try again");
     }
 
     private void refuseIfReadOnly() {

@@ -106,6 +106,29 @@ class SharedLayoutTest {
         assertTrue(BlockStore.open(config("w").build()) instanceof SharedStore s && closeAll(s), "BlockStore.open routes a shared store");
     }
 
+    @Test
+    void aWriterThatFindsItselfAdoptedStopsThereAndGoesOnUnderANewId() throws Exception {
+        List<BlockKey> before = keys("before", 20);
+        List<BlockKey> after = keys("after", 20);
+        StoreConfig c = config("w").set(io.spillway.engine.config.StoreKeys.REFRESH_INTERVAL, Duration.ofMillis(50))
+                .set(io.spillway.engine.config.StoreKeys.LEASE_TIMEOUT, Duration.ofMillis(500)).build();
+        try (SharedStore w = SharedStore.open(c, new SimpleMeterRegistry()); Arena arena = Arena.ofShared()) {
+            String first = w.writerId();
+            assertTrue(await(w.dump(before, Payloads.buffers(arena, before, 16 << 10))).allOk());
+            // What an adopter's step 2 does (the lock, which this process holds, keeps a real one out).
+            Layout.createExclusive(Layout.writer(tmp.resolve("store"), first).resolve(Adoption.MARKER), "peer\n");
+            long until = System.nanoTime() + 20_000_000_000L;
+            while (w.writerId().equals(first) && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertTrue(!w.writerId().equals(first), "a new id after finding itself adopted");
+            assertTrue(await(w.dump(after, Payloads.buffers(arena, after, 16 << 10))).allOk(), "dumps go on under the new id");
+            w.refreshNow();
+            assertEquals(before.size(), w.lookup(before).cardinality(), "the old id's sealed blocks are read like a peer's");
+            assertEquals(after.size(), w.lookup(after).cardinality());
+        }
+    }
+
     private static boolean closeAll(SharedStore s) throws IOException {
         s.close();
         return true;
