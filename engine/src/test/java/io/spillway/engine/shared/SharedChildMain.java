@@ -43,7 +43,8 @@ public final class SharedChildMain {
     static final int CAPACITY_MIB = 24;
     static final int SEGMENT_MIB = 1;
     static final long REFRESH_MILLIS = 200;
-    static final long LEASE_MILLIS = 1500;
+    /** The suite's lease timeout: -Dspillway.suite.lease_ms (GlusterFS's FUSE cache wants more than local disk). */
+    static final long LEASE_MILLIS = Long.getLong("spillway.suite.lease_ms", 1500);
 
     private SharedChildMain() {
     }

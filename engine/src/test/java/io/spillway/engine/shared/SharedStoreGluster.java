@@ -33,6 +33,12 @@ class SharedStoreGluster extends SharedStoreSuite {
         return out;
     }
 
+    /** Longer than the FUSE client's 1 s attribute and content caching plus a slow round. */
+    @Override
+    long leaseMillis() {
+        return 4000;
+    }
+
     @Override
     Path local() {
         return tmp;

@@ -41,6 +41,11 @@ abstract class SharedStoreSuite {
     /** Local scratch for the processes' indexes. */
     abstract Path local();
 
+    /** The lease timeout the processes use. */
+    long leaseMillis() {
+        return SharedChildMain.LEASE_MILLIS;
+    }
+
     private final List<Child> children = new ArrayList<>();
     private final List<String> wrong = new ArrayList<>();
     private final StringBuilder figures = new StringBuilder();
@@ -109,7 +114,7 @@ abstract class SharedStoreSuite {
         }
         figures.append(String.format("phase 2: kill -9 of writer %s; adopted (ADOPTED written) %.0f ms after the kill, all %d of"
                 + " its acknowledged blocks loadable by a reader %.0f ms after the kill (lease_timeout %d ms)%n", w2.id, markerMs,
-                lines(dead), adoptMs, SharedChildMain.LEASE_MILLIS));
+                lines(dead), adoptMs, leaseMillis()));
         // Phase 3: capacity under two writers; the dead writer's space reclaimed.
         assertEquals("DUMP 100000", w0.ask("DUMP 100000"));
         assertEquals("DUMP 100000", w1.ask("DUMP 100000"));
@@ -158,8 +163,8 @@ abstract class SharedStoreSuite {
         Path dir = local().resolve(name);
         Files.createDirectories(dir);
         String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                SharedChildMain.class.getName(), role, store.toString(), dir.toString(), role.equals("writer") ? name : "-",
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Dspillway.suite.lease_ms=" + leaseMillis(),
+                "-cp", System.getProperty("java.class.path"), SharedChildMain.class.getName(), role, store.toString(), dir.toString(), role.equals("writer") ? name : "-",
                 Integer.toString(seed)).redirectError(dir.resolve("stderr.txt").toFile()).start();
         return new Child(name, p);
     }
