@@ -216,6 +216,9 @@ public final class SharedStore implements BlockStore {
      * adopter, which needs that lock, can never be recovering them at the same time.
      */
     synchronized void rotate() throws IOException {
+        if (closed) {
+            return; // closed while the maintenance thread waited for this monitor
+        }
         SegmentStore old = inner;
         Maintenance m = maintenance;
         LOG.warn("writer {} was adopted by a peer; closing it and starting under a new id", writerId);

@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * One process of {@link SharedStoreSuite}: {@code writer|reader <store> <local dir> <namespace> <seed>}.
  *
  * <p>Both loop over the key universe ({@link #key}: namespaces {@code w0..w2} and {@code shared},
- * numbers below {@link #UNIVERSE}), loading whatever lookup says is there and checking every
+ * numbers below {@link #UNIVERSE} for {@code shared}, 5 times that for the others), loading whatever lookup says is there and checking every
  * byte; a wrong byte prints {@code WRONG <ns> <n>}. A writer also dumps, while its dumping is on,
  * blocks of its own namespace and of {@code shared} (overlapping with the other writers) when told, and
  * prints {@code ACK <ns> <n>} for each acknowledged durable. Commands on stdin, each answered
@@ -95,7 +95,7 @@ public final class SharedChildMain {
         List<String> names = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             boolean shared = random.nextInt(4) == 0;
-            int n = shared ? random.nextInt(UNIVERSE) : next++ % UNIVERSE;
+            int n = shared ? random.nextInt(UNIVERSE) : next++; // own keys never repeat: each is a fresh write
             keys.add(key(shared ? "shared" : ns, n));
             names.add((shared ? "shared" : ns) + " " + n);
         }
@@ -123,7 +123,7 @@ public final class SharedChildMain {
         List<String> names = new ArrayList<>();
         for (int i = 0; i < 32; i++) {
             String sp = spaces[random.nextInt(spaces.length)];
-            int n = random.nextInt(UNIVERSE);
+            int n = random.nextInt(sp.equals("shared") ? UNIVERSE : 5 * UNIVERSE);
             keys.add(key(sp, n));
             names.add(sp + " " + n);
         }

@@ -33,6 +33,18 @@ class SharedStoreGluster extends SharedStoreSuite {
         return out;
     }
 
+    /** Lazily unmounts slot's mount (open descriptors stay valid; new opens fail), or mounts the volume there again. */
+    @Override
+    boolean mount(int slot, boolean up) throws Exception {
+        String[] mounts = System.getenv("SPILLWAY_GLUSTER_MOUNTS").split(":");
+        String mount = mounts[slot % mounts.length];
+        String volume = System.getenv("SPILLWAY_GLUSTER_VOLUME");
+        Process p = (up ? new ProcessBuilder("mount", "-t", "glusterfs", "127.0.0.2:/" + volume, mount)
+                : new ProcessBuilder("umount", "-l", mount)).inheritIO().start();
+        assertTrue(p.waitFor() == 0, (up ? "mount " : "umount ") + mount + " failed");
+        return true;
+    }
+
     /** Longer than the FUSE client's 1 s attribute and content caching plus a slow round. */
     @Override
     long leaseMillis() {
