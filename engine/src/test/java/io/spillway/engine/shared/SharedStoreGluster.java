@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link SharedStoreSuite} on GlusterFS: each process uses its own FUSE mount of one volume.
+ * {@link SharedStoreSuite} on GlusterFS: each of the 5 processes uses its own FUSE mount of one volume.
  * Not part of the default build (its name is not a test's); {@code .ci/run} runs it under
  * {@code .ci/gluster}, which exports {@code SPILLWAY_GLUSTER_MOUNTS}; without them it fails.
  */
@@ -24,6 +24,8 @@ class SharedStoreGluster extends SharedStoreSuite {
     List<Path> mounts() throws IOException {
         String m = System.getenv("SPILLWAY_GLUSTER_MOUNTS");
         assertTrue(m != null && !m.isEmpty(), "run under .ci/gluster: SPILLWAY_GLUSTER_MOUNTS is not set");
+        // One mount per process (.ci/gluster --mounts 5), so taking reader r1's away touches no other.
+        assertTrue(m.split(":").length >= 5, "run under .ci/gluster --mounts 5: one mount per process");
         String sub = "suite-" + ProcessHandle.current().pid();
         List<Path> out = new ArrayList<>();
         for (String mount : m.split(":")) {

@@ -63,7 +63,7 @@ abstract class SharedStoreSuite {
                 children.add(start("writer", mounts.get(i % mounts.size()), "w" + i, i));
             }
             for (int i = 0; i < 2; i++) {
-                children.add(start("reader", mounts.get(i % mounts.size()), "r" + i, 10 + i));
+                children.add(start("reader", mounts.get((3 + i) % mounts.size()), "r" + i, 10 + i));
             }
             phases(mounts.getFirst());
         } finally {
