@@ -44,7 +44,7 @@ class SharedViewsTest {
         List<String> ids = new java.util.ArrayList<>();
         for (String w : List.of("a", "b")) {
             StoreConfig c = StoreConfig.builder().storageBackend(store).indexPath(root.resolve(w).resolve("index"))
-                    .segmentSize(ByteSize.ofMiB(1)).bufferSize(ByteSize.ofMiB(1)).streamNumber(1).build();
+                    .segmentSize(ByteSize.ofMiB(1)).writeGroupSize(ByteSize.ofMiB(1)).streamNumber(1).build();
             List<BlockKey> keys = StoreFixture.keys(w, 30);
             try (SharedStore s = SharedStore.open(c, new SimpleMeterRegistry()); Arena arena = Arena.ofShared()) {
                 ids.add(s.writerId());

@@ -247,6 +247,8 @@ public final class StoreConfig {
     /** {@link StoreKeys#CACHE_WRITEBACK_QUEUE}: in blocks. */
     public int cacheWritebackQueue() {
         return get(CACHE_WRITEBACK_QUEUE);
+    }
+
     public String writerId() {
         return get(WRITER_ID);
     }

@@ -51,7 +51,7 @@ public final class SharedChildMain {
 
     static StoreConfig config(Path store, Path local) {
         return StoreConfig.builder().storageBackend(store).indexPath(local.resolve("index")).segmentSize(ByteSize.ofMiB(SEGMENT_MIB))
-                .bufferSize(ByteSize.ofMiB(1)).streamNumber(2).capacity(Capacity.of(ByteSize.ofMiB(CAPACITY_MIB)))
+                .writeGroupSize(ByteSize.ofMiB(1)).streamNumber(2).capacity(Capacity.of(ByteSize.ofMiB(CAPACITY_MIB)))
                 .set(StoreKeys.REFRESH_INTERVAL, Duration.ofMillis(REFRESH_MILLIS))
                 .set(StoreKeys.LEASE_TIMEOUT, Duration.ofMillis(LEASE_MILLIS)).build();
     }

@@ -32,7 +32,7 @@ class SharedLayoutTest {
 
     private StoreConfig.Builder config(String local) {
         return StoreConfig.builder().storageBackend(tmp.resolve("store")).indexPath(tmp.resolve(local).resolve("index"))
-                .segmentSize(ByteSize.ofMiB(1)).bufferSize(ByteSize.ofMiB(1)).streamNumber(1);
+                .segmentSize(ByteSize.ofMiB(1)).writeGroupSize(ByteSize.ofMiB(1)).streamNumber(1);
     }
 
     @Test

@@ -81,7 +81,7 @@ class SharedScaleSimulationTest {
         }
         double generateS = (System.nanoTime() - t0) / 1e9;
         StoreConfig c = StoreConfig.builder().storageBackend(store).indexPath(tmp.resolve("reader").resolve("index"))
-                .segmentSize(ByteSize.ofMiB(1)).bufferSize(ByteSize.ofMiB(1)).streamNumber(1).build();
+                .segmentSize(ByteSize.ofMiB(1)).writeGroupSize(ByteSize.ofMiB(1)).streamNumber(1).build();
         long t1 = System.nanoTime();
         long indexBytes;
         String line;
