@@ -1,6 +1,7 @@
 package io.spillway.cli;
 
 import io.spillway.engine.cache.CacheCheck;
+import io.spillway.engine.shared.SharedInspect;
 import io.spillway.recovery.Fsck;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -51,6 +52,9 @@ final class FsckCommand implements Callable<Integer> {
         Fsck.Result r;
         try {
             DirArguments.existingStore(dir);
+            if (SharedInspect.isShared(dir)) { // many writers (issue 15): every writer's segments and manifest
+                return SharedViews.fsck(dir, out);
+            }
             r = Fsck.run(dir, index == null ? dir.resolve("index") : index, deep, repair);
         } catch (IOException | RuntimeException e) {
             err.println("fsck: could not run: " + e.getMessage());

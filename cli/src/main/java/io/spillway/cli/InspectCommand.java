@@ -1,5 +1,6 @@
 package io.spillway.cli;
 
+import io.spillway.engine.shared.SharedInspect;
 import io.spillway.recovery.Inspect;
 import io.spillway.engine.api.BlockKey;
 import java.io.IOException;
@@ -48,6 +49,9 @@ final class InspectCommand implements Callable<Integer> {
         }
         if (segment != null) {
             out.print(inspect.segment(parseId(segment)));
+        }
+        if (key == null && segment == null && SharedInspect.isShared(dir)) {
+            out.print(SharedViews.writers(dir)); // many writers (issue 15): each with its lease
         }
         if (key == null && segment == null) {
             out.print(inspect.segments());

@@ -2,6 +2,7 @@ package io.spillway.cli;
 
 import io.spillway.engine.api.BlockStore;
 import io.spillway.engine.api.StoreStats;
+import io.spillway.engine.shared.SharedInspect;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -37,11 +38,18 @@ final class StatsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        if (SharedInspect.isShared(store.dir)) { // many writers (issue 15): read-only, then the writers
+            StoreStats stats = SharedViews.stats(store.config.load().storageBackend(store.dir).build(), store.dir);
+            out.println(json ? Json.write(asMap(store.dir, stats))
+                    : text(store.dir, stats) + "\n\n" + SharedViews.writers(store.dir).stripTrailing());
+            out.flush();
+            return 0;
+        }
         StoreStats stats;
         try (BlockStore s = BlockStore.open(store.existingStore())) {
             stats = s.stats();
         }
-        PrintWriter out = spec.commandLine().getOut();
         out.println(json ? Json.write(asMap(store.dir, stats)) : text(store.dir, stats));
         out.flush();
         return 0;

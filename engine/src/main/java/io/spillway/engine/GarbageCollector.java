@@ -191,7 +191,8 @@ final class GarbageCollector implements AutoCloseable {
 
     /** Whether the GC may evict {@code e}: sealed, not failed, not the segment the GC itself is writing. */
     private boolean evictable(SegmentCatalog.Entry e, long gcActive) {
-        return e.state == SegmentPath.State.SEALED && e.id != gcActive && !ctx.catalog().isFailed(e.id);
+        return e.state == SegmentPath.State.SEALED && e.id != gcActive && !ctx.catalog().isFailed(e.id)
+                && ctx.catalog().gcAllows(e.id);
     }
 
     /** The segments the GC may evict, by id (TTL and compaction go over all of them). */
@@ -232,7 +233,8 @@ final class GarbageCollector implements AutoCloseable {
             if (s == null || s.bytes() == 0) {
                 continue;
             }
-            if (s.liveRatio() < config.compactionThreshold()) {
+            // A shared store compacts only this writer's own segments: another writer's live fraction here is not its peers'.
+            if (s.liveRatio() < config.compactionThreshold() && ctx.catalog().compactable(e.id)) {
                 LOG.debug("compacting segment {}: live {} of {} bytes", e.id, s.liveBytes(), s.bytes());
                 evict(e, Keep.ALL_LIVE);
                 metrics.compactedSegments.increment();

@@ -8,10 +8,12 @@ import io.spillway.segments.CorruptRecordException;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.SegmentLayout;
 import io.spillway.segments.SegmentReader;
+import io.spillway.segments.io.NativeIOException;
 import io.spillway.segments.io.ReadQueue;
 import io.spillway.segments.io.ReadQueues;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.NoSuchFileException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -63,6 +65,8 @@ final class LoadPath implements AutoCloseable {
     /** The largest single read: large enough for the device to stream, small enough that a 32 MiB block is 16 reads. */
     static final long MAX_CHUNK = 2L << 20;
     private static final long CLOSE_WAIT_SECONDS = 5;
+    /** Linux's errno for a stale NFS/FUSE file handle. */
+    private static final int ESTALE = 116;
 
     private final StoreContext ctx;
     private final ReadQueue reads;
@@ -201,6 +205,11 @@ final class LoadPath implements AutoCloseable {
             reader = entry.reader();
         } catch (IOException | RuntimeException e) {
             entry.release();
+            if (e instanceof IOException io && vanished(io)) {
+                gone(b, io);
+                recycle(a);
+                return false;
+            }
             ioError(b, "opening segment " + b.loc.segmentId() + " failed: " + e.getMessage());
             recycle(a);
             return false;
@@ -239,8 +248,12 @@ final class LoadPath implements AutoCloseable {
         try {
             switch (b.result()) {
                 case IO_ERROR -> {
-                    ctx.metrics().ioErrors.increment();
-                    ioError(b, "read of segment " + b.loc.segmentId() + " failed: " + b.ioError().getMessage());
+                    if (vanished(b.ioError())) {
+                        gone(b, b.ioError());
+                    } else {
+                        ctx.metrics().ioErrors.increment();
+                        ioError(b, "read of segment " + b.loc.segmentId() + " failed: " + b.ioError().getMessage());
+                    }
                 }
                 case CORRUPT -> corrupt(b, b.corruption());
                 case VERIFIED -> {
@@ -329,6 +342,27 @@ final class LoadPath implements AutoCloseable {
         ctx.metrics().corruptBlocks.increment();
         LOG.warn("block {} in segment {} at offset {} is corrupt ({}); removing it from the index", b.key.shortHex(),
                 b.loc.segmentId(), b.loc.payloadOffset(), e.getMessage());
+        unindex(b);
+        b.task.tryFinish(b.index, Outcome.CORRUPT, e.getMessage());
+    }
+
+    /** ENOENT or ESTALE: NFS and FUSE file systems report a file another client deleted so. */
+    static boolean vanished(IOException e) {
+        return e instanceof NoSuchFileException || e instanceof NativeIOException n && n.errno() == ESTALE
+                || e.getMessage() != null && e.getMessage().contains("Stale file handle");
+    }
+
+    /**
+     * The segment file vanished after the index learnt of it (another writer's, or the shared GC
+     * owner's, eviction; shared store discovery): a miss that unindexes the block, never an error.
+     */
+    private void gone(BlockRead b, IOException e) {
+        unindex(b);
+        missing(b, "segment " + b.loc.segmentId() + " is gone: " + e.getMessage());
+    }
+
+    /** Removes the block's entry if it still points at this copy (a concurrent re-dump is kept). */
+    private void unindex(BlockRead b) {
         try {
             synchronized (indexGuard) {
                 if (!indexClosed) {
@@ -336,9 +370,8 @@ final class LoadPath implements AutoCloseable {
                 }
             }
         } catch (IOException ex) {
-            LOG.warn("could not unindex corrupt block {}: {}", b.key.shortHex(), ex.getMessage());
+            LOG.warn("could not unindex block {}: {}", b.key.shortHex(), ex.getMessage());
         }
-        b.task.tryFinish(b.index, Outcome.CORRUPT, e.getMessage());
     }
 
     /**

@@ -6,6 +6,7 @@ import io.spillway.recovery.CommitLogCompaction;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.CommitLog;
+import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.io.FileIO;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.LongPredicate;
 
 /**
  * Makes written blocks visible, and applies commits and deletes, without ever losing one to a
@@ -388,6 +390,38 @@ final class Publisher {
             lock.writeLock().unlock();
         }
         return new Removed(removed, bytes);
+    }
+
+    /**
+     * Indexes another writer's sealed records (shared store discovery): each entry goes in where
+     * the index lacks its key, or points into a segment {@code present} says is gone; an entry
+     * of ours, or a dump of the key in flight here, wins. Under the write lock, so no publish,
+     * commit, delete or GC update interleaves between the compare and the set.
+     *
+     * @return how many entries were added
+     */
+    int ingest(List<SegmentFooter.Entry> entries, LongPredicate present) throws IOException {
+        int added = 0;
+        lock.writeLock().lock();
+        try (BlockIndex.Batch batch = index.batch()) {
+            List<BlockLocation> current = index.getAll(entries.stream().map(SegmentFooter.Entry::key).toList());
+            for (int i = 0; i < entries.size(); i++) {
+                SegmentFooter.Entry e = entries.get(i);
+                BlockLocation cur = current.get(i);
+                if (inFlight.containsKey(e.key()) || uncommitted.containsKey(e.key()) || cur != null && present.test(cur.segmentId())) {
+                    continue;
+                }
+                if (cur != null) {
+                    batch.remove(e.key(), cur);
+                }
+                batch.put(e.key(), e.location());
+                added++;
+            }
+            index.write(batch, false);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        return added;
     }
 
     /** Keys dumped under manual commit and not yet committed or rolled back. */

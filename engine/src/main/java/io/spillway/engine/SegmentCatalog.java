@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongPredicate;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -163,6 +164,11 @@ final class SegmentCatalog implements AutoCloseable {
 
     private final ConcurrentSkipListMap<Long, Entry> segments = new ConcurrentSkipListMap<>();
     private final Map<Long, Boolean> failed = new ConcurrentHashMap<>();
+    /**
+     * Which segments this store's GC may touch: all by default; in a shared store only the GC
+     * owner's, and only the segments its {@code io.spillway.engine.shared} policy allows.
+     */
+    private volatile LongPredicate gcGate = id -> true;
     /** Not thread-safe itself: every call holds its monitor. */
     private final EvictionPolicy<Long> eviction;
 
@@ -225,6 +231,20 @@ final class SegmentCatalog implements AutoCloseable {
         if (e != null) {
             e.closeReader();
         }
+    }
+
+    void gcGate(LongPredicate gate) {
+        this.gcGate = gate;
+    }
+
+    boolean gcAllows(long id) {
+        return gcGate.test(id);
+    }
+
+    /** Whether the GC may compact segment {@code id}: only segments of this store's own backends. */
+    boolean compactable(long id) {
+        Entry e = segments.get(id);
+        return e != null && e.backend.lock() != null;
     }
 
     /** A segment whose sync failed: still readable for what was synced, sealed by the next recovery. */

@@ -22,6 +22,14 @@ final class SegmentIds {
         this.next = new AtomicLong(Math.max(persisted, maxIdOnDisk + 1));
     }
 
+    /** Moves the sequence up to at least {@code floor} (never down), persisting it; synchronized with {@link #next}. */
+    synchronized void raiseTo(long floor) throws IOException {
+        if (next.get() < floor) {
+            next.set(floor);
+            index.putMeta(MetaKeys.NEXT_SEGMENT_ID, floor);
+        }
+    }
+
     /**
      * The next id, with the id after it persisted before it is returned. Synchronized: with the
      * increment and the write apart, two writers could persist their ids out of order and leave

@@ -253,6 +253,11 @@ public final class SegmentStore implements BlockStore {
         return opened.backends().stream().allMatch(b -> b.io().directIo());
     }
 
+    /** What the opener took, for {@link SharedAccess}. */
+    StoreOpener.Opened opened() {
+        return opened;
+    }
+
     /** The shared internals, for white-box tests in this package. */
     StoreContext context() {
         return ctx;

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.SegmentStore;
 import io.spillway.engine.cache.CacheTier;
 import io.spillway.engine.cache.PipelineStore;
+import io.spillway.engine.shared.SharedStore;
 import io.spillway.engine.config.StoreConfig;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -62,7 +63,8 @@ public interface BlockStore extends AutoCloseable {
     /** Opens the store, its meters going to {@code registry}. */
     static BlockStore open(StoreConfig config, MeterRegistry registry) throws IOException {
         return switch (config.storePipeline()) {
-            case DISK -> SegmentStore.open(config, registry);
+            // A directory with writers/ is a store shared by many writers (issue 15).
+            case DISK -> SharedStore.isShared(config) ? SharedStore.open(config, registry) : SegmentStore.open(config, registry);
             case CACHE_DISK -> PipelineStore.open(config, registry);
             case CACHE -> CacheTier.open(config, registry);
         };

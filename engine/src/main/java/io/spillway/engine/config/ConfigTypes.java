@@ -39,6 +39,20 @@ public final class ConfigTypes {
         return new Simple<>("directory", ConfigValues::path, Path::toString);
     }
 
+    /**
+     * A name of letters, digits, {@code .}, {@code _} and {@code -} (at most 64), or empty: safe as
+     * one path component on every file system.
+     */
+    public static ConfigType<String> name() {
+        return new Simple<>("a name of letters, digits, `.`, `_`, `-` (at most 64), or empty", raw -> {
+            String s = String.valueOf(raw).trim();
+            if (!s.matches("[A-Za-z0-9._-]{0,64}") || s.equals(".") || s.equals("..")) {
+                throw new IllegalArgumentException("must be letters, digits, '.', '_' or '-' (at most 64), not '.' or '..'");
+            }
+            return s;
+        }, s -> s);
+    }
+
     /** A YAML list of directories, or one comma-separated string (the environment's form); prints comma-separated. */
     public static ConfigType<List<Path>> pathList() {
         return new Simple<>("directories", ConfigValues::pathList,

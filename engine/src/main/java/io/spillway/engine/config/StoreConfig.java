@@ -21,18 +21,21 @@ import static io.spillway.engine.config.StoreKeys.INDEX_CACHE_SIZE;
 import static io.spillway.engine.config.StoreKeys.INDEX_PATH;
 import static io.spillway.engine.config.StoreKeys.IO_DIRECT;
 import static io.spillway.engine.config.StoreKeys.KV_BLOCK_SIZE;
+import static io.spillway.engine.config.StoreKeys.LEASE_TIMEOUT;
 import static io.spillway.engine.config.StoreKeys.LOAD_IO_ENGINE;
 import static io.spillway.engine.config.StoreKeys.LOAD_QUEUE_DEPTH;
+import static io.spillway.engine.config.StoreKeys.REFRESH_INTERVAL;
 import static io.spillway.engine.config.StoreKeys.REINSERT_BUDGET_PERCENT;
 import static io.spillway.engine.config.StoreKeys.REINSERT_HITS;
 import static io.spillway.engine.config.StoreKeys.RUNNING_QUEUE_DEPTH;
 import static io.spillway.engine.config.StoreKeys.SEGMENT_SIZE;
-import static io.spillway.engine.config.StoreKeys.STORE_PIPELINE;
 import static io.spillway.engine.config.StoreKeys.STORAGE_BACKENDS;
+import static io.spillway.engine.config.StoreKeys.STORE_PIPELINE;
 import static io.spillway.engine.config.StoreKeys.STREAM_NUMBER;
 import static io.spillway.engine.config.StoreKeys.TIMEOUT_MS;
 import static io.spillway.engine.config.StoreKeys.TTL;
 import static io.spillway.engine.config.StoreKeys.WAITING_QUEUE_DEPTH;
+import static io.spillway.engine.config.StoreKeys.WRITER_ID;
 import static io.spillway.engine.config.StoreKeys.WRITE_GROUP_SIZE;
 
 import java.nio.file.Path;
@@ -244,6 +247,18 @@ public final class StoreConfig {
     /** {@link StoreKeys#CACHE_WRITEBACK_QUEUE}: in blocks. */
     public int cacheWritebackQueue() {
         return get(CACHE_WRITEBACK_QUEUE);
+    }
+
+    public String writerId() {
+        return get(WRITER_ID);
+    }
+
+    public Duration refreshInterval() {
+        return get(REFRESH_INTERVAL);
+    }
+
+    public Duration leaseTimeout() {
+        return get(LEASE_TIMEOUT);
     }
 
     /**

@@ -205,6 +205,24 @@ public final class StoreKeys {
             .byDefault(1024)
             .doc("DRAM blocks awaiting write-back to the disk tier before new dumps are BUSY");
 
+    // ---- sharing one store between writers (io.spillway.engine.shared; issue 15) ----
+
+    /** Empty: derived once and kept in {@code <index_path>.writer-id}, so it survives restarts. */
+    public static final Key<String> WRITER_ID = KEYS.key("writer_id", ConfigTypes.name())
+            .byDefault("(derived: `<host>-<random>`, kept beside `index_path`)", earlier -> "")
+            .doc("this process's writer name in a shared store (`writers/<id>/` under each backend)");
+
+    public static final Key<Duration> REFRESH_INTERVAL = KEYS.key("refresh_interval", ConfigTypes.millis(10, 3_600_000))
+            .byDefault(Duration.ofSeconds(1))
+            .doc("shared store: how often other writers' sealed segments are discovered and leases renewed");
+
+    public static final Key<Duration> LEASE_TIMEOUT = KEYS.key("lease_timeout", ConfigTypes.millis(100, 86_400_000))
+            .byDefault(Duration.ofSeconds(10))
+            .rule(Rule.of("at least 3 x `refresh_interval`", (t, s) -> t.compareTo(s.get(REFRESH_INTERVAL).multipliedBy(3)) >= 0,
+                    s -> "must be at least 3 x refresh_interval (" + s.get(REFRESH_INTERVAL).toMillis() + " ms), so a live"
+                            + " writer renews its lease several times within it"))
+            .doc("shared store: a writer whose lease did not move for this long (by the observer's clock) is adopted");
+
     /** Every key above, in declaration order. Keep it last: it seals the list. */
     public static final ConfigSchema SCHEMA = KEYS.schema();
 

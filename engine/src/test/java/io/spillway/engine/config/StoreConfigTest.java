@@ -47,7 +47,7 @@ class StoreConfigTest {
                 "capacity", "segment_size", "durability", "compression", "auto_commit", "index_cache_size",
                 "gc_high_watermark", "gc_low_watermark", "eviction_policy", "reinsert_hits", "reinsert_budget_percent",
                 "compaction_threshold", "gc_max_bytes_per_sec", "ttl", "store_pipeline", "buffer_size", "cache_path",
-                "cache_mlock", "cache_verify", "cache_eviction_policy", "cache_promotion", "cache_writeback_queue"),
+                "cache_mlock", "cache_verify", "cache_eviction_policy", "cache_promotion", "cache_writeback_queue", "writer_id", "refresh_interval", "lease_timeout"),
                 List.copyOf(d.keySet()));
         assertEquals("/data/a,/data/b", d.get("storage_backends"));
         assertEquals("/data/a/index", d.get("index_path"));
@@ -84,6 +84,8 @@ class StoreConfigTest {
                 .storePipeline(StorePipeline.CACHE).bufferSize(ByteSize.ofMiB(64)).cachePath(Path.of("/dev/shm/x"))
                 .cacheMlock(true).cacheVerify(CacheVerify.OFF).cacheEvictionPolicy(CacheEvictionPolicy.LRU).cachePromotion(false)
                 .cacheWritebackQueue(7)
+                .set(StoreKeys.WRITER_ID, "host-a").set(StoreKeys.REFRESH_INTERVAL, Duration.ofMillis(500))
+                .set(StoreKeys.LEASE_TIMEOUT, Duration.ofSeconds(5))
                 .build();
         assertEquals(Map.ofEntries(
                 Map.entry("storage_backends", "/data/a,/data/b"), Map.entry("index_path", "/ssd/idx"),
@@ -99,7 +101,8 @@ class StoreConfigTest {
                 Map.entry("gc_max_bytes_per_sec", "64 MiB"), Map.entry("ttl", "7200s"), Map.entry("store_pipeline", "Cache"),
                 Map.entry("buffer_size", "64 MiB"), Map.entry("cache_path", "/dev/shm/x"), Map.entry("cache_mlock", "true"),
                 Map.entry("cache_verify", "off"), Map.entry("cache_eviction_policy", "lru"),
-                Map.entry("cache_promotion", "false"), Map.entry("cache_writeback_queue", "7")), c.describe());
+                Map.entry("cache_promotion", "false"), Map.entry("cache_writeback_queue", "7"), Map.entry("writer_id", "host-a"),
+                Map.entry("refresh_interval", "500"), Map.entry("lease_timeout", "5000")), c.describe());
     }
 
     @Test
