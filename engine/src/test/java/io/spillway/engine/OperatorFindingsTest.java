@@ -53,7 +53,7 @@ class OperatorFindingsTest {
     Path dir;
 
     private StoreConfig.Builder config() {
-        return StoreFixture.config(dir).segmentSize(ByteSize.ofBytes(SEGMENT)).streamNumber(1).bufferSize(ByteSize.ofMiB(1));
+        return StoreFixture.config(dir).segmentSize(ByteSize.ofBytes(SEGMENT)).streamNumber(1).writeGroupSize(ByteSize.ofMiB(1));
     }
 
     private Path data() {

@@ -68,7 +68,7 @@ final class RepairFixture {
 
     /** The store's config: one writer, so the layout is the same in every run. */
     static StoreConfig config(Path data, boolean autoCommit) {
-        return StoreConfig.builder().storageBackend(data).segmentSize(ByteSize.ofMiB(1)).bufferSize(ByteSize.ofMiB(1))
+        return StoreConfig.builder().storageBackend(data).segmentSize(ByteSize.ofMiB(1)).writeGroupSize(ByteSize.ofMiB(1))
                 .streamNumber(1).ioDirect(false).autoCommit(autoCommit).timeout(Duration.ofSeconds(30)).build();
     }
 
