@@ -106,10 +106,14 @@ def check_logits(model, pc, ids, prefix_tokens):
     return dict(hit_blocks=loaded.hit_blocks, exact_vs_own_kv=exact, max_abs_diff_vs_full=diff.max().item(),
                 mean_abs_diff_vs_full=diff.mean().item(), max_abs_logit=scale, min_cosine_vs_full=cos,
                 top1_agreement_vs_full=top1,
-                # bf16 keeps 8 significant bits: 2^-8 relative per rounding; over the layers the
-                # two kernel tilings drift apart by a few of those. The bound: cosine > 0.999 and
-                # >= 95% top-1 agreement on random weights (whose logits are nearly flat).
-                within_tolerance=cos > 0.999 and top1 >= 0.95)
+                # The store's correctness is exact_vs_own_kv: the loaded KV must give the very
+                # logits the model's own prefix KV gives. Against the full prefill the suffix runs
+                # with other kernel tilings (a [prefix | suffix] split instead of one pass), and
+                # bf16 keeps 8 significant bits, so the two drift apart over 64 layers: measured
+                # on the H200 with random QwQ-32B weights, the model's own split gives a minimum
+                # cosine of 0.998 and 85-88% top-1 agreement (nearly flat logits). The bound is
+                # therefore exactness against the own KV and a cosine of at least 0.995 to full.
+                within_tolerance=exact and cos >= 0.995)
 
 
 def drop_page_cache():
