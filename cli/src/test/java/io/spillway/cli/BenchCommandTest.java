@@ -36,7 +36,7 @@ class BenchCommandTest {
         assertTrue(out.contains("Spillway / file-per-block-fsync"), out);
 
         JsonNode doc = Json.read(Files.readString(json));
-        assertEquals(2, doc.get("schemaVersion").asInt());
+        assertEquals(3, doc.get("schemaVersion").asInt());
         for (String field : List.of("date", "command", "machine", "settings", "pageCache", "fio", "sizes", "lookup", "notes")) {
             assertTrue(doc.has(field), "missing " + field);
         }
