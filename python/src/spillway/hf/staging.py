@@ -127,11 +127,12 @@ class GpuStaging:
                 held.append((None, pin))
                 with torch.cuda.stream(self.stream):
                     for i, outcome in enumerate(pin.outcomes):
-                        if outcome is Outcome.MISSING or outcome is Outcome.BUSY:
-                            elsewhere.append(base + i)  # not in DRAM, or DRAM pins at their cap: LOAD it
-                        elif outcome is not Outcome.OK or pin.lengths[i] != bb:
-                            self.last_error = (f"block {base + i} in the DRAM tier: " + (outcome.name if outcome is not Outcome.OK
-                                               else f"{pin.lengths[i]} bytes where the layout has {bb}"))
+                        if outcome is not Outcome.OK:
+                            # Not in DRAM, the pins at their cap, or a DRAM copy that failed its
+                            # CRC (the daemon dropped it): LOAD it, from the disk tier if need be.
+                            elsewhere.append(base + i)
+                        elif pin.lengths[i] != bb:
+                            self.last_error = f"block {base + i} in the DRAM tier: {pin.lengths[i]} bytes where the layout has {bb}"
                             return False
                         else:
                             at = pin.offsets[i]
