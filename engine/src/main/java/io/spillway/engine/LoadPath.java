@@ -205,6 +205,13 @@ final class LoadPath implements AutoCloseable {
             reader = entry.reader();
         } catch (IOException | RuntimeException e) {
             entry.release();
+            if (e instanceof CorruptRecordException c) {
+                // The segment's header failed its CRC: its blocks are corrupt (and unindexed), as
+                // a bad record would be, never an IO error a caller would retry for ever.
+                corrupt(b, c);
+                recycle(a);
+                return false;
+            }
             if (e instanceof IOException io && vanished(io)) {
                 gone(b, io);
                 recycle(a);
