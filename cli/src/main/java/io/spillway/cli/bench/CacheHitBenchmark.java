@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
  *   <li>reader: {@link CacheReader#read}, the cross-process path (index probe, sequence checks,
  *       CRC32C while copying, before copying, or none, copy);
  *   <li>task: {@link CacheTier#load} with one copy thread, one block per task, awaited (the
- *       {@code BlockStore} path, task overhead included).
+ *       {@code BlockStore} path, task overhead included: the waiting caller runs the copy job if
+ *       the copy thread has not taken it yet, so a wake-up of that thread is not on the path).
  * </ul>
  * Every block is checked once per mode outside the timed loop.
  */

@@ -12,15 +12,24 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A task of the cache tier or the pipeline. Each block moves
  * <pre>
- *   PENDING ──claim──► CLAIMED ──► DONE          (a copy thread: the copy is a memcpy, it cannot hang)
+ *   PENDING ──claim──► CLAIMED ──► DONE          (a copy job: the copy is a memcpy, it cannot hang)
  *   PENDING ──────────────────────► DONE          (deadline, busy, the disk tier's answer)
  * </pre>
  * A copy thread claims a block before it touches the caller's buffer, so a block the deadline
  * took is never copied afterwards, and after the task completes nothing touches its buffers.
+ *
+ * <p><b>Who copies.</b> Each block's copy job is queued on the {@link CopyPool} through {@link
+ * #submit} and kept here; whoever takes it first runs it, exactly once: a copy thread, or a caller
+ * waiting in {@link #await}, which runs the jobs not yet taken on its own thread before it blocks
+ * (as a fork/join task helps with what it joins). A caller that waits for a DRAM hit so copies it
+ * itself instead of paying two thread wake-ups (the copy thread's, then its own) per task; a
+ * caller that does not wait leaves every copy to the pool. The job still claims its block, so the
+ * deadline and the disk tier's answer race it as before.
  *
  * <p><b>Cached and durable.</b> {@link #future()} completes when every block has its outcome: for
  * a dump, OK means the block is cached (loadable). {@link #whenDurable()} completes later, when
@@ -49,12 +58,16 @@ final class CacheTask implements Task {
     private final CompletableFuture<TaskResult> future = new CompletableFuture<>();
     private final DurableResult durability;
     private final boolean writeBack;
+    private final AtomicReferenceArray<Runnable> jobs;
+    private final CopyPool pool;
 
     /**
      * @param writeBack whether the OK blocks of this dump are settled later by a write-back (the
      *     pipeline); false settles every block's durability when the task completes
+     * @param pool the copy threads its jobs are queued for
      */
-    CacheTask(long id, Kind kind, int blocks, Duration timeout, boolean writeBack) {
+    CacheTask(long id, Kind kind, int blocks, Duration timeout, boolean writeBack, CopyPool pool) {
+        this.pool = pool;
         this.id = id;
         this.kind = kind;
         this.deadlineNanos = startNanos + timeout.toNanos();
@@ -63,6 +76,7 @@ final class CacheTask implements Task {
         this.details = new String[blocks];
         this.durable = new boolean[blocks];
         this.remaining = new AtomicInteger(blocks);
+        this.jobs = new AtomicReferenceArray<>(blocks);
         this.durability = new DurableResult(id, kind, blocks, startNanos);
         this.writeBack = writeBack && kind == Kind.D2S;
         if (blocks == 0) {
@@ -87,6 +101,61 @@ final class CacheTask implements Task {
 
     long deadlineNanos() {
         return deadlineNanos;
+    }
+
+    /**
+     * Queues block {@code i}'s copy job for the copy threads and keeps it for a waiting caller:
+     * see "Who copies". False if {@link CopyPool#reserve} refused it (the pool's queue is full);
+     * then nobody runs it, and the caller settles the block another way.
+     */
+    boolean submit(int i, Runnable job) {
+        if (!pool.reserve()) {
+            return false;
+        }
+        jobs.set(i, job);
+        if (pool.execute(() -> runJob(i))) {
+            return true;
+        }
+        // Shut down: no copy thread has it, and no other thread can see this task yet.
+        jobs.set(i, null);
+        pool.taken();
+        return false;
+    }
+
+    /** Runs block {@code i}'s job unless another thread took it. */
+    private void runJob(int i) {
+        Runnable job = jobs.getAndSet(i, null);
+        if (job != null) {
+            pool.taken();
+            job.run();
+        }
+    }
+
+    /**
+     * Runs on this thread the jobs no copy thread has taken yet, until {@code untilNanos}: a job
+     * is a copy of one block, so this returns at most one block's copy after that time.
+     */
+    private void help(long untilNanos) {
+        for (int i = 0; i < outcomes.length && !future.isDone(); i++) {
+            if (untilNanos - System.nanoTime() <= 0) {
+                return;
+            }
+            runJob(i);
+        }
+    }
+
+    @Override
+    public TaskResult await(Duration timeout) throws InterruptedException {
+        long start = System.nanoTime();
+        long wait = Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
+        help(start + wait);
+        return Task.super.await(Duration.ofNanos(Math.max(0, wait - (System.nanoTime() - start))));
+    }
+
+    @Override
+    public TaskResult await() throws InterruptedException {
+        help(System.nanoTime() + Long.MAX_VALUE / 4);
+        return Task.super.await();
     }
 
     /** PENDING to CLAIMED; false if the block is already done (the deadline took it). */

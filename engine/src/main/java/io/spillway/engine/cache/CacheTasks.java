@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * Turns the cache tier's block operations into tasks: one copy job per block on the {@link
- * CopyPool}, a deadline, and BUSY for a block the full queue refuses.
+ * CopyPool} (or run by the caller that awaits the task: {@link CacheTask}), a deadline, and BUSY for a block the full queue refuses.
  */
 final class CacheTasks {
 
@@ -27,7 +27,7 @@ final class CacheTasks {
         CacheTask t = start(Task.Kind.D2S, keys.size(), closed);
         for (int i = 0; i < keys.size() && !t.isDone(); i++) {
             int b = i;
-            if (!pool.execute(() -> store(t, b, keys.get(b), c.buffers().get(b), c.sizes()[b]))) {
+            if (!t.submit(b, () -> store(t, b, keys.get(b), c.buffers().get(b), c.sizes()[b]))) {
                 tier.cacheMetrics().busy.increment();
                 t.tryFinish(b, Outcome.BUSY, "the DRAM tier's copy queue is full", 0, false);
             }
@@ -39,7 +39,7 @@ final class CacheTasks {
         CacheTask t = start(Task.Kind.S2D, keys.size(), closed);
         for (int i = 0; i < keys.size() && !t.isDone(); i++) {
             int b = i;
-            if (!pool.execute(() -> load(t, b, keys.get(b), c.buffers().get(b), c.sizes()[b]))) {
+            if (!t.submit(b, () -> load(t, b, keys.get(b), c.buffers().get(b), c.sizes()[b]))) {
                 t.tryFinish(b, Outcome.BUSY, "the DRAM tier's copy queue is full", 0, false);
             }
         }

@@ -1,7 +1,7 @@
 package io.spillway.engine.cache;
 
 import java.time.Duration;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -9,18 +9,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The threads that copy blocks in and out of DRAM, with a bounded queue (a full queue makes the
+ * The threads that copy blocks in and out of DRAM, with a bounded backlog (a full one makes the
  * block BUSY: the caller never waits), and the timer that expires tasks at their deadline.
+ *
+ * <p>The bound counts jobs that nobody has taken yet ({@link #reserve}, {@link #taken}), not
+ * entries of the executor's queue: a caller that waits for its task runs the task's jobs itself
+ * ({@link CacheTask}), which leaves their queue entries empty until a copy thread drains them, and
+ * those must not make later blocks BUSY. The queue itself is therefore unbounded; what it holds
+ * beyond the bound are empty entries, each drained in well under a microsecond.
  */
 final class CopyPool implements AutoCloseable {
 
     private final ThreadPoolExecutor copiers;
     private final ScheduledThreadPoolExecutor timer;
     private final Thread anyCopier;
+    private final int capacity;
+    private final AtomicInteger waiting = new AtomicInteger();
 
+    /** @param queueBlocks jobs waiting for a copy thread before {@link #reserve} refuses more */
     CopyPool(String name, int threads, int queueBlocks) {
+        this.capacity = queueBlocks;
         AtomicInteger n = new AtomicInteger();
-        copiers = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queueBlocks),
+        copiers = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
                 r -> Thread.ofPlatform().name(name + "-copy-" + n.incrementAndGet()).daemon(true).unstarted(r),
                 new ThreadPoolExecutor.AbortPolicy());
         Thread[] first = new Thread[1];
@@ -41,7 +51,24 @@ final class CopyPool implements AutoCloseable {
         return anyCopier;
     }
 
-    /** Queues {@code work}; false if the queue is full (or the pool is shut down). */
+    /**
+     * Takes one place in the backlog for a job about to be queued; false if {@code queueBlocks}
+     * jobs are waiting already. Whoever later takes the job gives the place back ({@link #taken}).
+     */
+    boolean reserve() {
+        if (waiting.incrementAndGet() > capacity) {
+            waiting.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** A reserved job was taken (to run it, or because it was never queued). */
+    void taken() {
+        waiting.decrementAndGet();
+    }
+
+    /** Queues {@code work} (its place reserved first); false if the pool is shut down. */
     boolean execute(Runnable work) {
         try {
             copiers.execute(work);
@@ -59,11 +86,6 @@ final class CopyPool implements AutoCloseable {
      */
     void every(Duration period, Runnable sweep) {
         timer.scheduleWithFixedDelay(sweep, period.toNanos(), period.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    /** Queued blocks plus those being copied. */
-    int backlog() {
-        return copiers.getQueue().size() + copiers.getActiveCount();
     }
 
     @Override

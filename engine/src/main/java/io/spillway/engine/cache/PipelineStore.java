@@ -226,7 +226,7 @@ public final class PipelineStore implements BlockStore {
                                 + " blocks; cache_writeback_queue)", 0, false);
                     }
                     case RESERVED -> {
-                        if (!pool.execute(() -> storeBlock(t, b, k.get(b), c.buffers().get(b), c.sizes()[b]))) {
+                        if (!t.submit(b, () -> storeBlock(t, b, k.get(b), c.buffers().get(b), c.sizes()[b]))) {
                             writeBack.unreserve(k.get(b), Outcome.BUSY, "the DRAM tier's copy queue was full");
                             cache.cacheMetrics().busy.increment();
                             t.tryFinish(b, Outcome.BUSY, "the DRAM tier's copy queue is full", 0, false);
@@ -325,7 +325,7 @@ public final class PipelineStore implements BlockStore {
         for (int i = 0; i < k.size(); i++) {
             int b = i;
             if (!cache.table().contains(k.get(i))
-                    || !pool.execute(() -> loadBlock(t, b, k.get(b), c.buffers().get(b), c.sizes()[b]))) {
+                    || !t.submit(b, () -> loadBlock(t, b, k.get(b), c.buffers().get(b), c.sizes()[b]))) {
                 misses.add(i);
             }
         }

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class TaskTracker {
 
+    private final CopyPool pool;
     private final Duration timeout;
     private final AtomicLong ids = new AtomicLong();
     private final Set<CacheTask> outstanding = ConcurrentHashMap.newKeySet();
@@ -24,6 +25,7 @@ final class TaskTracker {
     static final Duration SWEEP = Duration.ofMillis(10);
 
     TaskTracker(CopyPool pool, Duration timeout) {
+        this.pool = pool;
         this.timeout = timeout;
         pool.every(SWEEP, this::expireDue);
     }
@@ -44,7 +46,7 @@ final class TaskTracker {
      * @param writesBack whether its OK blocks are settled later by a write-back ({@link CacheTask})
      */
     CacheTask start(Task.Kind kind, int blocks, boolean writesBack, boolean closed) {
-        CacheTask t = new CacheTask(ids.incrementAndGet(), kind, blocks, timeout, writesBack);
+        CacheTask t = new CacheTask(ids.incrementAndGet(), kind, blocks, timeout, writesBack, pool);
         if (closed) {
             t.failAll(Outcome.IO_ERROR, "the store is closed");
             return t;
