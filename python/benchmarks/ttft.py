@@ -85,25 +85,35 @@ def timed(fn, reps: int):
     return out
 
 
-def check_logits(model, pc, ids, prefix_tokens):
-    """Suffix logits: loaded KV vs the model's own KV (must be equal) and vs the full prefill (bf16 tolerance)."""
-    from spillway.hf.prefix_cache import new_dynamic_cache, layer_kv
+def check_logits(model, pc, ids, prefix_tokens, positions=128):
+    """Suffix logits: loaded KV vs the model's own KV (must be equal) and vs the full prefill (bf16 tolerance).
 
+    Checks the batch's first prompt alone (a batch of one: the model's own prefix KV and the full
+    prefill's logits would need the row's memory twice over at 32k x 4) at up to ``positions``
+    suffix positions spread evenly from the first suffix token to the last (the logits of every
+    position would be 6,400 x 152,064 floats at 32k).
+    """
+    ids = ids[:1]
     suffix = ids.shape[1] - prefix_tokens
+    k = min(suffix, positions)
+    at = torch.linspace(0, suffix - 1, k, device=ids.device).round().long().unique()
     with torch.inference_mode():
-        full = model(input_ids=ids, logits_to_keep=suffix).logits.float()
+        full = model(input_ids=ids, logits_to_keep=at + prefix_tokens).logits.float()
         own = model(input_ids=ids[:, :prefix_tokens], use_cache=True)
         own_cache = own.past_key_values
+        del own
         mine = model(input_ids=ids[:, prefix_tokens:], past_key_values=own_cache, use_cache=True,
-                     logits_to_keep=suffix).logits.float()
-        loaded = pc.prefill(ids, logits_to_keep=suffix, dump=False)
+                     logits_to_keep=at).logits.float()
+        del own_cache
+        loaded = pc.prefill(ids, logits_to_keep=at, dump=False)
     got = loaded.logits.float()
     exact = bool(torch.equal(got, mine))
     diff = (got - full).abs()
-    cos = torch.nn.functional.cosine_similarity(got.flatten(1), full.flatten(1), dim=1).min().item()
+    cos = torch.nn.functional.cosine_similarity(got.flatten(0, 1), full.flatten(0, 1), dim=1).min().item()
     top1 = (got.argmax(-1) == full.argmax(-1)).float().mean().item()
     scale = full.abs().max().item()
-    return dict(hit_blocks=loaded.hit_blocks, exact_vs_own_kv=exact, max_abs_diff_vs_full=diff.max().item(),
+    return dict(prompt=0, positions=int(at.numel()), hit_blocks=loaded.hit_blocks, exact_vs_own_kv=exact,
+                max_abs_diff_vs_full=diff.max().item(),
                 mean_abs_diff_vs_full=diff.mean().item(), max_abs_logit=scale, min_cosine_vs_full=cos,
                 top1_agreement_vs_full=top1,
                 # The store's correctness is exact_vs_own_kv: the loaded KV must give the very
@@ -112,8 +122,27 @@ def check_logits(model, pc, ids, prefix_tokens):
                 # bf16 keeps 8 significant bits, so the two drift apart over 64 layers: measured
                 # on the H200 with random QwQ-32B weights, the model's own split gives a minimum
                 # cosine of 0.998 and 85-88% top-1 agreement (nearly flat logits). The bound is
-                # therefore exactness against the own KV and a cosine of at least 0.995 to full.
+                # therefore exactness against the own KV and a cosine of at least 0.995 to full
+                # (the minimum over the positions checked).
                 within_tolerance=exact and cos >= 0.995)
+
+
+def row_memory(model, geometry, conc, length):
+    """Bytes a full prefill of the row needs beyond the weights: its KV plus the largest MLP temporaries."""
+    cfg = model.config
+    kv = conc * length * geometry.token_bytes
+    mlp = conc * length * cfg.intermediate_size * 2 * 3  # gate, up and their product, bf16
+    return kv + mlp
+
+
+def estimate_row_s(rows, conc, length, reps, modes):
+    """Seconds the row will take, scaled from the rows measured so far (None before the first)."""
+    per = [r["full_ms"] / (r["concurrency"] * r["input_length"] ** 1.2) for r in rows if "full_ms" in r]
+    if not per:
+        return None
+    full_s = max(per) * conc * length ** 1.2 / 1e3
+    passes = (reps + 1) * (1 + 0.4 * sum(m in modes for m in ("dram", "disk"))) + 0.8
+    return full_s * passes + 3 * full_s / conc  # plus the logits check on one prompt
 
 
 def drop_page_cache():
@@ -145,6 +174,39 @@ def measure(pc, ids, row, label, reps):
         row[f"{label}_speedup_pct"] = (row["full_ms"] / row[f"{label}_ms"] - 1) * 100
     load_ms = res[-1].timings_ms.get("load", 0)
     row[f"{label}_load_gbps"] = row["hit_bytes"] / (load_ms / 1e3) / 1e9 if load_ms else None
+
+
+def run_row(args, model, serving, ids, prefix, row, modes):
+    """Measures one row: full, then the prefix stored by an earlier request, then dram and disk."""
+    try:
+        if "full" in modes:
+            with torch.inference_mode():
+                t = timed(lambda: model(input_ids=ids, logits_to_keep=1), args.reps)
+            row["full_ms"] = statistics.mean(t)
+            row["full_runs_ms"] = t
+        # Round 1: an earlier request stored the prefix (its whole blocks).
+        serving.pc.prefill(ids[:, :prefix + 1], dump=True)
+        serving.pc.wait_dumps()
+        for label in [m for m in ("dram", "disk") if m in modes]:
+            if label == "disk" and row["hit_bytes"] > args.disk_max_bytes:
+                row["disk_not_run"] = (f"{row['hit_bytes'] / 1e9:.1f} GB of hits > --disk-max-bytes "
+                                       f"{args.disk_max_bytes / 1e9:.1f} GB")
+                continue
+            if label == "disk":
+                serving.restart("Disk")  # the same directory, without the DRAM tier
+                row["disk_page_cache_dropped"] = drop_page_cache()
+            measure(serving.pc, ids, row, label, args.reps)
+            row[f"{label}_logits"] = check_logits(model, serving.pc, ids, prefix)
+            if label == "disk":
+                serving.restart("Cache|Disk")
+        if "full_ms" in row and "dram_ms" in row:
+            # What a tier must read at to break even with recomputing: the hits in the time the
+            # full prefill takes beyond the suffix's own work (lookup, scatter, suffix prefill).
+            rest = row["dram_ms"] - row["dram_parts_ms"].get("load", 0)
+            spare = row["full_ms"] - rest
+            row["break_even_load_gbps"] = row["hit_bytes"] / (spare / 1e3) / 1e9 if spare > 0 else None
+    except torch.cuda.OutOfMemoryError as e:
+        row["did_not_fit"] = str(e).splitlines()[0]
 
 
 class Serving:
@@ -204,9 +266,14 @@ def main(argv=None):
     ap.add_argument("--dram", default="48GiB", help="with --store: the DRAM tier's bytes (buffer_size)")
     ap.add_argument("--json", help="write every figure here")
     ap.add_argument("--max-blocks", type=int, default=64, help="blocks of the pinned load region (loads of more go in passes)")
+    ap.add_argument("--time-budget", type=float, default=0,
+                    help="seconds: a row that would end past this (estimated from the rows before) is not run; 0: no limit")
+    ap.add_argument("--disk-max-bytes", type=float, default=8e9,
+                    help="the disk mode only for rows whose hits are at most this many bytes (the disk reads ~1.3 GB/s)")
     args = ap.parse_args(argv)
 
     device = "cuda"
+    started = time.monotonic()
     model = build_model(args.model, device)
     modes = args.modes.split(",")
     if "disk" in modes and not args.store:
@@ -225,26 +292,16 @@ def main(argv=None):
             prefix = int(length * args.hit) // n * n
             row["prefix_tokens"] = prefix
             row["hit_bytes"] = conc * prefix * geometry.token_bytes
-            try:
-                if "full" in modes:
-                    with torch.inference_mode():
-                        t = timed(lambda: model(input_ids=ids, logits_to_keep=1), args.reps)
-                    row["full_ms"] = statistics.mean(t)
-                    row["full_runs_ms"] = t
-                # Round 1: an earlier request stored the prefix (its whole blocks).
-                serving.pc.prefill(ids[:, :prefix + 1], dump=True)
-                serving.pc.wait_dumps()
-                for label in [m for m in ("dram", "disk") if m in modes]:
-                    if label == "disk":
-                        serving.restart("Disk")  # the same directory, without the DRAM tier
-                        row["disk_page_cache_dropped"] = drop_page_cache()
-                    measure(serving.pc, ids, row, label, args.reps)
-                    if conc == 1:
-                        row[f"{label}_logits"] = check_logits(model, serving.pc, ids, prefix)
-                    if label == "disk":
-                        serving.restart("Cache|Disk")
-            except torch.cuda.OutOfMemoryError as e:
-                row["did_not_fit"] = str(e).splitlines()[0]
+            est = estimate_row_s(rows, conc, length, args.reps, modes)
+            left = args.time_budget - (time.monotonic() - started) if args.time_budget else None
+            need = row_memory(model, geometry, conc, length)
+            free = torch.cuda.mem_get_info()[0]
+            if need > free:
+                row["did_not_fit"] = f"estimated {need / 1e9:.1f} GB (KV + MLP temporaries) > {free / 1e9:.1f} GB free"
+            elif left is not None and est is not None and est > left:
+                row["not_run"] = f"time budget: estimated {est:.0f} s, {left:.0f} s left"
+            else:
+                run_row(args, model, serving, ids, prefix, row, modes)
             torch.cuda.empty_cache()
             print(json.dumps(row), flush=True)
             rows.append(row)
@@ -257,7 +314,7 @@ def main(argv=None):
     serving.stop()
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(rows=rows, args=vars(args), torch=torch.__version__,
+            json.dump(dict(rows=rows, args=vars(args), elapsed_s=time.monotonic() - started, torch=torch.__version__,
                            gpu=torch.cuda.get_device_name()), f, indent=1)
 
 
