@@ -14,6 +14,10 @@
 #   bench          ./spillway bench (the disk limit: fio's best, if fio is there, and the ratios)
 #   ttft[:MODEL]   python/benchmarks/ttft.py, every row, modes full, dram and disk; MODEL is qwq-32b
 #                  (default) or llama-3.1-8b
+#   hf-test        pytest of spillway.hf against this machine's transformers and GPU:
+#                  test_hf_transformers.py (a tiny random Llama, float32 on the CPU and bfloat16 on
+#                  CUDA, each against Cache|Disk and Disk daemons) and test_hf_staging.py (the CPU
+#                  staging); conftest's daemons find the bundle's launcher through $SPILLWAY_LAUNCHER
 # $TTFT_ARGS adds arguments to the ttft steps (e.g. "--lengths 16000 --concurrency 1").
 set -euo pipefail
 
@@ -72,6 +76,10 @@ for step in "$@"; do
   bench)
     rm -rf "$store"
     "$run/spillway" bench --dir "$store" ${BENCH_ARGS:-} 2>&1 | tee "$out/bench.log" | tail -60
+    ;;
+  hf-test)
+    (cd "$repo/python" && "$py" -m pytest -q -rs -p no:cacheprovider tests/test_hf_transformers.py tests/test_hf_staging.py) \
+      2>&1 | tee "$out/hf-test.log" | tail -20
     ;;
   ttft | ttft:*)
     model="${step#ttft}"

@@ -16,7 +16,7 @@ import spillway
 from spillway import NoArena, Outcome, Region
 from spillway.testing import Daemon
 
-from conftest import STORE, fill
+from conftest import STORE, fill, flip_in_arena
 
 BLOCK = 64 << 10
 
@@ -98,15 +98,7 @@ def test_a_pinned_block_deleted_meanwhile_keeps_its_bytes_until_unpinned(cclient
 
 def test_a_corrupted_dram_copy_is_reported_corrupt_and_dropped(cclient, region):
     keys, _ = stored(cclient, region, 1, seed=4)
-    info = cclient.arena()
-    with cclient.pin(keys) as pin:
-        at = pin.offsets[0]
-    # Flip one bit of the block's bytes in the arena, as a stray write or bad DRAM would.
-    with open(info.path, "r+b") as f:
-        f.seek(at + 100)
-        b = f.read(1)[0]
-        f.seek(at + 100)
-        f.write(bytes([b ^ 0x10]))
+    flip_in_arena(cclient, keys[0])
     pin = cclient.pin(keys)
     assert pin.outcomes == (Outcome.CORRUPT,) and pin.id == 0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import secrets
 import signal
@@ -16,7 +15,7 @@ import pytest
 import spillway
 from spillway import Outcome
 from spillway.testing import Daemon
-from conftest import STORE, fill
+from conftest import STORE, fill, flip_on_disk
 
 
 def test_a_corrupted_segment_is_reported_corrupt_never_served(daemon, client, region):
@@ -26,22 +25,7 @@ def test_a_corrupted_segment_is_reported_corrupt_never_served(daemon, client, re
     key = secrets.token_bytes(32)
     data = fill(r.view(0, size), 4242)
     assert client.dump([key], [h.slice(0, size)]).wait().durable
-    hits = []
-    for seg in glob.glob(os.path.join(daemon.directory, "seg-*")):
-        with open(seg, "rb") as f:
-            content = f.read()
-        at = content.find(data[:4096])
-        if at >= 0:
-            hits.append((seg, at))
-    assert len(hits) == 1, f"the block's bytes should be in exactly one segment file, found {hits}"
-    seg, at = hits[0]
-    fd = os.open(seg, os.O_WRONLY)
-    try:
-        flipped = bytes([data[size // 2] ^ 0x01])
-        os.pwrite(fd, flipped, at + size // 2)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    flip_on_disk(daemon.directory, data, size // 2)
     r.view(size, size)[:] = b"\x77" * size
     result = client.load([key], [h.slice(size, size)]).wait()
     assert result.outcomes == (Outcome.CORRUPT,), result

@@ -8,18 +8,13 @@ torch = pytest.importorskip("torch", reason="the HF connector's tests need torch
 
 from spillway.hf.kvlayout import KvGeometry, gather_blocks, scatter_blocks  # noqa: E402
 
-
-def _cache(geometry, batch, tokens, seed):
-    g = torch.Generator().manual_seed(seed)
-    shape = (batch, geometry.kv_heads, tokens, geometry.head_dim)
-    return [(torch.randn(shape, generator=g).to(geometry.dtype), torch.randn(shape, generator=g).to(geometry.dtype))
-            for _ in range(geometry.layers)]
+from conftest import random_kv  # noqa: E402
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.float32])
 def test_gather_then_scatter_returns_exactly_the_blocks(dtype):
     geometry = KvGeometry(layers=3, kv_heads=2, head_dim=8, dtype=dtype, block_tokens=4)
-    layers = _cache(geometry, batch=2, tokens=22, seed=7)
+    layers = random_kv(geometry, batch=2, tokens=22, seed=7)
     packed = gather_blocks(layers, geometry, first_block=1, n_blocks=4)
     assert packed.shape == (2, 4, geometry.block_bytes) and packed.dtype == torch.uint8
     back = scatter_blocks(packed, geometry)
@@ -46,7 +41,7 @@ def test_qwq_geometry_from_a_config_is_256_kib_per_token():
 
 def test_bad_input_is_refused_with_what_is_wrong():
     geometry = KvGeometry(layers=2, kv_heads=2, head_dim=4, dtype=torch.bfloat16, block_tokens=4)
-    layers = _cache(geometry, batch=1, tokens=8, seed=1)
+    layers = random_kv(geometry, batch=1, tokens=8, seed=1)
     with pytest.raises(ValueError, match="need 12"):
         gather_blocks(layers, geometry, 1, 2)
     with pytest.raises(ValueError, match="1 layers of KV given; the geometry has 2"):

@@ -7,11 +7,12 @@ recomputation:
    SHA-256, the same in every process);
 2. ``lookup_prefix``: how many leading blocks the store has (for a batch, the fewest over its rows,
    so the cache stays rectangular);
-3. load those blocks onto the GPU (:class:`~spillway.hf.staging.GpuStaging`: many blocks per
-   host-to-device copy from pinned memory, then one scatter per layer on the GPU), build the
-   model's KV cache from them, and prefill only the suffix;
-4. dump the suffix's new whole blocks (a gather on the GPU, one device-to-host copy into a pinned
-   region, then ``dump``), so the next prompt with this prefix finds them.
+3. load those blocks onto the model's device (:class:`~spillway.hf.staging.GpuStaging`: on a GPU
+   many blocks per host-to-device copy from pinned memory, then one scatter per layer on the GPU;
+   on the CPU plain host copies), build the model's KV cache from them, and prefill only the
+   suffix;
+4. dump the suffix's new whole blocks (a gather on the device, one copy into the dump region,
+   then ``dump``), so the next prompt with this prefix finds them.
 
 A load that is not ``OK`` for every block (missing, corrupt, timed out) falls back to a full
 prefill of that batch: wrong KV is never used, and a store problem never fails a request.
@@ -42,7 +43,7 @@ class PrefillResult:
     """Leading blocks loaded from the store (per row)."""
     hit_tokens: int
     timings_ms: dict = field(default_factory=dict)
-    """``lookup``, ``load`` (store to GPU, scatter included), ``prefill``, ``dump_submit``."""
+    """``lookup``, ``load`` (store to the device, scatter included), ``prefill``, ``dump_submit``."""
     fallback: Optional[str] = None
     """Why the store's blocks were not used, when they were found but could not be loaded."""
 
@@ -76,9 +77,9 @@ class PrefixCache:
     Args:
         client: a connected ``spillway.Client`` whose namespace is this model's fingerprint
             (:meth:`namespace_for`).
-        model: a transformers causal LM on a CUDA device.
+        model: a transformers causal LM on a CUDA device or on the CPU.
         block_tokens: tokens per store block (seed 002 recommends 128 for UCM).
-        staging: where blocks pass between the store and the GPU; made to hold ``max_blocks``.
+        staging: where blocks pass between the store and the model's device; made to hold ``max_blocks``.
         max_blocks: the most blocks one prefill loads or dumps (all rows together).
     """
 
@@ -130,13 +131,13 @@ class PrefixCache:
                 hits = 0
             else:
                 cache = new_dynamic_cache(self.model, scatter_blocks(blocks, self.geometry))
-                torch.cuda.synchronize(self.device)
+                self.staging.synchronize()
             t["load"] = (time.perf_counter() - t1) * 1e3
         start = hits * n
         t2 = time.perf_counter()
         out = self.model(input_ids=input_ids[:, start:], past_key_values=cache, use_cache=True,
                          logits_to_keep=logits_to_keep)
-        torch.cuda.synchronize(self.device)
+        self.staging.synchronize()
         t["prefill"] = (time.perf_counter() - t2) * 1e3
         cache = out.past_key_values
         if dump:

@@ -1,4 +1,4 @@
-"""Moving whole KV blocks between a Spillway daemon and the GPU.
+"""Moving whole KV blocks between a Spillway daemon and the model's device (a CUDA GPU, or the CPU).
 
 Loads, when the daemon's store has a DRAM tier (``store_pipeline: "Cache|Disk"``): this client
 maps the daemon's arena read-only and registers it with CUDA once (``cudaHostRegister``, read-only
@@ -14,11 +14,19 @@ soon as that chunk's load finished, so the daemon's reads and the PCIe copies ov
 
 Dumps gather the new blocks on the GPU, copy them into the pinned dump region and submit one
 ``dump`` per chunk; a chunk's region space is reused only after its dump finished.
+
+On the CPU (a model whose ``device.type`` is ``"cpu"``) the same steps run with plain host copies:
+nothing is registered with CUDA, a DRAM hit is one host copy out of the read-only arena mapping
+into the staging tensor (PIN and UNPIN as on the GPU), a disk hit one out of the load region, both
+then scattered per layer as on the GPU, and a dump gathers straight into the dump region. The
+difference is confined to :class:`_CudaCopies` and :class:`_CpuCopies`; the protocol with the
+daemon is the same code for both.
 """
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence
+import contextlib
+from typing import Any, ContextManager, List, Optional, Sequence
 
 import torch
 
@@ -29,14 +37,119 @@ from ..region import Region
 from .kvlayout import KvGeometry, LayerKV, gather_blocks
 
 
+class _CudaCopies:
+    """Copies between host memory and a CUDA device, queued on a stream of their own.
+
+    Host memory the GPU copies from or to is page-locked (``cudaHostRegister``) so the copies run
+    at PCIe speed and asynchronously; a fence (a CUDA event) tells when queued copies have left
+    the host memory, so its pins or its region space can be handed back.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+
+    def register(self, region: Region) -> None:
+        arrays.pin(region)
+
+    def unregister(self, region: Region) -> None:
+        arrays.unpin(region)
+
+    def queue(self) -> ContextManager[Any]:
+        """The context the copies of one batch are queued in."""
+        return torch.cuda.stream(self.stream)
+
+    @staticmethod
+    def copy(dst: torch.Tensor, src: torch.Tensor) -> None:
+        dst.copy_(src, non_blocking=True)
+
+    def fence(self) -> Any:
+        done = torch.cuda.Event()
+        done.record(self.stream)
+        return done
+
+    @staticmethod
+    def passed(fence: Any) -> bool:
+        return fence.query()
+
+    def drain(self) -> None:
+        """Every queued copy has finished (its host memory may be reused)."""
+        self.stream.synchronize()
+
+    def hand_over(self) -> None:
+        """The model's stream waits for the copies, so what it runs next sees the loaded bytes."""
+        torch.cuda.current_stream(self.device).wait_stream(self.stream)
+
+    def synchronize(self) -> None:
+        torch.cuda.synchronize(self.device)
+
+    def pack(self, layers: Sequence[LayerKV], geometry: KvGeometry, first_block: int, count: int,
+             host: torch.Tensor) -> None:
+        """Blocks ``first_block ..`` of ``layers`` into ``host`` (``[batch*count, block_bytes]``)."""
+        packed = gather_blocks(layers, geometry, first_block, count)  # [B, count, bb] on the GPU
+        host.copy_(packed.view(host.shape))
+
+
+class _CpuCopies:
+    """Copies on the CPU: synchronous, so every fence has passed as soon as it is taken."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+
+    def register(self, region: Region) -> None:
+        pass  # nothing to page-lock: no device copies from it
+
+    def unregister(self, region: Region) -> None:
+        pass
+
+    @staticmethod
+    def queue() -> ContextManager[Any]:
+        return contextlib.nullcontext()
+
+    @staticmethod
+    def copy(dst: torch.Tensor, src: torch.Tensor) -> None:
+        dst.copy_(src)
+
+    @staticmethod
+    def fence() -> Any:
+        return True
+
+    @staticmethod
+    def passed(fence: Any) -> bool:
+        return True
+
+    def drain(self) -> None:
+        pass
+
+    def hand_over(self) -> None:
+        pass
+
+    def synchronize(self) -> None:
+        pass
+
+    @staticmethod
+    def pack(layers: Sequence[LayerKV], geometry: KvGeometry, first_block: int, count: int,
+             host: torch.Tensor) -> None:
+        batch = layers[0][0].shape[0]
+        # The gather writes straight into the dump region: no packed tensor in between.
+        gather_blocks(layers, geometry, first_block, count, out=host.view(batch, count, geometry.block_bytes))
+
+
+def _copies_for(device: torch.device) -> Any:
+    if device.type == "cuda":
+        return _CudaCopies(device)
+    if device.type == "cpu":
+        return _CpuCopies(device)
+    raise ValueError(f"GpuStaging runs on a CUDA device or the CPU, not on {device}")
+
+
 class GpuStaging:
-    """Pinned host regions registered with the daemon, and the copies between them and the GPU.
+    """Host regions registered with the daemon, and the copies between them and the model's device.
 
     Args:
         client: a connected ``spillway.Client``.
         geometry: the blocks' layout.
         max_blocks: blocks the load region holds (a load of more is done in several passes).
-        device: the CUDA device.
+        device: the CUDA device, or the CPU (then no memory is page-locked and copies are plain host copies).
         chunk_blocks: blocks per load job (smaller: more overlap of reads and copies; larger: fewer
             requests).
         dump_blocks: blocks the dump region holds.
@@ -51,7 +164,8 @@ class GpuStaging:
             raise ValueError(f"max_blocks and chunk_blocks must be positive, got {max_blocks}, {chunk_blocks}")
         self.client = client
         self.geometry = geometry
-        self.device = device
+        self.device = torch.device(device)
+        self.copies = _copies_for(self.device)
         self.timeout = timeout
         self.chunk_blocks = chunk_blocks
         self.max_blocks = max_blocks
@@ -61,13 +175,12 @@ class GpuStaging:
         self.dump_region = Region.create(self.dump_blocks * bb)
         self._pinned: List[Region] = []
         for r in (self.load_region, self.dump_region):
-            arrays.pin(r)
+            self.copies.register(r)
             self._pinned.append(r)
         self.load_reg = client.register(self.load_region, timeout=timeout)
         self.dump_reg = client.register(self.dump_region, timeout=timeout)
         self.load_host = arrays.as_tensor(self.load_region)
         self.dump_host = arrays.as_tensor(self.dump_region)
-        self.stream = torch.cuda.Stream(device=device)
         self.last_error: Optional[str] = None
         self.arena: Optional[Region] = None
         self.arena_note = "not asked for" if not use_arena else None
@@ -87,7 +200,7 @@ class GpuStaging:
             self.arena_note = f"cannot map the daemon's arena {info.path}: {e}"
             return
         try:
-            arrays.pin(region)
+            self.copies.register(region)
         except RuntimeError as e:
             region.close()
             self.arena_note = str(e)
@@ -98,7 +211,7 @@ class GpuStaging:
     # ------------------------------------------------------------------ loads
 
     def load(self, rows: Sequence[Sequence[bytes]]) -> Optional[torch.Tensor]:
-        """Loads ``rows[b][j]`` into ``out[b, j]`` of a new ``[batch, n, block_bytes]`` GPU tensor.
+        """Loads ``rows[b][j]`` into ``out[b, j]`` of a new ``[batch, n, block_bytes]`` tensor on the device.
 
         Returns None (and sets :attr:`last_error`) when any block is not ``OK``: the caller then
         recomputes instead of using partial KV.
@@ -113,7 +226,7 @@ class GpuStaging:
             ok = self._load_from_arena(flat_keys, flat_out)
         else:
             ok = self._load_through_region(flat_keys, flat_out, list(range(len(flat_keys))))
-        torch.cuda.current_stream(self.device).wait_stream(self.stream)
+        self.copies.hand_over()
         return out if ok else None
 
     def _load_from_arena(self, keys: List[bytes], out: torch.Tensor) -> bool:
@@ -125,7 +238,7 @@ class GpuStaging:
             for base in range(0, len(keys), self.chunk_blocks):
                 pin = self.client.pin(keys[base:base + self.chunk_blocks], timeout=self.timeout)
                 held.append((None, pin))
-                with torch.cuda.stream(self.stream):
+                with self.copies.queue():
                     for i, outcome in enumerate(pin.outcomes):
                         if outcome is not Outcome.OK:
                             # Not in DRAM, the pins at their cap, or a DRAM copy that failed its
@@ -136,16 +249,15 @@ class GpuStaging:
                             return False
                         else:
                             at = pin.offsets[i]
-                            out[base + i].copy_(self.arena_host[at:at + bb], non_blocking=True)
-                    done = torch.cuda.Event()
-                    done.record(self.stream)
+                            self.copies.copy(out[base + i], self.arena_host[at:at + bb])
+                    done = self.copies.fence()
                 held[-1] = (done, pin)
                 # Hand back the pins whose copies have left the arena, so eviction is held up briefly.
-                while held and held[0][0] is not None and held[0][0].query():
+                while held and held[0][0] is not None and self.copies.passed(held[0][0]):
                     held.pop(0)[1].release(timeout=self.timeout)
             return not elsewhere or self._load_through_region([keys[i] for i in elsewhere], out, elsewhere)
         finally:
-            self.stream.synchronize()  # every copy has left the arena: the pins may go
+            self.copies.drain()  # every copy has left the arena: the pins may go
             for _, pin in held:
                 pin.release(timeout=self.timeout)
 
@@ -167,16 +279,16 @@ class GpuStaging:
                     for _, _, j in jobs:
                         j.wait(self.timeout)  # never leave a load writing into the region we reuse
                     return False
-                with torch.cuda.stream(self.stream):
+                with self.copies.queue():
                     first = rows[base + c]
                     if rows[base + c + count - 1] - first == count - 1:  # consecutive rows: one copy
-                        out[first:first + count].copy_(self.load_host[c * bb:(c + count) * bb].view(count, bb),
-                                                       non_blocking=True)
+                        self.copies.copy(out[first:first + count],
+                                         self.load_host[c * bb:(c + count) * bb].view(count, bb))
                     else:
                         for j in range(count):
-                            out[rows[base + c + j]].copy_(self.load_host[(c + j) * bb:(c + j + 1) * bb], non_blocking=True)
+                            self.copies.copy(out[rows[base + c + j]], self.load_host[(c + j) * bb:(c + j + 1) * bb])
             # The region is reused by the next pass: its copies must have left it.
-            self.stream.synchronize()
+            self.copies.drain()
         return True
 
     # ------------------------------------------------------------------ dumps
@@ -189,8 +301,8 @@ class GpuStaging:
         per = max(1, self.dump_blocks // batch)
         for j in range(0, n, per):
             count = min(per, n - j)
-            packed = gather_blocks(layers, self.geometry, first_block + j, count)  # [B, count, bb] on the GPU
-            self.dump_host[:batch * count * bb].view(batch * count, bb).copy_(packed.view(batch * count, bb))
+            self.copies.pack(layers, self.geometry, first_block + j, count,
+                             self.dump_host[:batch * count * bb].view(batch * count, bb))
             keys = [rows[b][j + i] for b in range(batch) for i in range(count)]
             job = self.client.dump(keys, self.dump_reg.rows(bb, len(keys)), timeout=self.timeout)
             result = job.wait(self.timeout)
@@ -198,6 +310,10 @@ class GpuStaging:
                 raise TimeoutError(f"dump of {len(keys)} blocks did not finish in {self.timeout} s")
             results.append(result)
         return results
+
+    def synchronize(self) -> None:
+        """Waits for the device's queued work (a no-op on the CPU): for timings that mean what they say."""
+        self.copies.synchronize()
 
     @staticmethod
     def wait_dump(results: List[Any], timeout: float) -> List[Any]:
@@ -211,12 +327,12 @@ class GpuStaging:
                 pass
         del self.load_host, self.dump_host
         for r in self._pinned:
-            arrays.unpin(r)
+            self.copies.unregister(r)
         self.load_region.close()
         self.dump_region.close()
         if self.arena is not None:
             del self.arena_host
-            arrays.unpin(self.arena)
+            self.copies.unregister(self.arena)
             self.arena.close()
             self.arena = None
 
