@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # 'spillway bench' on the GPU machine (issue 16): that disk's fio limit and Spillway's same-run
 # ratios, from the bundle that 'gpu/device-test.sh --bundle DIR' packs (it copies this script
-# into DIR). The machine has no JDK, no network and maybe no fio, so everything comes in DIR.
+# into DIR). $SPILLWAY_JAVA_OPTS adds JVM flags, e.g. a flight recording for a profile:
+#   SPILLWAY_JAVA_OPTS="-XX:StartFlightRecording=filename=$OUT/bench.jfr,settings=profile"
+# (the runtime carries jdk.jfr). The machine has no JDK, no network and maybe no fio, so everything comes in DIR.
 #
 #   here:  echo '/.gpu-bundle/' >> .git/info/exclude
 #          [SPILLWAY_FIO=/path/to/fio] gpu/device-test.sh --bundle .gpu-bundle
@@ -72,7 +74,7 @@ read -r -a args <<<"${BENCH_ARGS:---runs 3 --bytes 1GiB --block-sizes 256KiB,2Mi
 set -o pipefail
 rc=0
 timeout --signal=TERM --kill-after=15 "${BENCH_TIMEOUT:-540}" \
-    "$run/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx8g -Djava.library.path="$run" \
+    "$run/jre/bin/java" --enable-native-access=ALL-UNNAMED -Xmx8g -Djava.library.path="$run" ${SPILLWAY_JAVA_OPTS:-} \
     -cp "$run/lib/*" io.spillway.cli.SpillwayCli bench --dir "$bench_dir" --json "$out/bench.json" "${args[@]}" \
     2>"$out/bench.err" | tee "$out/bench.log" || rc=$?
 tail -n 5 "$out/bench.err" || true

@@ -61,7 +61,7 @@ case "${1:-}" in
     zip -q -d "$njar" 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*' 'lib/libJCudaRuntime*' >/dev/null
     # The progress bar's terminal library: gpu-check draws no progress bar.
     rm -f "$work"/lib/jline-*.jar
-    "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,java.naming,jdk.management,jdk.httpserver,jdk.net,jdk.compiler \
+    "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,java.naming,jdk.management,jdk.httpserver,jdk.net,jdk.compiler,jdk.jfr \
         --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$work/jre"
     tar -C "$work" -czf "$dest/payload.tar.gz" jre lib testlib librocksdbjni-linux64.so
     cp "$here/device-test.sh" "$dest/device-test.sh"

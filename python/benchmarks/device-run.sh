@@ -12,6 +12,7 @@
 #   lookup         python/benchmarks/lookup_rtt.py (1,000-key lookup_prefix p50/p99)
 #   serve-bench    ./spillway serve-bench at 256 KiB and 2 MiB on this machine's disk
 #   bench          ./spillway bench (the disk limit: fio's best, if fio is there, and the ratios)
+#   cache-bench    ./spillway bench --workloads cache (DRAM hits against memcpy, Zipf, warm reopen)
 #   ttft[:MODEL]   python/benchmarks/ttft.py, every row, modes full, dram and disk; MODEL is qwq-32b
 #                  (default) or llama-3.1-8b
 #   hf-test        pytest of spillway.hf against this machine's transformers and GPU:
@@ -76,6 +77,10 @@ for step in "$@"; do
   bench)
     rm -rf "$store"
     "$run/spillway" bench --dir "$store" ${BENCH_ARGS:-} 2>&1 | tee "$out/bench.log" | tail -60
+    ;;
+  cache-bench)
+    "$run/spillway" bench --workloads cache --runs "${CACHE_RUNS:-3}" --json "$out/cache-bench.json" 2>&1 \
+      | tee "$out/cache-bench.log" | grep -E '^(cache|bench)' | tail -20
     ;;
   hf-test)
     (cd "$repo/python" && "$py" -m pytest -q -rs -p no:cacheprovider tests/test_hf_transformers.py tests/test_hf_staging.py) \
