@@ -284,8 +284,9 @@ def main(argv=None):
     rows = []
     gen = torch.Generator(device="cpu").manual_seed(1)
     vocab = model.config.vocab_size
-    for length in map(int, args.lengths.split(",")):
-        for conc in map(int, args.concurrency.split(",")):
+    # Concurrency outer, length inner: the rows a time budget cuts are the largest batches.
+    for conc in map(int, args.concurrency.split(",")):
+        for length in map(int, args.lengths.split(",")):
             row = dict(model=args.model, input_length=length, concurrency=conc)
             ids = torch.randint(0, vocab, (conc, length), generator=gen).to(device)
             n = args.block_tokens
