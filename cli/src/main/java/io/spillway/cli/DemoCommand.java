@@ -22,9 +22,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,7 +44,7 @@ import picocli.CommandLine.Option;
         description = {"Simulates an inference workload with real KV geometry: round 1 dumps the KV blocks of requests "
                 + "that share prefixes, round 2 replays them with new turns, loads the hits and verifies every byte.",
                 "Uses a fresh store in a temporary directory unless --dir is given."})
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand extends CliCommand {
 
     /** Tasks in flight at once: enough to keep the store's IO threads busy on a small host. */
     private static final int WINDOW = 4;
@@ -71,9 +69,6 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     private PrintWriter out;
     private PrintWriter err;
 
@@ -94,10 +89,10 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         if (requests < 1 || requests > 100_000) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--requests must be between 1 and 100000, got " + requests);
+            throw usageError("--requests must be between 1 and 100000, got " + requests);
         }
-        out = spec.commandLine().getOut();
-        err = spec.commandLine().getErr();
+        out = out();
+        err = err();
         DemoWorkload workload = DemoWorkload.generate(requests, seed, model.blockTokens(), model.namespace());
         boolean temporary = dir == null;
         Path storeDir = temporary ? Files.createTempDirectory("spillway-demo") : dir;
