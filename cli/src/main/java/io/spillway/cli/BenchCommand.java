@@ -33,7 +33,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -61,7 +60,7 @@ import picocli.CommandLine.Option;
                 + "in the same run on the same directory: dump, random load, a 70/30 Zipf mix, and prefix lookups.",
                 "Prints a table; --json and --plot write every figure and ratio. Needs about --bytes of free space per target; "
                         + "everything it writes is deleted afterwards."})
-final class BenchCommand implements Callable<Integer> {
+final class BenchCommand extends CliCommand {
 
     static final List<String> ALL_WORKLOADS = List.of("dump", "load", "mixed", "lookup");
     /** The DRAM tier's benchmarks ({@link CacheBench}): asked for by name, not in the default set (they fill GiBs of /dev/shm). */
@@ -144,9 +143,6 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     private final List<String> notes = new ArrayList<>();
     private List<Durability> durabilities;
 
@@ -154,7 +150,7 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws IOException, InterruptedException {
         applyDefaults();
         validate();
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         Path root = dir != null ? DirArguments.createIfMissing("--dir", dir) : Files.createTempDirectory("spillway-bench");
         Path work = Files.createTempDirectory(root, "bench-");
         String fsType = fileSystem(work);
@@ -338,10 +334,10 @@ final class BenchCommand implements Callable<Integer> {
             try {
                 mode = Durability.parse(name);
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--durability: '" + name + "' " + e.getMessage());
+                throw usageError("--durability: '" + name + "' " + e.getMessage());
             }
             if (modes.contains(mode)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--durability: " + name + " is listed twice");
+                throw usageError("--durability: " + name + " is listed twice");
             }
             modes.add(mode);
         }

@@ -22,9 +22,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,7 +44,7 @@ import picocli.CommandLine.Option;
         description = {"Simulates an inference workload with real KV geometry: round 1 dumps the KV blocks of requests "
                 + "that share prefixes, round 2 replays them with new turns, loads the hits and verifies every byte.",
                 "Uses a fresh store in a temporary directory unless --dir is given."})
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand extends CliCommand {
 
     /** Tasks in flight at once: enough to keep the store's IO threads busy on a small host. */
     private static final int WINDOW = 4;
@@ -71,9 +69,6 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     private PrintWriter out;
     private PrintWriter err;
 
@@ -94,10 +89,10 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         if (requests < 1 || requests > 100_000) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--requests must be between 1 and 100000, got " + requests);
+            throw usageError("--requests must be between 1 and 100000, got " + requests);
         }
-        out = spec.commandLine().getOut();
-        err = spec.commandLine().getErr();
+        out = out();
+        err = err();
         DemoWorkload workload = DemoWorkload.generate(requests, seed, model.blockTokens(), model.namespace());
         boolean temporary = dir == null;
         Path storeDir = temporary ? Files.createTempDirectory("spillway-demo") : dir;
@@ -216,75 +211,70 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Round 1: per request, a prefix lookup, then a dump of everything after the hit. */
     private Duration roundOne(BlockStore store, DemoWorkload workload) throws IOException, InterruptedException {
-        long prefixHits = 0;
-        long blocks = 0;
-        long start = System.nanoTime();
-        Deque<Pending> inFlight = new ArrayDeque<>();
-        try (ProgressBar bar = Progress.bar("round 1: dump", requests, " req", 1)) {
-            for (DemoWorkload.Request r : workload.requests()) {
-                List<BlockKey> keys = r.firstTurnKeys();
-                int hit = store.lookupPrefix(keys);
-                prefixHits += hit;
-                blocks += keys.size();
-                if (hit < keys.size()) {
-                    inFlight.add(submitDump(store, keys.subList(hit, keys.size())));
-                }
-                while (inFlight.size() >= WINDOW) {
-                    finishDump(inFlight.poll());
-                }
-                bar.step();
-            }
-            while (!inFlight.isEmpty()) {
-                finishDump(inFlight.poll());
-            }
-        }
-        Duration wall = Duration.ofNanos(System.nanoTime() - start);
+        long[] prefixHits = {0};
+        long[] blocks = {0};
+        Duration wall = windowed("round 1: dump", workload, r -> {
+            List<BlockKey> keys = r.firstTurnKeys();
+            int hit = store.lookupPrefix(keys);
+            prefixHits[0] += hit;
+            blocks[0] += keys.size();
+            return hit < keys.size() ? submitDump(store, keys.subList(hit, keys.size())) : null;
+        }, this::finishDump);
         out.printf("round 1: %d requests, %d blocks: %d prefix hits, %d dumped, %d deduplicated in flight%n",
-                requests, blocks, prefixHits, dumpedBlocks, deduplicated);
+                requests, blocks[0], prefixHits[0], dumpedBlocks, deduplicated);
         out.flush();
         return wall;
     }
 
     /** Round 2, loads: the hit blocks of every request, each verified byte for byte. */
-    private Duration roundTwoLoads(BlockStore store, DemoWorkload workload, int[] hits) throws InterruptedException {
-        long start = System.nanoTime();
-        Deque<Pending> inFlight = new ArrayDeque<>();
-        try (ProgressBar bar = Progress.bar("round 2: load", requests, " req", 1)) {
-            for (DemoWorkload.Request r : workload.requests()) {
-                int hit = hits[r.id()];
-                if (hit > 0) {
-                    inFlight.add(submitLoad(store, r.secondTurnKeys().subList(0, hit)));
-                }
-                while (inFlight.size() >= WINDOW) {
-                    finishLoad(inFlight.poll());
-                }
-                bar.step();
-            }
-            while (!inFlight.isEmpty()) {
-                finishLoad(inFlight.poll());
-            }
-        }
-        return Duration.ofNanos(System.nanoTime() - start);
+    private Duration roundTwoLoads(BlockStore store, DemoWorkload workload, int[] hits) throws IOException, InterruptedException {
+        return windowed("round 2: load", workload, r -> {
+            int hit = hits[r.id()];
+            return hit > 0 ? submitLoad(store, r.secondTurnKeys().subList(0, hit)) : null;
+        }, this::finishLoad);
     }
 
     /** Round 2, dumps: every block after the hit (the new turn, plus anything the lookup missed). */
-    private Duration roundTwoDumps(BlockStore store, DemoWorkload workload, int[] hits) throws InterruptedException {
+    private Duration roundTwoDumps(BlockStore store, DemoWorkload workload, int[] hits) throws IOException, InterruptedException {
+        return windowed("round 2: dump", workload, r -> {
+            List<BlockKey> keys = r.secondTurnKeys();
+            int hit = hits[r.id()];
+            return hit < keys.size() ? submitDump(store, keys.subList(hit, keys.size())) : null;
+        }, this::finishDump);
+    }
+
+    /** One request's task of a round, or null when it has nothing to submit. */
+    @FunctionalInterface
+    private interface Submit {
+        Pending next(DemoWorkload.Request r) throws IOException;
+    }
+
+    @FunctionalInterface
+    private interface Finish {
+        void done(Pending p) throws InterruptedException;
+    }
+
+    /**
+     * A round: submits each request's task, keeping fewer than {@link #WINDOW} in flight (the
+     * oldest is finished first), then finishes the rest; returns the round's wall time.
+     */
+    private Duration windowed(String label, DemoWorkload workload, Submit submit, Finish finish)
+            throws IOException, InterruptedException {
         long start = System.nanoTime();
         Deque<Pending> inFlight = new ArrayDeque<>();
-        try (ProgressBar bar = Progress.bar("round 2: dump", requests, " req", 1)) {
+        try (ProgressBar bar = Progress.bar(label, requests, " req", 1)) {
             for (DemoWorkload.Request r : workload.requests()) {
-                List<BlockKey> keys = r.secondTurnKeys();
-                int hit = hits[r.id()];
-                if (hit < keys.size()) {
-                    inFlight.add(submitDump(store, keys.subList(hit, keys.size())));
+                Pending p = submit.next(r);
+                if (p != null) {
+                    inFlight.add(p);
                 }
                 while (inFlight.size() >= WINDOW) {
-                    finishDump(inFlight.poll());
+                    finish.done(inFlight.poll());
                 }
                 bar.step();
             }
             while (!inFlight.isEmpty()) {
-                finishDump(inFlight.poll());
+                finish.done(inFlight.poll());
             }
         }
         return Duration.ofNanos(System.nanoTime() - start);

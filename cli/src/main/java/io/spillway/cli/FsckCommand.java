@@ -6,8 +6,6 @@ import io.spillway.recovery.Fsck;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -21,7 +19,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "fsck", mixinStandardHelpOptions = true,
         description = {"Checks a store's index against its segments and back; changes nothing without --repair.",
                 "Exit codes: 0 clean, 1 problems found (or repaired with --repair), 2 could not run."})
-final class FsckCommand implements Callable<Integer> {
+final class FsckCommand extends CliCommand {
 
     /** Exit code: the check could not run. */
     static final int EXIT_COULD_NOT_RUN = 2;
@@ -42,13 +40,10 @@ final class FsckCommand implements Callable<Integer> {
             description = "Also check a DRAM tier directory (cache_path), read-only; its next owner repairs what it reports.")
     Path cache;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = out();
+        PrintWriter err = err();
         Fsck.Result r;
         try {
             DirArguments.existingStore(dir);

@@ -6,8 +6,6 @@ import io.spillway.engine.config.ByteSize;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Locale;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "gc", mixinStandardHelpOptions = true,
         description = "Runs a GC pass on the store in DIR: expired and sparse segments, then eviction down to the low "
                 + "watermark (or to --until-bytes).")
-final class GcCommand implements Callable<Integer> {
+final class GcCommand extends CliCommand {
 
     @Mixin
     StoreArguments store;
@@ -28,16 +26,13 @@ final class GcCommand implements Callable<Integer> {
             description = "Evict, oldest (or coldest) first, until the segments occupy at most SIZE, e.g. 10GiB.")
     ByteSize untilBytes;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws IOException {
         GcReport r;
         try (SegmentStore s = SegmentStore.open(store.existingStore())) {
             r = s.gc(untilBytes == null ? -1 : untilBytes.bytes());
         }
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         out.printf(Locale.ROOT, "space used: %s -> %s%n", Units.bytes(r.usedBefore()), Units.bytes(r.usedAfter()));
         out.printf(Locale.ROOT, "evicted %d segments (%d blocks, %s dropped); reinserted %d hot blocks%n", r.evictedSegments(),
                 r.evictedBlocks(), Units.bytes(r.evictedBytes()), r.reinsertedBlocks());

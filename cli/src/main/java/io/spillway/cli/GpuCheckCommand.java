@@ -3,8 +3,6 @@ package io.spillway.cli;
 import io.spillway.gpu.check.GpuDeviceCheck;
 import java.nio.file.Path;
 import java.util.Optional;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -18,7 +16,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "gpu-check", mixinStandardHelpOptions = true,
         description = "Runs the GPU data path's device check on GPU 0: every correctness check, then a bandwidth table with "
                 + "same-run references. Deletes and refills STORE_DIR. Exits 1 if a check fails or no GPU is usable.")
-final class GpuCheckCommand implements Callable<Integer> {
+final class GpuCheckCommand extends CliCommand {
 
     @Parameters(index = "0", paramLabel = "STORE_DIR", description = "A directory the check may delete and fill.")
     Path storeDir;
@@ -32,16 +30,12 @@ final class GpuCheckCommand implements Callable<Integer> {
             description = "The Python CUDA IPC exporter (gpu/src/test/python/ipc_exporter.py); without it the IPC check is skipped.")
     Path ipcExporter;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws Exception {
         if (blocks < GpuDeviceCheck.MIN_BLOCKS) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--blocks must be at least " + GpuDeviceCheck.MIN_BLOCKS + ", got " + blocks);
+            throw usageError("--blocks must be at least " + GpuDeviceCheck.MIN_BLOCKS + ", got " + blocks);
         }
-        int rc = GpuDeviceCheck.run(storeDir, blocks, Optional.ofNullable(ipcExporter), spec.commandLine().getOut());
+        int rc = GpuDeviceCheck.run(storeDir, blocks, Optional.ofNullable(ipcExporter), out());
         return rc == 0 ? 0 : SpillwayCli.EXIT_FAILURE;
     }
 }

@@ -6,8 +6,6 @@ import io.spillway.engine.api.BlockKey;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +17,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = "Shows segment headers and footers, a segment's records, or where a key is (read-only).")
-final class InspectCommand implements Callable<Integer> {
+final class InspectCommand extends CliCommand {
 
     @Mixin
     OfflineStoreArguments store;
@@ -30,14 +28,11 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--key", paramLabel = "HEX", description = "A block key, 64 hex digits.")
     String key;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws IOException {
         Path dir = store.existingDir();
         Inspect inspect = new Inspect(dir);
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         if (key != null) {
             BlockKey k;
             try {

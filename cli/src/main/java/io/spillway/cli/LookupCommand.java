@@ -6,9 +6,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -18,7 +16,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "lookup-bench", mixinStandardHelpOptions = true,
         description = "Times lookupPrefix of a chain of --chain keys against an index of --keys keys (p50, p99).")
-final class LookupCommand implements Callable<Integer> {
+final class LookupCommand extends CliCommand {
 
     @Option(names = "--keys", paramLabel = "N", defaultValue = "1000000", description = "Indexed keys (default: ${DEFAULT-VALUE}).")
     long keys;
@@ -32,18 +30,14 @@ final class LookupCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "D", description = "Where to build the index (default: a temporary directory, deleted).")
     Path dir;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws IOException {
         if (chain < 1 || keys < chain || iterations < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "need --chain >= 1, --keys >= --chain and --iterations >= 1; got " + chain + ", " + keys + ", " + iterations);
+            throw usageError("need --chain >= 1, --keys >= --chain and --iterations >= 1; got " + chain + ", " + keys + ", " + iterations);
         }
         Path root = dir != null ? DirArguments.createIfMissing("--dir", dir) : Files.createTempDirectory("spillway-lookup");
         Path work = Files.createTempDirectory(root, "lookup-");
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         try {
             LookupBenchmark.Result r;
             try (ProgressBar bar = Progress.bar("index", keys, " keys", 1)) {

@@ -5,9 +5,7 @@ import io.spillway.recovery.StoreRecovery;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -17,13 +15,10 @@ import picocli.CommandLine.Mixin;
  */
 @Command(name = "rebuild-index", mixinStandardHelpOptions = true,
         description = "Moves a store's index aside (it is kept) and rebuilds it from segment footers and scans.")
-final class RebuildIndexCommand implements Callable<Integer> {
+final class RebuildIndexCommand extends CliCommand {
 
     @Mixin
     OfflineStoreArguments store;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws IOException {
@@ -37,7 +32,7 @@ final class RebuildIndexCommand implements Callable<Integer> {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         StoreRecovery.Report rep = r.recovery();
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         out.printf("rebuilt %s from %d segments in %.3f s: %d entries (%d segments from footers, %d scanned without a footer,"
                         + " %d open segments recovered)%n", indexDir, r.segments(), secs, r.entries(), rep.sealedReconciled(),
                 rep.sealedScanned(), rep.openRecovered());

@@ -7,15 +7,13 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code spillway recovery-bench --dir D}: the recovery times of {@link RecoveryBenchmark}. */
 @Command(name = "recovery-bench", mixinStandardHelpOptions = true,
         description = "Times a clean open, a crash open of one unsealed segment against a sequential read of it, and rebuild-index.")
-final class RecoveryBenchCommand implements Callable<Integer> {
+final class RecoveryBenchCommand extends CliCommand {
 
     @Option(names = "--dir", required = true, paramLabel = "D", description = "A scratch directory (must be empty or absent).")
     Path dir;
@@ -32,9 +30,6 @@ final class RecoveryBenchCommand implements Callable<Integer> {
     @Option(names = "--records", defaultValue = "512", description = "Records per sealed segment (default: ${DEFAULT-VALUE}).")
     int records;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws IOException {
         DirArguments.createIfMissing("--dir", dir);
@@ -45,7 +40,7 @@ final class RecoveryBenchCommand implements Callable<Integer> {
         }
         long bytes = ByteSize.parse(unsealed).bytes();
         RecoveryBenchmark.Result r = RecoveryBenchmark.run(dir, keys, bytes, segments, records);
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         out.printf(Locale.ROOT, "clean open, %d indexed blocks: %.3f s (of which the index open with its key table: %.3f s)%n",
                 keys, r.cleanOpen(), r.indexOpen());
         double read = Math.min(r.readBefore(), r.readAfter());

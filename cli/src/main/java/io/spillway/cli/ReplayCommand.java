@@ -9,9 +9,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,7 +22,7 @@ import picocli.CommandLine.Option;
 @Command(name = "gc-replay", mixinStandardHelpOptions = true,
         description = "Replays a Zipf(0.9) prefix-reuse trace writing 10x the capacity through a bounded store; reports "
                 + "peak space, write amplification and hit ratio against an exact LRU cache of the same capacity.")
-final class ReplayCommand implements Callable<Integer> {
+final class ReplayCommand extends CliCommand {
 
     @Option(names = "--dir", paramLabel = "D", description = "Where to put the store (default: a temporary directory, deleted).")
     Path dir;
@@ -57,9 +55,6 @@ final class ReplayCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws IOException, InterruptedException {
         ReplayBenchmark.Trace base = ReplayBenchmark.Trace.defaults();
@@ -67,7 +62,7 @@ final class ReplayCommand implements Callable<Integer> {
                 base.suffixBlocks(), base.zipf(), writeFactor, seed);
         Path root = dir != null ? DirArguments.createIfMissing("--dir", dir) : Files.createTempDirectory("spillway-replay");
         Path work = Files.createTempDirectory(root, "replay-");
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         if (latency) {
             try {
                 var r = GcLatencyBenchmark.run(work, config.load().segmentSize(segmentSize), 1536, 2 << 20);

@@ -28,13 +28,11 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -53,7 +51,7 @@ import picocli.CommandLine.Option;
 @Command(name = "serve-bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Dump and load GB/s through 'spillway serve' (socket + shared memory) against the embedded store, same run, "
                 + "same directory.")
-final class ServeBenchCommand implements Callable<Integer> {
+final class ServeBenchCommand extends CliCommand {
 
     @Option(names = "--dir", paramLabel = "D", required = true, description = "Directory (on the disk to measure); emptied of its store between phases.")
     Path dir;
@@ -75,9 +73,6 @@ final class ServeBenchCommand implements Callable<Integer> {
     @Option(names = "--runs", paramLabel = "N", defaultValue = "3", description = "Repetitions; medians are reported (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     /** GB/s of one phase pair. */
     record Rates(double dump, double load) {
     }
@@ -95,7 +90,7 @@ final class ServeBenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--threads, --batch and --runs must be at least 1");
         }
         DirArguments.createIfMissing("--dir", dir);
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         out.printf(Locale.ROOT, "serve-bench: %s per phase, %d threads, %d blocks per task, %d runs, in %s%n", Units.bytes(bytes.bytes()),
                 threads, batch, runs, dir);
         for (ByteSize size : blockSizes) {

@@ -5,8 +5,6 @@ import io.spillway.server.Daemon;
 import io.spillway.server.ServerOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serves one store to local processes (the Python client, engine connectors) over a Unix socket; "
                 + "block data moves through shared memory. Runs until SIGTERM/SIGINT, which drain and close the store.")
-final class ServeCommand implements Callable<Integer> {
+final class ServeCommand extends CliCommand {
 
     @Mixin
     ConfigOption config;
@@ -39,9 +37,6 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-connections", paramLabel = "N", defaultValue = "1024", description = "Connections served at once (default: ${DEFAULT-VALUE}).")
     int maxConnections;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws Exception {
         StoreConfig.Builder b = config.load();
@@ -53,7 +48,7 @@ final class ServeCommand implements Callable<Integer> {
                 .withMetricsPort(metricsPort == null ? -1 : metricsPort).withMaxConnections(maxConnections);
         Daemon daemon = Daemon.start(storeConfig, options);
         daemon.closeOnShutdown();
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         out.println("spillway serve: serving " + storeConfig.storageBackends() + " on " + daemon.server().socketPath()
                 + (daemon.server().metricsPort() < 0 ? "" : ", metrics on http://127.0.0.1:" + daemon.server().metricsPort() + "/metrics"));
         out.flush();

@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,7 +23,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "stats", mixinStandardHelpOptions = true,
         description = "Prints a store's space, blocks, segments, hit counters and config.")
-final class StatsCommand implements Callable<Integer> {
+final class StatsCommand extends CliCommand {
 
     @Mixin
     StoreArguments store;
@@ -33,12 +31,9 @@ final class StatsCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws IOException {
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         if (SharedInspect.isShared(store.dir)) { // many writers (issue 15): read-only, then the writers
             StoreStats stats = SharedViews.stats(store.config.load().storageBackend(store.dir).build(), store.dir);
             out.println(json ? Json.write(asMap(store.dir, stats))

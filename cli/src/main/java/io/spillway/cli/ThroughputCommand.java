@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,7 +30,7 @@ import picocli.CommandLine.Option;
         description = {"Measures dump and load GB/s of a fresh store in --dir, and compares them with fio "
                 + "(O_DIRECT sequential write and read, same block size and threads) on the same directory.",
                 "Needs about --bytes of free space; the store and fio's files are deleted afterwards."})
-final class ThroughputCommand implements Callable<Integer> {
+final class ThroughputCommand extends CliCommand {
 
     @Option(names = "--dir", paramLabel = "D", required = true, description = "Directory (on the disk to measure) for the store and fio's files.")
     Path dir;
@@ -63,13 +62,10 @@ final class ThroughputCommand implements Callable<Integer> {
     @Mixin
     ConfigOption config;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws IOException, InterruptedException {
         validate();
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = out();
         int blocksPerThread = (int) (bytes.bytes() / blockSize.bytes() / threads);
         long totalBytes = (long) blocksPerThread * threads * blockSize.bytes();
         DirArguments.createIfMissing("--dir", dir);

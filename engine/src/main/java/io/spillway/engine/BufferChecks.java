@@ -1,10 +1,10 @@
 package io.spillway.engine;
 
+import io.spillway.engine.api.BlockBuffers;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.BlockStore;
 import io.spillway.segments.RecordKey;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -31,18 +31,13 @@ public final class BufferChecks {
         return List.copyOf(keys);
     }
 
-    /** One-piece blocks as scattered ones; refuses null buffers. */
+    /**
+     * One-piece blocks as scattered ones; refuses null buffers. {@link BlockStore}'s default
+     * {@code dump} and {@code load} use {@link BlockBuffers#singletons} directly; this stays for
+     * {@code engine.cache.BlockArgs}.
+     */
     public static List<List<MemorySegment>> singletons(List<MemorySegment> buffers, String what) {
-        Objects.requireNonNull(buffers, what);
-        List<List<MemorySegment>> out = new ArrayList<>(buffers.size());
-        for (int i = 0; i < buffers.size(); i++) {
-            MemorySegment b = buffers.get(i);
-            if (b == null) {
-                throw new IllegalArgumentException(what + "[" + i + "] is null");
-            }
-            out.add(List.of(b));
-        }
-        return out;
+        return BlockBuffers.singletons(buffers, what);
     }
 
     /**

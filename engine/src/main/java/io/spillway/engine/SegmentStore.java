@@ -134,11 +134,6 @@ public final class SegmentStore implements BlockStore {
 
     // ---------------------------------------------------------------- dump, load
 
-    @Override
-    public Task dump(List<BlockKey> keys, List<MemorySegment> sources) {
-        return dumpScattered(keys, BufferChecks.singletons(sources, "sources"));
-    }
-
     /**
      * {@inheritDoc}
      *
@@ -149,11 +144,6 @@ public final class SegmentStore implements BlockStore {
         CheckedBlocks blocks = BufferChecks.blocks(keys, sources, "sources", writers.ioThread());
         dumps.checkFits(blocks.sizes());
         return tasks.submit(Task.Kind.D2S, blocks.size(), task -> dumps.dispatch(task, blocks));
-    }
-
-    @Override
-    public Task load(List<BlockKey> keys, List<MemorySegment> destinations) {
-        return loadScattered(keys, BufferChecks.singletons(destinations, "destinations"));
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.spillway.engine.config.ConfigSchema;
 import io.spillway.engine.config.ConfigTypes;
 import io.spillway.engine.config.Key;
 import io.spillway.engine.config.Settings;
+import io.spillway.engine.config.SettingsConfig;
 import io.spillway.engine.config.SizeRules;
 import java.util.Map;
 
@@ -21,7 +22,7 @@ import java.util.Map;
  *
  * <p>The size accessors return bytes as {@code long}, the unit the CUDA calls take.
  */
-public final class GpuConfig {
+public final class GpuConfig extends SettingsConfig {
 
     private static final ConfigSchema.Declarations KEYS = ConfigSchema.declarations("GpuConfig");
 
@@ -63,10 +64,8 @@ public final class GpuConfig {
     /** Every key above, in declaration order. Keep it last among the keys: it seals the list. */
     public static final ConfigSchema SCHEMA = KEYS.schema();
 
-    private final Settings settings;
-
     private GpuConfig(Settings settings) {
-        this.settings = settings;
+        super(settings);
     }
 
     /** Every key at its default: device 0, 512 MiB of staging in 32 MiB buffers, 4 streams, DMA, cuFile on. */
@@ -82,11 +81,6 @@ public final class GpuConfig {
      */
     public static GpuConfig fromMap(Map<String, ?> values) {
         return new GpuConfig(SCHEMA.builder().applyAll(values, MAP_SOURCE).build());
-    }
-
-    /** The value of any key declared above. */
-    public <T> T get(Key<T> key) {
-        return settings.get(key);
     }
 
     public int device() {
@@ -145,25 +139,5 @@ public final class GpuConfig {
             throw new ConfigException(key.name(), Long.toString(bytes), "a size must not be negative");
         }
         return ByteSize.ofBytes(bytes);
-    }
-
-    /** Every key with its effective value, in declaration order, each printed so that it parses back. */
-    public Map<String, String> describe() {
-        return settings.describe();
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof GpuConfig other && settings.equals(other.settings);
-    }
-
-    @Override
-    public int hashCode() {
-        return settings.hashCode();
-    }
-
-    @Override
-    public String toString() {
-        return "GpuConfig" + describe();
     }
 }

@@ -77,7 +77,9 @@ public interface BlockStore extends AutoCloseable {
     int lookupPrefix(List<BlockKey> keys) throws IOException;
 
     /** Dumps one contiguous buffer per block. See {@link #dumpScattered}. */
-    Task dump(List<BlockKey> keys, List<MemorySegment> sources);
+    default Task dump(List<BlockKey> keys, List<MemorySegment> sources) {
+        return dumpScattered(keys, BlockBuffers.singletons(sources, "sources"));
+    }
 
     /**
      * Dumps blocks, each given as pieces (one per layer, say) that are concatenated in the store.
@@ -90,7 +92,9 @@ public interface BlockStore extends AutoCloseable {
     Task dumpScattered(List<BlockKey> keys, List<List<MemorySegment>> sources);
 
     /** Loads each block into one contiguous buffer of exactly the block's size. See {@link #loadScattered}. */
-    Task load(List<BlockKey> keys, List<MemorySegment> destinations);
+    default Task load(List<BlockKey> keys, List<MemorySegment> destinations) {
+        return loadScattered(keys, BlockBuffers.singletons(destinations, "destinations"));
+    }
 
     /**
      * Loads blocks into pieces whose sizes add up to each block's size. A block not stored ends

@@ -379,20 +379,10 @@ public final class CacheTier implements BlockStore {
     }
 
     @Override
-    public Task dump(List<BlockKey> keys, List<MemorySegment> sources) {
-        return dumpScattered(keys, BlockArgs.singletons(sources, "sources"));
-    }
-
-    @Override
     public Task dumpScattered(List<BlockKey> keys, List<List<MemorySegment>> sources) {
         List<BlockKey> k = BlockArgs.keys(keys);
         BlockArgs.Checked c = BlockArgs.buffers(k, sources, "sources", false, pool.ioThread());
         return tasks.dump(k, c, closed);
-    }
-
-    @Override
-    public Task load(List<BlockKey> keys, List<MemorySegment> destinations) {
-        return loadScattered(keys, BlockArgs.singletons(destinations, "destinations"));
     }
 
     @Override

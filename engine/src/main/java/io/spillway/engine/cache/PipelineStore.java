@@ -182,11 +182,6 @@ public final class PipelineStore implements BlockStore {
     // ---------------------------------------------------------------- dump
 
     @Override
-    public Task dump(List<BlockKey> keys, List<MemorySegment> sources) {
-        return dumpScattered(keys, BlockArgs.singletons(sources, "sources"));
-    }
-
-    @Override
     public Task dumpScattered(List<BlockKey> keys, List<List<MemorySegment>> sources) {
         List<BlockKey> k = BlockArgs.keys(keys);
         if (!cacheUp()) {
@@ -304,11 +299,6 @@ public final class PipelineStore implements BlockStore {
     }
 
     // ---------------------------------------------------------------- load
-
-    @Override
-    public Task load(List<BlockKey> keys, List<MemorySegment> destinations) {
-        return loadScattered(keys, BlockArgs.singletons(destinations, "destinations"));
-    }
 
     @Override
     public Task loadScattered(List<BlockKey> keys, List<List<MemorySegment>> destinations) {

@@ -7,7 +7,7 @@ package io.spillway.engine.config;
  * every load checks the record's CRC: a weaker mode can lose recent blocks in a crash, never serve
  * wrong bytes.
  */
-public enum Durability {
+public enum Durability implements LowerCaseName {
     /** Never sync on the write path; the OS flushes when it likes. Fastest; a crash may lose any unsynced block. */
     NONE,
     /** Sync once per group of blocks written together, amortising fdatasync over them. The default. */
@@ -18,10 +18,5 @@ public enum Durability {
     /** Parses "none", "batch" or "always", case-insensitively; anything else is refused listing the names. */
     public static Durability parse(String text) {
         return ConfigTypes.enumOf(Durability.class).parseName(text);
-    }
-
-    /** The config spelling, lower case, which {@link #parse(String)} reads back. */
-    public String configName() {
-        return ConfigTypes.enumOf(Durability.class).show(this);
     }
 }

@@ -1,7 +1,7 @@
 package io.spillway.engine.config;
 
 /** How loads keep {@code load_queue_depth} reads in flight. */
-public enum LoadIoEngine {
+public enum LoadIoEngine implements LowerCaseName {
     /** io_uring (through FFM, one ring per store) where the kernel allows it; else {@link #THREADS}, logged once at open. */
     AUTO,
     /** {@code load_queue_depth} threads, each in one blocking read at a time. */
@@ -10,10 +10,5 @@ public enum LoadIoEngine {
     /** Parses "auto" or "threads", case-insensitively; anything else is refused listing the names. */
     public static LoadIoEngine parse(String text) {
         return ConfigTypes.enumOf(LoadIoEngine.class).parseName(text);
-    }
-
-    /** The config spelling, lower case, which {@link #parse(String)} reads back. */
-    public String configName() {
-        return ConfigTypes.enumOf(LoadIoEngine.class).show(this);
     }
 }

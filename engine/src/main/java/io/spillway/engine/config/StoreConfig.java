@@ -41,7 +41,6 @@ import static io.spillway.engine.config.StoreKeys.WRITE_GROUP_SIZE;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -56,12 +55,10 @@ import java.util.Objects;
  *
  * <p>Two configs are equal when {@link #describe()} gives the same effective values.
  */
-public final class StoreConfig {
-
-    private final Settings settings;
+public final class StoreConfig extends SettingsConfig {
 
     private StoreConfig(Settings settings) {
-        this.settings = settings;
+        super(settings);
     }
 
     /** A builder holding the defaults; {@code storage_backends} has none and must be set. */
@@ -72,11 +69,6 @@ public final class StoreConfig {
     /** A builder holding this config's values, to derive a variant (e.g. a smaller segment in a test). */
     public Builder toBuilder() {
         return new Builder(settings.toBuilder());
-    }
-
-    /** The value of any key of {@link StoreKeys}. */
-    public <T> T get(Key<T> key) {
-        return settings.get(key);
     }
 
     /** {@link StoreKeys#STORAGE_BACKENDS}: never empty. */
@@ -259,30 +251,6 @@ public final class StoreConfig {
 
     public Duration leaseTimeout() {
         return get(LEASE_TIMEOUT);
-    }
-
-    /**
-     * Every key with its effective value, in declaration order, each printed so that it parses back
-     * (e.g. {@code segment_size → "1 GiB"}, {@code storage_backends → "/a,/b"}). The {@code stats}
-     * CLI prints it.
-     */
-    public Map<String, String> describe() {
-        return settings.describe();
-    }
-
-    @Override
-    public String toString() {
-        return "StoreConfig" + describe();
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof StoreConfig other && settings.equals(other.settings);
-    }
-
-    @Override
-    public int hashCode() {
-        return settings.hashCode();
     }
 
     /**

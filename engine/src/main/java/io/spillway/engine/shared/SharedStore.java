@@ -273,20 +273,9 @@ public final class SharedStore implements BlockStore {
     }
 
     @Override
-    public Task dump(List<BlockKey> keys, List<MemorySegment> sources) {
-        refuseIfReadOnly();
-        return task(s -> s.dump(keys, sources));
-    }
-
-    @Override
     public Task dumpScattered(List<BlockKey> keys, List<List<MemorySegment>> sources) {
         refuseIfReadOnly();
         return task(s -> s.dumpScattered(keys, sources));
-    }
-
-    @Override
-    public Task load(List<BlockKey> keys, List<MemorySegment> destinations) {
-        return task(s -> s.load(keys, destinations));
     }
 
     @Override

@@ -23,33 +23,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A full /dev/shm and a foreign truncation of the arena: clear errors, and the disk tier keeps working. */
-class CacheFaultsTest {
+class CacheFaultsTest extends ShmTest {
 
-    private static final int BLOCK = 64 << 10;
     private static final int SLOTS = 8;
 
     @TempDir
     Path tmp;
-    private ShmDirectory shm;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        shm = new ShmDirectory();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        shm.close();
-    }
 
     private CacheConfig cacheConfig(Path dir) {
         return CacheConfig.of(dir, (long) SLOTS * BLOCK, BLOCK);

@@ -16,25 +16,9 @@ import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class CacheTierTest {
-
-    private static final int BLOCK = 64 << 10;
-
-    private ShmDirectory shm;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        shm = new ShmDirectory();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        shm.close();
-    }
+class CacheTierTest extends ShmTest {
 
     private CacheConfig config(int slots) {
         return CacheConfig.of(shm.path(), (long) slots * BLOCK, BLOCK);

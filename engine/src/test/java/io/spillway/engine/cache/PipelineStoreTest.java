@@ -22,28 +22,13 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class PipelineStoreTest {
-
-    private static final int BLOCK = 64 << 10;
+class PipelineStoreTest extends ShmTest {
 
     @TempDir
     Path tmp;
-    private ShmDirectory shm;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        shm = new ShmDirectory();
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        shm.close();
-    }
 
     private PipelineStore open(int slots, int writeBackQueue) throws Exception {
         StoreConfig disk = StoreFixture.config(tmp).build();

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.SegmentStore;
 import io.spillway.engine.IoFactory;
 import io.spillway.engine.api.Outcome;
-import io.spillway.engine.api.Task;
 import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.Capacity;
@@ -15,15 +14,12 @@ import io.spillway.testkit.sim.SimDisk;
 import io.spillway.testkit.sim.SimFileIO;
 import io.spillway.engine.api.BlockKey;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.BitSet;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -51,7 +47,7 @@ import java.util.stream.Stream;
  * after the final crash of a run, and after half of the mid-run {@code CRASH} operations (the
  * others go on at once, so that crashes also hit a store recovery left as it was).
  */
-public final class ModelRun implements AutoCloseable {
+public final class ModelRun extends ChainRun<SegmentStore> {
 
     /** The operations, each with its weight in a random run. */
     enum Op {
@@ -74,39 +70,18 @@ public final class ModelRun implements AutoCloseable {
         DELETE
     }
 
-    /** A failed postcondition, with everything needed to replay it. */
-    public static final class ModelFailure extends AssertionError {
-        ModelFailure(String message) {
-            super(message);
-        }
-    }
-
     static final java.util.concurrent.atomic.AtomicLong OPEN_NS = new java.util.concurrent.atomic.AtomicLong();
     static final java.util.concurrent.atomic.AtomicLong CLOSE_NS = new java.util.concurrent.atomic.AtomicLong();
     static final java.util.concurrent.atomic.AtomicLong FSCK_NS = new java.util.concurrent.atomic.AtomicLong();
     static final java.util.concurrent.atomic.AtomicLong FSCK_RUNS = new java.util.concurrent.atomic.AtomicLong();
-    static final int CHAIN = 24;
-    private static final String NS = "fuzz-model";
-
-    private final String replay;
-    private final Choices choices;
-    private final Path root;
     private final Path data;
     private final Path index;
     private final Path checkpoint;
-    private final SimDisk disk = new SimDisk();
-    private final StoreModel model = new StoreModel();
-    private final List<BlockKey> keys = new ArrayList<>();
-    private final List<String> trace = new ArrayList<>();
-    private final Arena arena = Arena.ofShared();
     private final StoreConfig config;
     private final boolean autoCommit;
     private final Long shuffleSeed;
     private final Set<IndexFate> fates;
     private Map<BlockKey, Set<Long>> checkpointMay;
-    private SegmentStore store;
-    private long nextGen = 1;
-    private int steps;
     private int crashes;
     private boolean bitsFlipped;
 
@@ -115,18 +90,11 @@ public final class ModelRun implements AutoCloseable {
      * @param fates the index fates a crash may pick (see {@link IndexFate})
      */
     public ModelRun(Choices choices, String replay, Set<IndexFate> fates) throws IOException {
-        this.choices = choices;
-        this.replay = replay;
+        super(choices, replay, "spillway-model-", "fuzz-model");
         this.fates = fates;
-        this.root = tempRoot("spillway-model-");
         this.data = root.resolve("data");
         this.index = root.resolve("index");
         this.checkpoint = root.resolve("index-checkpoint");
-        BlockKey parent = BlockKey.ROOT;
-        for (int i = 0; i < CHAIN; i++) {
-            parent = BlockKey.chain(parent, new int[] {i, 7 * i + 1}, NS);
-            keys.add(parent);
-        }
         Durability durability = switch (choices.nextInt(5)) {
             case 0 -> Durability.ALWAYS;
             case 1 -> Durability.NONE;
@@ -162,20 +130,8 @@ public final class ModelRun implements AutoCloseable {
         return disk;
     }
 
-    public int steps() {
-        return steps;
-    }
-
     public int crashes() {
         return crashes;
-    }
-
-    public List<String> trace() {
-        return List.copyOf(trace);
-    }
-
-    private void log(String s) {
-        trace.add(String.format("%3d %s", trace.size(), s));
     }
 
     /** Opens the store (first open, or after a clean close). */
@@ -194,21 +150,8 @@ public final class ModelRun implements AutoCloseable {
      *     dominant cost of a seed, so the many-seed power-cut test leaves them to the final cut)
      */
     public void run(int n, boolean restarts) throws IOException, InterruptedException {
-        int total = 0;
-        for (Op op : Op.values()) {
-            total += weight(op, restarts);
-        }
         for (int i = 0; i < n && !choices.exhausted(); i++) {
-            int pick = choices.nextInt(total);
-            Op op = Op.DUMP;
-            for (Op o : Op.values()) {
-                if (pick < weight(o, restarts)) {
-                    op = o;
-                    break;
-                }
-                pick -= weight(o, restarts);
-            }
-            step(op);
+            step(pick(Op.values(), o -> weight(o, restarts)));
         }
     }
 
@@ -234,37 +177,11 @@ public final class ModelRun implements AutoCloseable {
         checkSpace();
     }
 
-    private List<BlockKey> range() {
-        int from = choices.nextInt(CHAIN);
-        int len = 1 + choices.nextInt(Math.min(6, CHAIN - from));
-        return keys.subList(from, from + len);
-    }
-
-    private static int sizeOf(int keyIndex) {
-        return 4096 * (1 + keyIndex % 3);
-    }
-
-    private int sizeOf(BlockKey k) {
-        return sizeOf(keys.indexOf(k));
-    }
-
     private void dump() throws InterruptedException {
-        List<BlockKey> ks = range();
-        List<MemorySegment> src = new ArrayList<>();
-        long[] gens = new long[ks.size()];
-        for (int i = 0; i < ks.size(); i++) {
-            gens[i] = nextGen++;
-            MemorySegment m = choices.nextInt(4) == 0
-                    ? MemorySegment.ofArray(new byte[sizeOf(ks.get(i))]) // heap: the staged write path
-                    : arena.allocate(sizeOf(ks.get(i)), 4096);          // native: the gather path
-            Content.fill(m, ks.get(i), gens[i]);
-            src.add(m);
-        }
-        Task t = store.dump(ks, src);
-        TaskResult r = t.await(Duration.ofSeconds(60));
-        if (r == null) {
-            fail("dump of " + names(ks) + " did not complete in 60 s");
-        }
+        Dumped d = dumpRange();
+        List<BlockKey> ks = d.keys();
+        long[] gens = d.gens();
+        TaskResult r = d.result();
         for (int i = 0; i < ks.size(); i++) {
             model.dumpEnded(ks.get(i), gens[i], r.outcome(i), r.durable(), autoCommit, true);
         }
@@ -277,42 +194,13 @@ public final class ModelRun implements AutoCloseable {
         }
     }
 
-    private void load(List<BlockKey> ks) throws InterruptedException {
-        List<MemorySegment> dst = new ArrayList<>();
-        for (BlockKey k : ks) {
-            dst.add(arena.allocate(sizeOf(k), 4096));
-        }
-        Task t = store.load(ks, dst);
-        TaskResult r = t.await(Duration.ofSeconds(60));
-        if (r == null) {
-            fail("load of " + names(ks) + " did not complete in 60 s");
-        }
-        log("load " + names(ks) + " -> " + r.outcomes());
-        for (int i = 0; i < ks.size(); i++) {
-            String bad = model.checkLoad(ks.get(i), r.outcome(i), dst.get(i));
-            if (bad != null) {
-                fail(bad + " (detail: " + r.details().get(i) + ")");
-            }
-        }
-    }
-
-    private void lookupPrefix() throws IOException, InterruptedException {
-        int from = choices.nextInt(4) == 0 ? choices.nextInt(CHAIN) : 0;
-        List<BlockKey> chain = keys.subList(from, CHAIN);
-        int hits = store.lookupPrefix(chain);
-        log("lookupPrefix from " + from + " -> " + hits);
-        String badPrefix = model.checkPrefix(chain, from, hits);
-        if (badPrefix != null) {
-            fail(badPrefix);
-        }
-        if (hits > 0) {
-            // "lookupPrefix never claims a block that a load then cannot return."
-            List<BlockKey> claimed = chain.subList(0, Math.min(hits, 8));
+    /** Without faults or possible corruption, every block lookupPrefix claims must load OK. */
+    @Override
+    protected void lookupPrefix() throws IOException, InterruptedException {
+        List<BlockKey> claimed = lookupPrefixClaimed();
+        if (!claimed.isEmpty()) {
             boolean strict = !model.faultsActive && !model.corruptionPossible;
-            List<MemorySegment> dst = new ArrayList<>();
-            for (BlockKey k : claimed) {
-                dst.add(arena.allocate(sizeOf(k), 4096));
-            }
+            List<MemorySegment> dst = destinations(claimed);
             TaskResult r = store.load(claimed, dst).await(Duration.ofSeconds(60));
             if (r == null) {
                 fail("load after lookupPrefix did not complete");
@@ -327,16 +215,6 @@ public final class ModelRun implements AutoCloseable {
                     fail(bad);
                 }
             }
-        }
-    }
-
-    private void lookup() throws IOException {
-        List<BlockKey> ks = range();
-        BitSet hits = store.lookup(ks);
-        log("lookup " + names(ks) + " -> " + hits);
-        String bad = model.checkLookup(ks, hits);
-        if (bad != null) {
-            fail(bad);
         }
     }
 
@@ -357,13 +235,6 @@ public final class ModelRun implements AutoCloseable {
         }
         model.committed(ks, success, config.durability() != Durability.NONE);
         log("commit(" + names(ks) + ", " + success + ") -> " + n);
-    }
-
-    private void delete() throws IOException {
-        List<BlockKey> ks = range();
-        int n = store.delete(ks);
-        model.deleted(ks);
-        log("delete " + names(ks) + " -> " + n);
     }
 
     /** A GC pass: compaction and the watermark policy, or (one time in three) eviction of everything sealed. */
@@ -503,10 +374,7 @@ public final class ModelRun implements AutoCloseable {
     /** Loads every key and checks the whole chain's lookups against the model. */
     public void verifyAll() throws IOException {
         try {
-            for (int from = 0; from < CHAIN; from += 6) {
-                load(keys.subList(from, Math.min(CHAIN, from + 6)));
-            }
-            lookupPrefix();
+            verifyChain();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException(e);
@@ -605,20 +473,8 @@ public final class ModelRun implements AutoCloseable {
             log("open failed under the fault: " + e.getMessage());
             return;
         }
-        int total = 0;
-        for (Op op : Op.values()) {
-            total += weight(op, false);
-        }
         for (int i = 0; i < n && !disk.faults().cutRequested(); i++) {
-            int pick = choices.nextInt(total);
-            Op op = Op.DUMP;
-            for (Op o : Op.values()) {
-                if (pick < weight(o, false)) {
-                    op = o;
-                    break;
-                }
-                pick -= weight(o, false);
-            }
+            Op op = pick(Op.values(), o -> weight(o, false));
             try {
                 step(op);
             } catch (IOException e) {
@@ -647,20 +503,6 @@ public final class ModelRun implements AutoCloseable {
         return m;
     }
 
-    void fail(String what) {
-        StringBuilder sb = new StringBuilder();
-        sb.append(what).append('\n').append("replay: ").append(replay).append('\n').append("trace:\n");
-        for (String s : trace) {
-            sb.append("  ").append(s).append('\n');
-        }
-        throw new ModelFailure(sb.toString());
-    }
-
-    private String names(List<BlockKey> ks) {
-        int first = keys.indexOf(ks.getFirst());
-        return "#" + first + (ks.size() > 1 ? "..#" + (first + ks.size() - 1) : "");
-    }
-
     private static void copyIndex(Path from, Path to) throws IOException {
         deleteTree(to);
         Files.createDirectories(to);
@@ -669,30 +511,6 @@ public final class ModelRun implements AutoCloseable {
                 if (!f.getFileName().toString().equals("LOCK")) {
                     Files.copy(f, to.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
                 }
-            }
-        }
-    }
-
-    /**
-     * A fresh temporary directory, on tmpfs (/dev/shm) where there is one: segments live on the
-     * simulated disk, but RocksDB writes the index for real and fsyncs every synced batch, and
-     * thousands of seeds would otherwise wait on the real disk rather than test anything.
-     */
-    public static Path tempRoot(String prefix) throws IOException {
-        Path shm = Path.of("/dev/shm");
-        if (Files.isDirectory(shm) && Files.isWritable(shm) && !Boolean.getBoolean("spillway.fuzz.noShm")) {
-            return Files.createTempDirectory(shm, prefix);
-        }
-        return Files.createTempDirectory(prefix);
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(f);
             }
         }
     }

@@ -19,13 +19,9 @@ import io.spillway.testkit.sim.FaultPlan;
 import io.spillway.testkit.sim.SimDisk;
 import io.spillway.testkit.sim.SimFileIO;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -53,7 +49,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Crashes here are of the process and of the host; the disk tier's own power-cut, index-loss and
  * fault matrix is {@link ModelRun}'s.
  */
-final class PipelineModelRun implements AutoCloseable {
+final class PipelineModelRun extends ChainRun<PipelineStore> {
 
     enum Op {
         DUMP(30), LOAD(20), LOOKUP_PREFIX(12), LOOKUP(5), DELETE(6), REOPEN(4), CRASH(4), REBOOT(2), GC(3);
@@ -68,39 +64,20 @@ final class PipelineModelRun implements AutoCloseable {
     static final AtomicInteger CRASHES = new AtomicInteger();
     static final AtomicInteger REBOOTS = new AtomicInteger();
 
-    /** DRAM slots, for {@link ModelRun#CHAIN} keys: the tier evicts. */
+    /** DRAM slots, for {@link #CHAIN} keys: the tier evicts. */
     private static final int SLOTS = 8;
     private static final int SLOT_BYTES = 8192;
-    private static final String NS = "fuzz-pipeline";
 
-    private final Choices choices;
-    private final String replay;
-    private final Path root;
     private final Path cacheDir;
-    private final SimDisk disk = new SimDisk();
-    private final StoreModel model = new StoreModel();
-    private final List<BlockKey> keys = new ArrayList<>();
     /** Required keys whose requirement rests on the disk tier (durable), not on the shm files. */
     private final Set<BlockKey> durable = new HashSet<>();
-    private final List<String> trace = new ArrayList<>();
-    private final Arena arena = Arena.ofShared();
     private final StoreConfig config;
     private final CacheConfig cacheConfig;
-    private PipelineStore store;
-    private long nextGen = 1;
-    private int steps;
 
     PipelineModelRun(Choices choices, String replay) throws IOException {
-        this.choices = choices;
-        this.replay = replay;
-        this.root = ModelRun.tempRoot("spillway-pipeline-model-");
+        super(choices, replay, "spillway-pipeline-model-", "fuzz-pipeline");
         this.cacheDir = root.resolve("cache");
         Path data = root.resolve("data");
-        BlockKey parent = BlockKey.ROOT;
-        for (int i = 0; i < ModelRun.CHAIN; i++) {
-            parent = BlockKey.chain(parent, new int[] {i, 7 * i + 1}, NS);
-            keys.add(parent);
-        }
         Durability durability = switch (choices.nextInt(4)) {
             case 0 -> Durability.ALWAYS;
             case 1 -> Durability.NONE;
@@ -132,18 +109,8 @@ final class PipelineModelRun implements AutoCloseable {
     }
 
     void run(int n) throws IOException, InterruptedException {
-        int total = Arrays.stream(Op.values()).mapToInt(o -> o.weight).sum();
         for (int i = 0; i < n && !choices.exhausted(); i++) {
-            int pick = choices.nextInt(total);
-            Op op = Op.DUMP;
-            for (Op o : Op.values()) {
-                if (pick < o.weight) {
-                    op = o;
-                    break;
-                }
-                pick -= o.weight;
-            }
-            step(op);
+            step(pick(Op.values(), o -> o.weight));
         }
     }
 
@@ -154,7 +121,7 @@ final class PipelineModelRun implements AutoCloseable {
             case LOAD -> load(range());
             case LOOKUP_PREFIX -> lookupPrefix();
             case LOOKUP -> lookup();
-            case DELETE -> delete();
+            case DELETE -> durable.removeAll(delete());
             case REOPEN -> reopen();
             case CRASH -> crash(false);
             case REBOOT -> crash(true);
@@ -162,39 +129,14 @@ final class PipelineModelRun implements AutoCloseable {
         }
     }
 
-    int steps() {
-        return steps;
-    }
-
-    private List<BlockKey> range() {
-        int from = choices.nextInt(ModelRun.CHAIN);
-        int len = 1 + choices.nextInt(Math.min(6, ModelRun.CHAIN - from));
-        return keys.subList(from, from + len);
-    }
-
-    /** 4, 8 or 12 KiB: the last is larger than a DRAM slot and goes straight to the disk tier. */
-    private int sizeOf(BlockKey k) {
-        return 4096 * (1 + keys.indexOf(k) % 3);
-    }
-
+    /** Blocks of 12 KiB (the third key in three) are larger than a DRAM slot and go straight to the disk tier. */
     private void dump() throws InterruptedException {
-        List<BlockKey> ks = range();
-        List<MemorySegment> src = new ArrayList<>();
-        long[] gens = new long[ks.size()];
-        for (int i = 0; i < ks.size(); i++) {
-            gens[i] = nextGen++;
-            MemorySegment m = choices.nextInt(4) == 0 ? MemorySegment.ofArray(new byte[sizeOf(ks.get(i))])
-                    : arena.allocate(sizeOf(ks.get(i)), 4096);
-            Content.fill(m, ks.get(i), gens[i]);
-            src.add(m);
-        }
-        Task t = store.dump(ks, src);
-        TaskResult cached = t.await(Duration.ofSeconds(60));
-        if (cached == null) {
-            fail("dump of " + names(ks) + " did not complete in 60 s");
-        }
+        Dumped d = dumpRange();
+        List<BlockKey> ks = d.keys();
+        long[] gens = d.gens();
+        TaskResult cached = d.result();
         // Half the time the run waits for the write-back too, and so learns what is durable.
-        TaskResult settled = choices.nextInt(2) == 0 ? awaitDurable(t, ks) : null;
+        TaskResult settled = choices.nextInt(2) == 0 ? awaitDurable(d.task(), ks) : null;
         boolean isDurable = settled != null && settled.durable();
         for (int i = 0; i < ks.size(); i++) {
             Outcome o = cached.outcome(i);
@@ -224,54 +166,12 @@ final class PipelineModelRun implements AutoCloseable {
         }
     }
 
-    private void load(List<BlockKey> ks) throws InterruptedException {
-        List<MemorySegment> dst = new ArrayList<>();
-        for (BlockKey k : ks) {
-            dst.add(arena.allocate(sizeOf(k), 4096));
+    @Override
+    protected void lookupPrefix() throws IOException, InterruptedException {
+        List<BlockKey> claimed = lookupPrefixClaimed();
+        if (!claimed.isEmpty()) {
+            load(claimed); // what lookupPrefix claims, a load returns
         }
-        TaskResult r = store.load(ks, dst).await(Duration.ofSeconds(60));
-        if (r == null) {
-            fail("load of " + names(ks) + " did not complete in 60 s");
-        }
-        log("load " + names(ks) + " -> " + r.outcomes());
-        for (int i = 0; i < ks.size(); i++) {
-            String bad = model.checkLoad(ks.get(i), r.outcome(i), dst.get(i));
-            if (bad != null) {
-                fail(bad + " (detail: " + r.details().get(i) + ")");
-            }
-        }
-    }
-
-    private void lookupPrefix() throws IOException, InterruptedException {
-        int from = choices.nextInt(4) == 0 ? choices.nextInt(ModelRun.CHAIN) : 0;
-        List<BlockKey> chain = keys.subList(from, ModelRun.CHAIN);
-        int hits = store.lookupPrefix(chain);
-        log("lookupPrefix from " + from + " -> " + hits);
-        String bad = model.checkPrefix(chain, from, hits);
-        if (bad != null) {
-            fail(bad);
-        }
-        if (hits > 0) {
-            load(chain.subList(0, Math.min(hits, 8))); // what lookupPrefix claims, a load returns
-        }
-    }
-
-    private void lookup() throws IOException {
-        List<BlockKey> ks = range();
-        BitSet hits = store.lookup(ks);
-        log("lookup " + names(ks) + " -> " + hits);
-        String bad = model.checkLookup(ks, hits);
-        if (bad != null) {
-            fail(bad);
-        }
-    }
-
-    private void delete() throws IOException {
-        List<BlockKey> ks = range();
-        int n = store.delete(ks);
-        model.deleted(ks);
-        durable.removeAll(ks);
-        log("delete " + names(ks) + " -> " + n);
     }
 
     /** A GC pass of the disk tier: it may evict durable blocks (the disk tier is a cache too). */
@@ -290,7 +190,7 @@ final class PipelineModelRun implements AutoCloseable {
         log("close");
         checkCache();
         open();
-        verifyAll();
+        verifyChain();
     }
 
     /**
@@ -310,7 +210,7 @@ final class PipelineModelRun implements AutoCloseable {
         store = null;
         if (reboot) {
             log("host reboot: " + disk.powerCut(choices.nextLong()) + "; /dev/shm lost");
-            ModelRun.deleteTree(cacheDir);
+            deleteTree(cacheDir);
             for (BlockKey k : keys) {
                 if (model.required(k) && !durable.contains(k)) {
                     model.state(k).required = false; // only the shm files kept it
@@ -322,7 +222,7 @@ final class PipelineModelRun implements AutoCloseable {
             checkCache();
         }
         open();
-        verifyAll();
+        verifyChain();
     }
 
     /** {@code fsck --cache} on the closed cache: it may note an unclean close, never a problem. */
@@ -334,36 +234,12 @@ final class PipelineModelRun implements AutoCloseable {
         }
     }
 
-    private void verifyAll() throws IOException, InterruptedException {
-        for (int from = 0; from < ModelRun.CHAIN; from += 6) {
-            load(keys.subList(from, Math.min(ModelRun.CHAIN, from + 6)));
-        }
-        lookupPrefix();
-    }
-
     void finish() throws IOException, InterruptedException {
-        verifyAll();
+        verifyChain();
         store.close();
         store = null;
         log("close");
         checkCache();
-    }
-
-    private void log(String s) {
-        trace.add(String.format("%3d %s", trace.size(), s));
-    }
-
-    private void fail(String what) {
-        StringBuilder sb = new StringBuilder(what).append("\nreplay: ").append(replay).append("\ntrace:\n");
-        for (String s : trace) {
-            sb.append("  ").append(s).append('\n');
-        }
-        throw new ModelRun.ModelFailure(sb.toString());
-    }
-
-    private String names(List<BlockKey> ks) {
-        int first = keys.indexOf(ks.getFirst());
-        return "#" + first + (ks.size() > 1 ? "..#" + (first + ks.size() - 1) : "");
     }
 
     @Override
@@ -376,6 +252,6 @@ final class PipelineModelRun implements AutoCloseable {
             }
         }
         arena.close();
-        ModelRun.deleteTree(root);
+        deleteTree(root);
     }
 }

@@ -26,21 +26,14 @@ public final class ChannelFileIO extends LocalFileIO {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChannelFileIO.class);
 
-    private final int alignment;
-
     /** @param alignment the store's record alignment (kept for the format; no IO constraint here) */
     public ChannelFileIO(int alignment) {
-        this.alignment = AlignedBuffers.requireAlignment(alignment);
+        super(alignment);
     }
 
     @Override
     public boolean directIo() {
         return false;
-    }
-
-    @Override
-    public int alignment() {
-        return alignment;
     }
 
     @Override
@@ -91,6 +84,6 @@ public final class ChannelFileIO extends LocalFileIO {
 
     @Override
     public String toString() {
-        return "ChannelFileIO[buffered, alignment " + alignment + "]";
+        return "ChannelFileIO[buffered, alignment " + alignment() + "]";
     }
 }

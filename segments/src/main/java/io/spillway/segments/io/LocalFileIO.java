@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * What the two real {@link FileIO}s share: the directory operations, which go through
+ * What the two real {@link FileIO}s share: the alignment they were given, and the directory
+ * operations, which go through
  * {@code java.nio.file} in both. Listing, deleting and creating directories need neither
  * O_DIRECT nor errno (a failure is reported with the JDK's exception, which names the path),
  * so {@link PosixFileIO} has no reason to bind them through FFM.
@@ -18,7 +19,16 @@ import java.util.stream.Stream;
  */
 public abstract sealed class LocalFileIO implements FileIO permits ChannelFileIO, PosixFileIO {
 
-    LocalFileIO() {
+    private final int alignment;
+
+    /** @param alignment the store's record alignment: a power of two */
+    LocalFileIO(int alignment) {
+        this.alignment = AlignedBuffers.requireAlignment(alignment);
+    }
+
+    @Override
+    public final int alignment() {
+        return alignment;
     }
 
     @Override

@@ -34,7 +34,6 @@ public final class PosixFileIO extends LocalFileIO {
     static final int MIN_DIRECT_ALIGNMENT = 512;
 
     private final boolean direct;
-    private final int alignment;
     private volatile boolean fallocateDisabled;
 
     /**
@@ -48,13 +47,12 @@ public final class PosixFileIO extends LocalFileIO {
         unsupportedReason().ifPresent(why -> {
             throw new UnsupportedOperationException("PosixFileIO unavailable: " + why);
         });
-        AlignedBuffers.requireAlignment(alignment);
+        super(alignment);
         if (direct && alignment < MIN_DIRECT_ALIGNMENT) {
             throw new IllegalArgumentException(
                     "direct IO alignment must be at least " + MIN_DIRECT_ALIGNMENT + ", got " + alignment);
         }
         this.direct = direct;
-        this.alignment = alignment;
     }
 
     /** Whether this platform can use PosixFileIO. */
@@ -70,11 +68,6 @@ public final class PosixFileIO extends LocalFileIO {
     @Override
     public boolean directIo() {
         return direct;
-    }
-
-    @Override
-    public int alignment() {
-        return alignment;
     }
 
     @Override
@@ -149,6 +142,6 @@ public final class PosixFileIO extends LocalFileIO {
 
     @Override
     public String toString() {
-        return "PosixFileIO[" + (direct ? "O_DIRECT" : "buffered") + ", alignment " + alignment + "]";
+        return "PosixFileIO[" + (direct ? "O_DIRECT" : "buffered") + ", alignment " + alignment() + "]";
     }
 }
