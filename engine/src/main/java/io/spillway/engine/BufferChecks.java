@@ -5,6 +5,7 @@ import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.BlockStore;
 import io.spillway.segments.RecordKey;
 import java.lang.foreign.MemorySegment;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 
@@ -22,22 +23,7 @@ public final class BufferChecks {
 
     /** Refuses null keys; returns them as the format layer's keys (an immutable copy of the list, not of the keys). */
     static List<RecordKey> keys(List<BlockKey> keys) {
-        Objects.requireNonNull(keys, "keys");
-        for (int i = 0; i < keys.size(); i++) {
-            if (keys.get(i) == null) {
-                throw new IllegalArgumentException("keys[" + i + "] is null");
-            }
-        }
-        return List.copyOf(keys);
-    }
-
-    /**
-     * One-piece blocks as scattered ones; refuses null buffers. {@link BlockStore}'s default
-     * {@code dump} and {@code load} use {@link BlockBuffers#singletons} directly; this stays for
-     * {@code engine.cache.BlockArgs}.
-     */
-    public static List<List<MemorySegment>> singletons(List<MemorySegment> buffers, String what) {
-        return BlockBuffers.singletons(buffers, what);
+        return Collections.unmodifiableList(BlockBuffers.keys(keys));
     }
 
     /**

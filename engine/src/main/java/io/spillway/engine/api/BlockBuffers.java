@@ -6,12 +6,23 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Buffer lists as {@link BlockStore}'s calls take them. Public because the engine's argument
+ * Key and buffer lists as {@link BlockStore}'s calls take them. Public because the engine's argument
  * checks, outside this package, use the same conversion as the interface's default methods.
  */
 public final class BlockBuffers {
 
     private BlockBuffers() {
+    }
+
+    /** Refuses a null list ({@link NullPointerException}) and a null key; returns an immutable copy. */
+    public static List<BlockKey> keys(List<BlockKey> keys) {
+        Objects.requireNonNull(keys, "keys");
+        for (int i = 0; i < keys.size(); i++) {
+            if (keys.get(i) == null) {
+                throw new IllegalArgumentException("keys[" + i + "] is null");
+            }
+        }
+        return List.copyOf(keys);
     }
 
     /**

@@ -5,7 +5,6 @@ import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.BlockStore;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * The argument checks of {@link BlockStore}'s contract for the cache tier and the pipeline: what
@@ -14,20 +13,6 @@ import java.util.Objects;
 final class BlockArgs {
 
     private BlockArgs() {
-    }
-
-    static List<BlockKey> keys(List<BlockKey> keys) {
-        Objects.requireNonNull(keys, "keys");
-        for (int i = 0; i < keys.size(); i++) {
-            if (keys.get(i) == null) {
-                throw new IllegalArgumentException("keys[" + i + "] is null");
-            }
-        }
-        return List.copyOf(keys);
-    }
-
-    static List<List<MemorySegment>> singletons(List<MemorySegment> buffers, String what) {
-        return BufferChecks.singletons(buffers, what);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.spillway.engine.cache;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.spillway.engine.api.BlockBuffers;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.BlockStore;
 import io.spillway.engine.api.Outcome;
@@ -358,7 +359,7 @@ public final class CacheTier implements BlockStore {
 
     @Override
     public BitSet lookup(List<BlockKey> keys) {
-        List<BlockKey> k = BlockArgs.keys(keys);
+        List<BlockKey> k = BlockBuffers.keys(keys);
         ensureOpen();
         BitSet hits = new BitSet(k.size());
         for (int i = 0; i < k.size(); i++) {
@@ -369,7 +370,7 @@ public final class CacheTier implements BlockStore {
 
     @Override
     public int lookupPrefix(List<BlockKey> keys) {
-        List<BlockKey> k = BlockArgs.keys(keys);
+        List<BlockKey> k = BlockBuffers.keys(keys);
         ensureOpen();
         int n = 0;
         while (n < k.size() && failure == null && table.contains(k.get(n))) {
@@ -380,14 +381,14 @@ public final class CacheTier implements BlockStore {
 
     @Override
     public Task dumpScattered(List<BlockKey> keys, List<List<MemorySegment>> sources) {
-        List<BlockKey> k = BlockArgs.keys(keys);
+        List<BlockKey> k = BlockBuffers.keys(keys);
         BlockArgs.Checked c = BlockArgs.buffers(k, sources, "sources", false, pool.ioThread());
         return tasks.dump(k, c, closed);
     }
 
     @Override
     public Task loadScattered(List<BlockKey> keys, List<List<MemorySegment>> destinations) {
-        List<BlockKey> k = BlockArgs.keys(keys);
+        List<BlockKey> k = BlockBuffers.keys(keys);
         BlockArgs.Checked c = BlockArgs.buffers(k, destinations, "destinations", true, pool.ioThread());
         return tasks.load(k, c, closed);
     }
@@ -395,14 +396,14 @@ public final class CacheTier implements BlockStore {
     /** The tier has no manual commit: blocks are visible once copied in. */
     @Override
     public int commit(List<BlockKey> keys, boolean success) {
-        BlockArgs.keys(keys);
+        BlockBuffers.keys(keys);
         ensureOpen();
         return 0;
     }
 
     @Override
     public int delete(List<BlockKey> keys) {
-        List<BlockKey> k = BlockArgs.keys(keys);
+        List<BlockKey> k = BlockBuffers.keys(keys);
         ensureOpen();
         int n = 0;
         for (BlockKey key : k) {

@@ -3,6 +3,7 @@ package io.spillway.engine.cache;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.spillway.engine.IoFactory;
 import io.spillway.engine.SegmentStore;
+import io.spillway.engine.api.BlockBuffers;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.BlockStore;
 import io.spillway.engine.api.Outcome;
@@ -154,7 +155,7 @@ public final class PipelineStore implements BlockStore {
 
     @Override
     public BitSet lookup(List<BlockKey> keys) throws IOException {
-        List<BlockKey> k = BlockArgs.keys(keys);
+        List<BlockKey> k = BlockBuffers.keys(keys);
         BitSet hits = disk.lookup(k);
         if (cacheUp()) {
             for (int i = 0; i < k.size(); i++) {
@@ -168,7 +169,7 @@ public final class PipelineStore implements BlockStore {
 
     @Override
     public int lookupPrefix(List<BlockKey> keys) throws IOException {
-        List<BlockKey> k = BlockArgs.keys(keys);
+        List<BlockKey> k = BlockBuffers.keys(keys);
         // A block may be in DRAM only (not yet written back) after one on disk only: each key is
         // looked up in both tiers until the first that neither holds.
         BitSet onDisk = disk.lookup(k);
@@ -183,7 +184,7 @@ public final class PipelineStore implements BlockStore {
 
     @Override
     public Task dumpScattered(List<BlockKey> keys, List<List<MemorySegment>> sources) {
-        List<BlockKey> k = BlockArgs.keys(keys);
+        List<BlockKey> k = BlockBuffers.keys(keys);
         if (!cacheUp()) {
             return disk.dumpScattered(k, sources);
         }
@@ -302,7 +303,7 @@ public final class PipelineStore implements BlockStore {
 
     @Override
     public Task loadScattered(List<BlockKey> keys, List<List<MemorySegment>> destinations) {
-        List<BlockKey> k = BlockArgs.keys(keys);
+        List<BlockKey> k = BlockBuffers.keys(keys);
         if (!cacheUp()) {
             return disk.loadScattered(k, destinations);
         }
@@ -347,13 +348,13 @@ public final class PipelineStore implements BlockStore {
     /** A no-op: the pipeline runs with auto-commit only. */
     @Override
     public int commit(List<BlockKey> keys, boolean success) {
-        BlockArgs.keys(keys);
+        BlockBuffers.keys(keys);
         return 0;
     }
 
     @Override
     public int delete(List<BlockKey> keys) throws IOException {
-        List<BlockKey> k = BlockArgs.keys(keys);
+        List<BlockKey> k = BlockBuffers.keys(keys);
         int cached = 0;
         if (cache != null && !closed) {
             writeBack.deleted(k);
