@@ -47,6 +47,7 @@ class _CudaCopies:
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
+        self.stream = torch.cuda.Stream(device=device)
 
     def register(self, region: Region) -> None:
         arrays.pin(region)
