@@ -34,6 +34,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -218,6 +219,7 @@ class Serving:
         self.daemon = None
         self.client = None
         self.pc = None
+        self.cache_path = f"/dev/shm/spillway-ttft-{os.getpid()}"
 
     def start(self, pipeline):
         import spillway
@@ -233,18 +235,29 @@ class Serving:
             config = {"store_pipeline": pipeline, "kv_block_size": block, "durability": "none"}
             if pipeline != "Disk":
                 config["buffer_size"] = a.dram
+            # An arena of its own: the default /dev/shm/spillway-cache may be locked by another
+            # daemon on the host, and the pipeline would then serve from the disk tier alone.
+            config["cache_path"] = self.cache_path
             self.daemon = Daemon(directory=a.store, config=config).start()
             socket = self.daemon.socket_path
         ns = PrefixCache.namespace_for(self.model, block_tokens=a.block_tokens)
         self.client = spillway.Client(socket, namespace=ns, timeout=120)
         self.pc = PrefixCache(self.client, self.model, block_tokens=a.block_tokens, max_blocks=a.max_blocks, timeout=120)
+        if pipeline != "Disk" and self.pc.staging.arena is None:
+            # The DRAM rows would silently measure the disk tier.
+            raise SystemExit(f"ttft: the Cache|Disk daemon offers no arena: {self.pc.staging.arena_note}")
 
     def stop(self):
-        self.pc.close()
-        self.client.close()
-        if self.daemon is not None:
-            self.daemon.stop()
-            self.daemon = None
+        try:
+            if self.pc is not None:
+                self.pc.close()
+            if self.client is not None:
+                self.client.close()
+        finally:
+            self.pc = self.client = None
+            if self.daemon is not None:
+                self.daemon.stop()
+                self.daemon = None
 
     def restart(self, pipeline):
         self.stop()
@@ -279,6 +292,20 @@ def main(argv=None):
     if "disk" in modes and not args.store:
         ap.error("the disk mode needs --store (it restarts the daemon with store_pipeline: Disk)")
     serving = Serving(args, model)
+    try:
+        rows = run_rows(args, model, serving, modes, started)
+    finally:
+        serving.stop()  # never leave a daemon behind: it would hold the arena's lock
+        shutil.rmtree(serving.cache_path, ignore_errors=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(rows=rows, args=vars(args), elapsed_s=time.monotonic() - started, torch=torch.__version__,
+                           gpu=torch.cuda.get_device_name()), f, indent=1)
+
+
+def run_rows(args, model, serving, modes, started):
+    """Every row of the table, printed as it ends (one JSON line each)."""
+    device = "cuda"
     serving.start("Cache|Disk")
     geometry = serving.pc.geometry
     rows = []
@@ -312,11 +339,7 @@ def main(argv=None):
                 serving.client.delete(keys)
             except Exception as e:  # a failed delete only costs DRAM; say so
                 print(f"ttft: delete after row failed: {e}", file=sys.stderr)
-    serving.stop()
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(dict(rows=rows, args=vars(args), elapsed_s=time.monotonic() - started, torch=torch.__version__,
-                           gpu=torch.cuda.get_device_name()), f, indent=1)
+    return rows
 
 
 if __name__ == "__main__":
