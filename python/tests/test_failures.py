@@ -149,3 +149,31 @@ def test_unsupported_version_and_garbage(daemon, client):
         except ConnectionResetError:
             pass  # the daemon closed with our garbage unread: a reset, as expected
     assert client.ping() < 5
+
+
+def test_a_script_that_dies_of_an_exception_leaves_no_daemon_behind():
+    # The daemon runs in a session of its own; without the exit hook it would outlive the script
+    # and keep its store's and arena's locks (the next Cache|Disk daemon then runs without DRAM).
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.append({os.path.join(os.path.dirname(__file__), '..', 'src')!r})
+        from spillway.testing import Daemon
+        d = Daemon(config={{"durability": "none"}}).start()
+        print(d.pid, flush=True)
+        raise RuntimeError("the script dies")
+    """)
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=200)
+    assert "the script dies" in p.stderr
+    pid = int(p.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split()[2] == "Z":
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail(f"daemon {pid} outlived the script that started it")

@@ -9,6 +9,7 @@ sits in (or of the current directory or one of its parents). Its first run build
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -89,6 +90,10 @@ class Daemon:
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
                                         start_new_session=True)
         log.close()
+        # The daemon runs in a session of its own (a Ctrl-C meant for this process must not kill
+        # it mid-test), so nothing stops it when this interpreter ends: a script that dies of an
+        # exception would leave it holding its store's and its arena's locks. Stop it at exit.
+        atexit.register(self.stop)
         deadline = time.monotonic() + self.startup_timeout
         while True:
             code = self.process.poll()
@@ -142,6 +147,7 @@ class Daemon:
 
     def stop(self) -> None:
         """Terminates the daemon (killing it if it does not stop in time) and removes its temporary files."""
+        atexit.unregister(self.stop)
         if self.process is not None and self.process.poll() is None:
             try:
                 self.terminate()
