@@ -30,19 +30,21 @@ import picocli.CommandLine.Option;
 /**
  * {@code spillway demo}: a simulated inference workload against a real store.
  *
- * <p>Round 1 plays the first turn of every request: a prefix lookup, then a dump of the blocks
- * after the hit, as an inference engine's KV connector would. Round 2 replays every request with a
+ * <p>Round 1 plays the first turn of every request, as an inference engine's KV connector would: a
+ * prefix lookup, a load of the hit blocks (each byte checked against the content derived from the
+ * key, {@link BlockContent}) and a dump of the blocks after the hit. Round 2 replays every request with a
  * follow-up: it prints UCM-style {@code request i: total_blocks_num T, hit external H} lines, loads
- * the hit blocks and checks every byte against the content derived from the key
- * ({@link BlockContent}), then dumps the new blocks. Tasks are pipelined a few at a time.
+ * the hit blocks and checks every byte, then dumps the new blocks. Tasks are pipelined a few at a
+ * time. The load figures are round 2's; round 1's wall time, its dump figure's, includes its loads.
  *
  * <p>Exit code 1 when any byte mismatches or any task ends with a block not OK. BUSY, the store's
  * backpressure (a {@code Cache|Disk} DRAM tier full of blocks not yet written back), is counted
  * and reported, not failed: a connector skips such a block, as the engine then recomputes it.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Simulates an inference workload with real KV geometry: round 1 dumps the KV blocks of requests "
-                + "that share prefixes, round 2 replays them with new turns, loads the hits and verifies every byte.",
+        description = {"Simulates an inference workload with real KV geometry: round 1 looks up the KV blocks of requests "
+                + "that share prefixes, loads the hits and dumps the rest; round 2 replays them with new turns, loads the "
+                + "hits and dumps the new blocks. Every loaded byte is verified.",
                 "Uses a fresh store in a temporary directory unless --dir is given."})
 final class DemoCommand extends CliCommand {
 
@@ -73,16 +75,18 @@ final class DemoCommand extends CliCommand {
     private PrintWriter err;
 
     private final Latencies dumpLatency = new Latencies();
-    private final Latencies loadLatency = new Latencies();
+    /** Round 2's loads (round 1's are counted in {@link #verified} and its own line). */
+    private Latencies loadLatency = new Latencies();
     private long dumpedBytes;
     private long dumpedBlocks;
     private long deduplicated;
     private long loadedBytes;
     private long verified;
+    private long verifiedInRoundOne;
     private long mismatches;
     private long busyBlocks;
     private long failedBlocks;
-    /** Round-2 loads of looked-up blocks that ended MISSING; {@link #missingShown} holds the first few. */
+    /** This round's loads of looked-up blocks that ended MISSING; {@link #missingShown} holds the first few. */
     private long missingLoads;
     private final List<String> missingShown = new ArrayList<>();
 
@@ -157,9 +161,11 @@ final class DemoCommand extends CliCommand {
             out.printf("store %s: segment_size %s, direct IO %s%n", storeDir, storeConfig.segmentSize(), opened.directIo() ? "yes" : "no");
             out.flush();
 
-            dumpWall = roundOne(store, workload);
-
             long evictedBefore = evictedSegments(store);
+            dumpWall = roundOne(store, workload);
+            judgeMissingLoads("round 1", evictedSegments(store) > evictedBefore);
+
+            evictedBefore = evictedSegments(store);
             int[] hits = new int[requests];
             for (DemoWorkload.Request r : workload.requests()) {
                 hits[r.id()] = store.lookupPrefix(r.secondTurnKeys());
@@ -168,7 +174,7 @@ final class DemoCommand extends CliCommand {
             }
             out.flush();
             loadWall = roundTwoLoads(store, workload, hits);
-            judgeMissingLoads(evictedSegments(store) > evictedBefore);
+            judgeMissingLoads("round 2", evictedSegments(store) > evictedBefore);
             dumpWall = dumpWall.plus(roundTwoDumps(store, workload, hits));
 
             StoreStats stats = store.stats();
@@ -188,7 +194,7 @@ final class DemoCommand extends CliCommand {
                 Units.gbPerSecond(dumpedBytes, dumpWall), dumpedBlocks, Units.bytes(dumpedBytes), Units.seconds(dumpWall),
                 deduplicated, dumpLatency.summary(), dumpLatency.count());
         out.printf("load %s: %d blocks, %s in %s; task latency %s over %d tasks%n",
-                Units.gbPerSecond(loadedBytes, loadWall), verified, Units.bytes(loadedBytes), Units.seconds(loadWall),
+                Units.gbPerSecond(loadedBytes, loadWall), verified - verifiedInRoundOne, Units.bytes(loadedBytes), Units.seconds(loadWall),
                 loadLatency.summary(), loadLatency.count());
         out.printf(Locale.ROOT, "hit ratio %.2f (%d of %d round-2 blocks)%n", secondTotal == 0 ? 0.0 : (double) secondHits / secondTotal,
                 secondHits, secondTotal);
@@ -209,7 +215,7 @@ final class DemoCommand extends CliCommand {
         return 0;
     }
 
-    /** Round 1: per request, a prefix lookup, then a dump of everything after the hit. */
+    /** Round 1: per request, a prefix lookup, a load of the hit blocks, a dump of everything after them. */
     private Duration roundOne(BlockStore store, DemoWorkload workload) throws IOException, InterruptedException {
         long[] prefixHits = {0};
         long[] blocks = {0};
@@ -218,11 +224,21 @@ final class DemoCommand extends CliCommand {
             int hit = store.lookupPrefix(keys);
             prefixHits[0] += hit;
             blocks[0] += keys.size();
-            return hit < keys.size() ? submitDump(store, keys.subList(hit, keys.size())) : null;
-        }, this::finishDump);
-        out.printf("round 1: %d requests, %d blocks: %d prefix hits, %d dumped, %d deduplicated in flight%n",
-                requests, blocks[0], prefixHits[0], dumpedBlocks, deduplicated);
+            List<Pending> tasks = new ArrayList<>(2);
+            if (hit > 0) {
+                tasks.add(submitLoad(store, keys.subList(0, hit)));
+            }
+            if (hit < keys.size()) {
+                tasks.add(submitDump(store, keys.subList(hit, keys.size())));
+            }
+            return tasks;
+        });
+        out.printf("round 1: %d requests, %d blocks: %d prefix hits (%d loaded and verified), %d dumped, %d deduplicated in flight%n",
+                requests, blocks[0], prefixHits[0], verified, dumpedBlocks, deduplicated);
         out.flush();
+        loadLatency = new Latencies();
+        loadedBytes = 0;
+        verifiedInRoundOne = verified;
         return wall;
     }
 
@@ -230,8 +246,8 @@ final class DemoCommand extends CliCommand {
     private Duration roundTwoLoads(BlockStore store, DemoWorkload workload, int[] hits) throws IOException, InterruptedException {
         return windowed("round 2: load", workload, r -> {
             int hit = hits[r.id()];
-            return hit > 0 ? submitLoad(store, r.secondTurnKeys().subList(0, hit)) : null;
-        }, this::finishLoad);
+            return hit > 0 ? List.of(submitLoad(store, r.secondTurnKeys().subList(0, hit))) : List.of();
+        });
     }
 
     /** Round 2, dumps: every block after the hit (the new turn, plus anything the lookup missed). */
@@ -239,42 +255,33 @@ final class DemoCommand extends CliCommand {
         return windowed("round 2: dump", workload, r -> {
             List<BlockKey> keys = r.secondTurnKeys();
             int hit = hits[r.id()];
-            return hit < keys.size() ? submitDump(store, keys.subList(hit, keys.size())) : null;
-        }, this::finishDump);
+            return hit < keys.size() ? List.of(submitDump(store, keys.subList(hit, keys.size()))) : List.of();
+        });
     }
 
-    /** One request's task of a round, or null when it has nothing to submit. */
+    /** One request's tasks of a round, in submission order; empty when it has nothing to submit. */
     @FunctionalInterface
     private interface Submit {
-        Pending next(DemoWorkload.Request r) throws IOException;
-    }
-
-    @FunctionalInterface
-    private interface Finish {
-        void done(Pending p) throws InterruptedException;
+        List<Pending> next(DemoWorkload.Request r) throws IOException;
     }
 
     /**
-     * A round: submits each request's task, keeping fewer than {@link #WINDOW} in flight (the
+     * A round: submits each request's tasks, keeping fewer than {@link #WINDOW} in flight (the
      * oldest is finished first), then finishes the rest; returns the round's wall time.
      */
-    private Duration windowed(String label, DemoWorkload workload, Submit submit, Finish finish)
-            throws IOException, InterruptedException {
+    private Duration windowed(String label, DemoWorkload workload, Submit submit) throws IOException, InterruptedException {
         long start = System.nanoTime();
         Deque<Pending> inFlight = new ArrayDeque<>();
         try (ProgressBar bar = Progress.bar(label, requests, " req", 1)) {
             for (DemoWorkload.Request r : workload.requests()) {
-                Pending p = submit.next(r);
-                if (p != null) {
-                    inFlight.add(p);
-                }
+                inFlight.addAll(submit.next(r));
                 while (inFlight.size() >= WINDOW) {
-                    finish.done(inFlight.poll());
+                    finish(inFlight.poll());
                 }
                 bar.step();
             }
             while (!inFlight.isEmpty()) {
-                finish.done(inFlight.poll());
+                finish(inFlight.poll());
             }
         }
         return Duration.ofNanos(System.nanoTime() - start);
@@ -298,6 +305,14 @@ final class DemoCommand extends CliCommand {
             destinations.add(arena.allocate(model.kvBlockSize(), ALIGNMENT));
         }
         return new Pending(store.load(keys, destinations), arena, keys, destinations);
+    }
+
+    private void finish(Pending p) throws InterruptedException {
+        if (p.task().kind() == Task.Kind.D2S) {
+            finishDump(p);
+        } else {
+            finishLoad(p);
+        }
     }
 
     private void finishDump(Pending p) throws InterruptedException {
@@ -340,20 +355,23 @@ final class DemoCommand extends CliCommand {
     /**
      * A looked-up block that the GC evicted before its load (a store at its capacity evicts
      * while the demo loads) loads MISSING, as a cache must: a miss, which an engine recomputes,
-     * not a failure. Without an eviction since the lookups, a MISSING load is a lost block.
+     * not a failure. Without an eviction since the round's first lookup, a MISSING load is a lost
+     * block. Clears the round's count.
      */
-    private void judgeMissingLoads(boolean evictedSinceLookups) {
+    private void judgeMissingLoads(String round, boolean evictedSinceLookups) {
         if (missingLoads == 0) {
             return;
         }
         if (evictedSinceLookups) {
-            out.printf("%d looked-up blocks were evicted before their load (MISSING: misses, as an engine would recompute them)%n",
-                    missingLoads);
-            return;
+            out.printf("%s: %d looked-up blocks were evicted before their load (MISSING: misses, as an engine would recompute them)%n",
+                    round, missingLoads);
+        } else {
+            failedBlocks += missingLoads;
+            missingShown.forEach(err::println);
+            err.flush();
         }
-        failedBlocks += missingLoads;
-        missingShown.forEach(err::println);
-        err.flush();
+        missingLoads = 0;
+        missingShown.clear();
     }
 
     private static long evictedSegments(BlockStore store) throws IOException {
