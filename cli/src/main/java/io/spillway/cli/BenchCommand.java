@@ -29,6 +29,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -85,11 +87,7 @@ final class BenchCommand extends CliCommand {
             description = "Repeat the whole sequence N times; report medians, and ratios as medians of per-run ratios (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    /**
-     * Eight: a serving engine has several requests' dumps and loads in flight, and a disk wants a
-     * queue (fio's reference gets its best of 1 and N jobs at iodepth 16 and 32). With 2, each
-     * client's batch drains to nothing before the next is submitted (docs/disk-profile.md).
-     */
+    /** Eight: a serving engine has several requests in flight; with 2 the disk starves (docs/disk-profile.md). */
     @Option(names = "--threads", paramLabel = "N", defaultValue = "8",
             description = "Client threads, each with one task of --batch blocks in flight, and fio's job count besides 1 (default: ${DEFAULT-VALUE}).")
     int threads;
@@ -191,7 +189,7 @@ final class BenchCommand extends CliCommand {
                     }
                     List<SizeResult> thisRun = new ArrayList<>();
                     for (ByteSize size : blockSizes) {
-                        SizeResult r = measureSize(out, work, size, fio);
+                        SizeResult r = measureSize(out, work, size, fio, run % 2 == 0);
                         thisRun.add(r);
                         clean &= r.targets().values().stream().allMatch(BenchCommand::clean);
                         BenchTable.printSize(out, r);
@@ -363,31 +361,50 @@ final class BenchCommand extends CliCommand {
         return (int) Math.max(1, Math.min(batch, MAX_BATCH_BYTES / blockSize));
     }
 
-    private SizeResult measureSize(PrintWriter out, Path work, ByteSize size, boolean fio) throws IOException, InterruptedException {
+    /**
+     * One block size: every target, then fio; in {@code reversed} order (fio first) on every other
+     * run, so that no target always follows minutes of the others' IO (a virtual disk that slows
+     * under sustained load would otherwise flatter whoever runs first).
+     */
+    private SizeResult measureSize(PrintWriter out, Path work, ByteSize size, boolean fio, boolean reversed)
+            throws IOException, InterruptedException {
         long block = size.bytes();
         int perThread = Math.toIntExact(bytes.bytes() / block / threads);
         int b = effectiveBatch(batch, block);
-        Map<String, TargetResult> targets = new LinkedHashMap<>();
+        Map<String, TargetResult> measured = new HashMap<>();
         List<String> ids = new ArrayList<>();
         boolean several = durabilities.size() > 1;
         durabilities.forEach(mode -> ids.add(SpillwayTarget.id(mode, several)));
         compare.stream().filter(c -> !c.equals("fio")).forEach(ids::add);
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            order.add(i);
+        }
+        if (fio) {
+            order.add(-1);
+        }
+        if (reversed) {
+            Collections.reverse(order);
+        }
+        FioResult fioResult = null;
         try (ClientRun run = new ClientRun(threads, block, perThread, b, seed)) {
-            for (int i = 0; i < ids.size(); i++) {
+            for (int i : order) {
+                if (i < 0) {
+                    fioResult = FioReference.measure(work, block, (long) perThread * threads * block, threads,
+                            quick ? FioReference.Sweep.quick() : FioReference.Sweep.full(threads), this::dropPageCache, notes::add);
+                    continue;
+                }
                 String id = ids.get(i);
                 Path d = work.resolve(id + "-" + block);
                 try (BenchTarget target = i < durabilities.size() ? spillway(d, size, durabilities.get(i), several) : open(id, d, size)) {
-                    targets.put(id, measureTarget(target, run, size));
+                    measured.put(id, measureTarget(target, run, size));
                 } finally {
                     Files2.deleteRecursively(d);
                 }
             }
         }
-        FioResult fioResult = null;
-        if (fio) {
-            fioResult = FioReference.measure(work, block, (long) perThread * threads * block, threads,
-                    quick ? FioReference.Sweep.quick() : FioReference.Sweep.full(threads), this::dropPageCache, notes::add);
-        }
+        Map<String, TargetResult> targets = new LinkedHashMap<>();
+        ids.forEach(id -> targets.put(id, measured.get(id)));
         return BenchReport.sizeResult(block, size.toString(), targets, fioResult);
     }
 
