@@ -84,6 +84,10 @@ class BenchCommandTest {
         assertFalse(Files.exists(tmp.resolve("modes.json.tmp")));
         JsonNode size = doc.get("sizes").get(0);
         assertEquals(List.of("spillway-none", "spillway-batch", "file-per-block"), listOf(size.get("targets").fieldNames()));
+        // Run 2 measures in reverse order; its report keeps the table's order, every target in it.
+        JsonNode second = doc.get("runs").get(1).get(0).get("targets");
+        assertEquals(List.of("spillway-none", "spillway-batch", "file-per-block"), listOf(second.fieldNames()));
+        second.forEach(t -> assertTrue(t.get("load").get("gbps").asDouble() > 0, t.toString()));
         for (String mode : List.of("none", "batch")) {
             assertTrue(size.get("targets").get("spillway-" + mode).get("dump").get("gbps").asDouble() > 0, mode);
             assertTrue(size.get("ratios").get("spillway-" + mode + ":load/file-per-block").asDouble() > 0, mode);
@@ -103,8 +107,15 @@ class BenchCommandTest {
         Path work = Files.createDirectory(tmp.resolve("fio-work"));
         Path json = tmp.resolve("fio.json");
         String out = bench("--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
-                "--workloads", "dump,load", "--no-drop-caches", "--compare", "fio", "--json", json.toString());
+                "--workloads", "dump,load", "--no-drop-caches", "--compare", "fio", "--runs", "2", "--json", json.toString());
         assertTrue(out.contains("fio best write / randread"), out);
+        // Run 2 runs fio first, before the store; both runs have both.
+        JsonNode runs = Json.read(Files.readString(json)).get("runs");
+        assertEquals(2, runs.size());
+        for (JsonNode run : runs) {
+            assertEquals("ok", run.get(0).get("fio").get("status").asText());
+            assertTrue(run.get(0).get("targets").get("spillway").get("load").get("gbps").asDouble() > 0);
+        }
         assertTrue(out.contains("fio psync, 1 request per job (old reference)"), out);
 
         JsonNode fio = Json.read(Files.readString(json)).get("sizes").get(0).get("fio");
