@@ -19,6 +19,7 @@ import io.spillway.cli.bench.SpillwayTarget;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.Durability;
 import io.spillway.engine.config.StoreConfig;
+import io.spillway.segments.io.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -214,9 +215,9 @@ final class BenchCommand extends CliCommand {
                 cache = CacheBench.run(out, work, CacheBench.Settings.of(quick, zipf, runs, seed, cacheReopenSize.bytes()));
             }
         } finally {
-            Files2.deleteRecursively(work);
+            FileTrees.deleteRecursively(work);
             if (dir == null) {
-                Files2.deleteRecursively(root);
+                FileTrees.deleteRecursively(root);
             }
         }
         BenchReport report = report(header, sizes, perRun, lookup, List.of(), cache);
@@ -399,7 +400,7 @@ final class BenchCommand extends CliCommand {
                 try (BenchTarget target = i < durabilities.size() ? spillway(d, size, durabilities.get(i), several) : open(id, d, size)) {
                     measured.put(id, measureTarget(target, run, size));
                 } finally {
-                    Files2.deleteRecursively(d);
+                    FileTrees.deleteRecursively(d);
                 }
             }
         }
@@ -460,7 +461,7 @@ final class BenchCommand extends CliCommand {
             return new BenchReport.LookupResult(r.indexedKeys(), r.chainLength(), r.iterations(), r.p50Micros() / 1000,
                     r.p99Micros() / 1000, r.maxMicros() / 1000);
         } finally {
-            Files2.deleteRecursively(d);
+            FileTrees.deleteRecursively(d);
         }
     }
 

@@ -10,6 +10,7 @@ import io.spillway.cli.bench.CacheZipfBenchmark;
 import io.spillway.cli.bench.Medians;
 import io.spillway.engine.cache.CacheConfig;
 import io.spillway.engine.cache.CacheTier;
+import io.spillway.segments.io.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -62,7 +63,7 @@ final class CacheBench {
                             h.taskCrcGbps(), 100 * h.taskCrcOfMemcpy(), h.taskNoCrcGbps(), 100 * h.taskNoCrcOfMemcpy());
                     out.flush();
                     perSize.add(h);
-                    Files2.deleteRecursively(shm.resolve("hit-" + run + "-" + size));
+                    FileTrees.deleteRecursively(shm.resolve("hit-" + run + "-" + size));
                 }
                 hits.add(perSize);
                 ZipfResult z = CacheZipfBenchmark.run(shm.resolve("zipf-" + run), work.resolve("cache-disk-" + run), s.zipfKeys(),
@@ -73,19 +74,19 @@ final class CacheBench {
                         z.diskGbps(), z.pipelineOverDisk());
                 out.flush();
                 zipfs.add(z);
-                Files2.deleteRecursively(shm.resolve("zipf-" + run));
-                Files2.deleteRecursively(work.resolve("cache-disk-" + run));
+                FileTrees.deleteRecursively(shm.resolve("zipf-" + run));
+                FileTrees.deleteRecursively(work.resolve("cache-disk-" + run));
                 ReopenResult r = CacheReopenBenchmark.run(shm.resolve("reopen-" + run), s.reopenBytes(), 2L << 20, s.seed() + run,
                         firstOpenMs);
                 out.printf("cache reopen of a warm %s arena (%d blocks): open %.0f ms, first hit %.0f ms (first open in this"
                         + " process: %.0f ms)%n", Units.bytes(r.arenaBytes()), r.blocks(), r.reopenMs(), r.firstHitMs(), firstOpenMs);
                 out.flush();
                 reopens.add(r);
-                Files2.deleteRecursively(shm.resolve("reopen-" + run));
+                FileTrees.deleteRecursively(shm.resolve("reopen-" + run));
             }
             return new CacheBenchReport(medianHits(hits), medianZipf(zipfs), medianReopen(reopens));
         } finally {
-            Files2.deleteRecursively(shm);
+            FileTrees.deleteRecursively(shm);
         }
     }
 

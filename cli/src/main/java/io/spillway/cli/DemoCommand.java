@@ -9,6 +9,7 @@ import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
+import io.spillway.segments.io.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
@@ -105,8 +106,8 @@ final class DemoCommand extends CliCommand {
         Path cacheDir = Path.of("/dev/shm", storeDir.getFileName() + "-cache");
         Thread cleanup = new Thread(() -> {
             try {
-                Files2.deleteRecursively(storeDir);
-                Files2.deleteRecursively(cacheDir);
+                FileTrees.deleteRecursively(storeDir);
+                FileTrees.deleteRecursively(cacheDir);
             } catch (IOException e) {
                 System.err.println("could not delete the demo store " + storeDir + ": " + e);
             }
@@ -128,8 +129,8 @@ final class DemoCommand extends CliCommand {
                     // the hook is running or about to
                 }
                 try {
-                    Files2.deleteRecursively(storeDir);
-                    Files2.deleteRecursively(cacheDir);
+                    FileTrees.deleteRecursively(storeDir);
+                    FileTrees.deleteRecursively(cacheDir);
                 } catch (IOException e) {
                     err.println("could not delete the demo store " + storeDir + ": " + e);
                 }

@@ -2,6 +2,7 @@ package io.spillway.cli;
 
 import io.spillway.cli.bench.FioResult;
 import io.spillway.cli.bench.FioResult.Figure;
+import io.spillway.segments.io.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -89,7 +90,7 @@ final class FioReference {
                     FioResult.best(all, "randread", false), psyncWrite, psyncRead, List.copyOf(all));
             return r.randread() == null && r.write() == null ? FioResult.failed("every fio run failed; see notes") : r;
         } finally {
-            Files2.deleteRecursively(root);
+            FileTrees.deleteRecursively(root);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.spillway.cli;
 
 import io.spillway.cli.bench.LookupBenchmark;
+import io.spillway.segments.io.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -48,9 +49,9 @@ final class LookupCommand extends CliCommand {
                     r.chainLength(), r.iterations(), r.p50Micros() / 1000, r.p99Micros() / 1000, r.maxMicros() / 1000);
             out.flush();
         } finally {
-            Files2.deleteRecursively(work);
+            FileTrees.deleteRecursively(work);
             if (dir == null) {
-                Files2.deleteRecursively(root);
+                FileTrees.deleteRecursively(root);
             }
         }
         return 0;

@@ -4,6 +4,7 @@ import io.spillway.cli.bench.GcLatencyBenchmark;
 import io.spillway.cli.bench.ReplayBenchmark;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.EvictionPolicy;
+import io.spillway.segments.io.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -73,9 +74,9 @@ final class ReplayCommand extends CliCommand {
                 out.flush();
                 return 0;
             } finally {
-                Files2.deleteRecursively(work);
+                FileTrees.deleteRecursively(work);
                 if (dir == null) {
-                    Files2.deleteRecursively(root);
+                    FileTrees.deleteRecursively(root);
                 }
             }
         }
@@ -99,9 +100,9 @@ final class ReplayCommand extends CliCommand {
             out.flush();
             return r.badLoads() == 0 ? 0 : 1;
         } finally {
-            Files2.deleteRecursively(work);
+            FileTrees.deleteRecursively(work);
             if (dir == null) {
-                Files2.deleteRecursively(root);
+                FileTrees.deleteRecursively(root);
             }
         }
     }

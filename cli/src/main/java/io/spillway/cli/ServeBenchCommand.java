@@ -7,6 +7,7 @@ import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
+import io.spillway.segments.io.FileTrees;
 import io.spillway.server.ServerOptions;
 import io.spillway.server.SpillwayServer;
 import io.spillway.server.client.DaemonClient;
@@ -24,7 +25,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -32,7 +32,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.ToDoubleFunction;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -137,7 +136,7 @@ final class ServeBenchCommand extends CliCommand {
         int block = Math.toIntExact(size.bytes());
         int perThread = (int) Math.max(1, bytes.bytes() / block / threads / batch);
         Path store = dir.resolve("store");
-        deleteTree(store);
+        FileTrees.deleteRecursively(store);
         StoreConfig config = StoreConfig.builder().storageBackend(store).kvBlockSize(size).build();
         List<Path> files = new ArrayList<>();
         try (Arena arena = Arena.ofShared(); SegmentStore s = SegmentStore.open(config, new SimpleMeterRegistry())) {
@@ -195,7 +194,7 @@ final class ServeBenchCommand extends CliCommand {
             for (Path f : files) {
                 Files.deleteIfExists(f);
             }
-            deleteTree(store);
+            FileTrees.deleteRecursively(store);
         }
     }
 
@@ -277,17 +276,6 @@ final class ServeBenchCommand extends CliCommand {
                 MemorySegment.copy(MemorySegment.ofArray(chunk), 0, m, at, Math.min(chunk.length, size - at));
             }
             return m;
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
         }
     }
 }

@@ -5,6 +5,7 @@ import io.spillway.cli.bench.PhaseResult;
 import io.spillway.cli.bench.SpillwayTarget;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
+import io.spillway.segments.io.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -102,7 +103,7 @@ final class ThroughputCommand extends CliCommand {
             out.flush();
         } finally {
             if (!keep) {
-                Files2.deleteRecursively(storeDir);
+                FileTrees.deleteRecursively(storeDir);
             }
         }
         if (fio == null ? Fio.onPath() : fio) {

@@ -3,6 +3,7 @@ package io.spillway.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.spillway.segments.io.FileTrees;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -23,7 +24,7 @@ class PipelineCliTest {
 
     @AfterEach
     void removeCache() throws Exception {
-        Files2.deleteRecursively(cache);
+        FileTrees.deleteRecursively(cache);
     }
 
     private int run(String... args) {

@@ -14,6 +14,7 @@ import io.spillway.recovery.StoreRecovery;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.RecordKey;
 import io.spillway.segments.SegmentPath;
+import io.spillway.segments.io.FileTrees;
 import io.spillway.testkit.Payloads;
 import io.spillway.testkit.SegmentFiles;
 import io.spillway.testkit.io.FaultyFileIO;
@@ -24,11 +25,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -87,14 +86,6 @@ class StoreRecoveryTest {
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
-
     /** Commit status of sealed segments lives in their footers too: a rolled-back dump stays invisible after a rebuild. */
     @Test
     void rolledBackDumpsStayInvisibleWhenTheIndexIsLost() throws Exception {
@@ -108,7 +99,7 @@ class StoreRecoveryTest {
             dumpAll(store, rolledBack, 4, BLOCK);
             store.commit(rolledBack, false);
         }
-        deleteTree(root.resolve("data").resolve("index"));
+        FileTrees.deleteRecursively(root.resolve("data").resolve("index"));
         List<BlockKey> all = new ArrayList<>(committed);
         all.addAll(rolledBack);
         try (SegmentStore store = SegmentStore.open(manual)) {
@@ -149,7 +140,7 @@ class StoreRecoveryTest {
         try (SegmentStore store = SegmentStore.open(config(kept).autoCommit(false).build())) {
             assertExactly(store, all, new HashSet<>(committed), BLOCK);
         }
-        deleteTree(lost.resolve("data").resolve("index"));
+        FileTrees.deleteRecursively(lost.resolve("data").resolve("index"));
         try (SegmentStore store = SegmentStore.open(config(lost).autoCommit(false).build())) {
             assertTrue(store.recoveryReport().entriesAdded() >= committed.size(), store.recoveryReport()::toString);
             // Deleted keys may come back here (a delete lived only in the lost index); rolled-back ones never.
@@ -196,7 +187,7 @@ class StoreRecoveryTest {
             assertTrue(r.cleanShutdown() && r.fastPath(), r::toString);
             assertExactly(store, keys, new HashSet<>(keys), BLOCK);
         }
-        deleteTree(root.resolve("data").resolve("index"));
+        FileTrees.deleteRecursively(root.resolve("data").resolve("index"));
         try (SegmentStore store = SegmentStore.open(config(root).build())) {
             RecoveryReport r = store.recoveryReport();
             assertFalse(r.fastPath(), r::toString);

@@ -22,6 +22,7 @@ import io.spillway.segments.SegmentWriter;
 import io.spillway.segments.io.AlignedBuffers;
 import io.spillway.segments.io.ChannelFileIO;
 import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.FileTrees;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
@@ -241,7 +242,7 @@ class SegmentRepairTest {
         Path saved = root.resolve("index-before");
         StoreImage.copyTree(index, saved);
         assertTrue(fsck(true).problems().stream().allMatch(Fsck.Problem::repaired));
-        StoreImage.deleteTree(index);
+        FileTrees.deleteRecursively(index);
         StoreImage.copyTree(saved, index); // the index batch never happened
         Fsck.Result found = fsck(false);
         assertEquals(List.of(Fsck.Kind.DANGLING_ENTRY), found.problems().stream().map(Fsck.Problem::kind).distinct().toList(),

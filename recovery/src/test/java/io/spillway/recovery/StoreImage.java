@@ -11,6 +11,7 @@ import io.spillway.segments.SegmentWriter;
 import io.spillway.segments.io.AlignedBuffers;
 import io.spillway.segments.io.DirectIoProbe;
 import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.FileTrees;
 import io.spillway.testkit.Payloads;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -20,7 +21,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -119,15 +119,6 @@ final class StoreImage implements AutoCloseable {
                 } else {
                     Files.copy(p, t, StandardCopyOption.REPLACE_EXISTING);
                 }
-            }
-        }
-    }
-
-    /** Deletes the tree at {@code root}. */
-    static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
             }
         }
     }

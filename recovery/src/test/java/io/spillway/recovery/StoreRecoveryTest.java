@@ -12,6 +12,7 @@ import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
 import io.spillway.segments.io.AlignedBuffers;
 import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.FileTrees;
 import io.spillway.testkit.Payloads;
 import io.spillway.testkit.RecordKeys;
 import io.spillway.testkit.SegmentFiles;
@@ -138,7 +139,7 @@ class StoreRecoveryTest {
             assertExactly(copy, r.index(), store.keys(), store.survivorsOfDamageAt(offset), BLOCK);
             return r.report();
         } finally {
-            StoreImage.deleteTree(copy);
+            FileTrees.deleteRecursively(copy);
         }
     }
 
@@ -185,7 +186,7 @@ class StoreRecoveryTest {
             store.crash();
         }
         assertTrue(SegmentFiles.list(data, SegmentPath.State.SEALED).size() >= 2);
-        StoreImage.deleteTree(StoreImage.indexDir(data));
+        FileTrees.deleteRecursively(StoreImage.indexDir(data));
         FileIO shuffled = ShuffledListingIO.forDirectory(data, true, StoreImage.ALIGN, 3);
         try (StoreImage.Recovered r = StoreImage.recover(data, shuffled)) {
             assertEquals("there was no index", r.opened().replaced());
@@ -239,7 +240,7 @@ class StoreRecoveryTest {
         } finally {
             store.crash();
         }
-        StoreImage.deleteTree(StoreImage.indexDir(data));
+        FileTrees.deleteRecursively(StoreImage.indexDir(data));
         StoreImage.copyTree(old, StoreImage.indexDir(data));
         try (StoreImage.Recovered r = StoreImage.recover(data)) {
             assertEquals(keys.size() - 60, r.report().entriesAdded(), r.report()::toString);

@@ -6,15 +6,14 @@ import io.spillway.recovery.EvictionRecovery;
 import io.spillway.recovery.StoreRecovery;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.FileTrees;
 import io.spillway.segments.io.StoreLock;
 import io.spillway.segments.io.StoreLockedException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -128,7 +127,7 @@ final class Adoption {
                     dirs.add(new StoreRecovery.Directory(dir, ios.get(b)));
                 }
             }
-            deleteTree(scratch);
+            FileTrees.deleteRecursively(scratch);
             StoreRecovery.Report report;
             try (BlockIndex index = BlockIndex.open(scratch, new IndexOptions(8L << 20, true))) {
                 report = StoreRecovery.run(dirs, index, new EvictionRecovery(), StoreRecovery.Listener.NONE);
@@ -150,18 +149,7 @@ final class Adoption {
                     writer, report.openRecovered(), sealed.size(), ms);
             return new Result(writer, sealed.size(), report.openRecovered(), ms);
         } finally {
-            deleteTree(scratch);
-        }
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
+            FileTrees.deleteRecursively(scratch);
         }
     }
 }

@@ -4,6 +4,7 @@ import io.spillway.engine.SegmentStore;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.io.FileIO;
+import io.spillway.segments.io.FileTrees;
 import io.spillway.segments.io.StoreLock;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -225,7 +226,7 @@ public final class Maintenance {
             Manifest.append(manifestDir, evicted);
             if (!anySegment) {
                 for (Path r : roots) {
-                    Adoption.deleteTree(Layout.writer(r, peer));
+                    FileTrees.deleteRecursively(Layout.writer(r, peer));
                 }
                 LOG.info("adopted writer {} holds no segment any more: its directory is removed", peer);
             }

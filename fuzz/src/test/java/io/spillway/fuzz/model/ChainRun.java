@@ -4,6 +4,7 @@ import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.BlockStore;
 import io.spillway.engine.api.Task;
 import io.spillway.engine.api.TaskResult;
+import io.spillway.segments.io.FileTrees;
 import io.spillway.testkit.sim.SimDisk;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -13,10 +14,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.Comparator;
 import java.util.List;
 import java.util.function.ToIntFunction;
-import java.util.stream.Stream;
 
 /**
  * What the model-based runs of the segment store ({@link ModelRun}) and of the {@code Cache|Disk}
@@ -235,16 +234,5 @@ abstract class ChainRun<S extends BlockStore> implements AutoCloseable {
             return Files.createTempDirectory(shm, prefix);
         }
         return Files.createTempDirectory(prefix);
-    }
-
-    static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path f : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(f);
-            }
-        }
     }
 }

@@ -9,6 +9,7 @@ import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.Capacity;
 import io.spillway.engine.config.Durability;
 import io.spillway.engine.config.StoreConfig;
+import io.spillway.segments.io.FileTrees;
 import io.spillway.testkit.sim.FaultPlan;
 import io.spillway.testkit.sim.SimDisk;
 import io.spillway.testkit.sim.SimFileIO;
@@ -319,7 +320,7 @@ public final class ModelRun extends ChainRun<SegmentStore> {
             case KEEP -> {
             }
             case ROLLBACK -> {
-                deleteTree(index);
+                FileTrees.deleteRecursively(index);
                 copyIndex(checkpoint, index);
                 // A stale index still points at real, immutable records, so it may serve what it
                 // held at the checkpoint, a since-deleted block included: that is right bytes of an
@@ -329,7 +330,7 @@ public final class ModelRun extends ChainRun<SegmentStore> {
                 checkpointMay.forEach((k, gens) -> model.state(k).may.addAll(gens));
             }
             case DELETE -> {
-                deleteTree(index);
+                FileTrees.deleteRecursively(index);
                 model.indexLost();
             }
         }
@@ -504,7 +505,7 @@ public final class ModelRun extends ChainRun<SegmentStore> {
     }
 
     private static void copyIndex(Path from, Path to) throws IOException {
-        deleteTree(to);
+        FileTrees.deleteRecursively(to);
         Files.createDirectories(to);
         try (Stream<Path> s = Files.list(from)) {
             for (Path f : s.toList()) {
@@ -520,6 +521,6 @@ public final class ModelRun extends ChainRun<SegmentStore> {
     public void close() throws IOException {
         closeQuietly();
         arena.close();
-        deleteTree(root);
+        FileTrees.deleteRecursively(root);
     }
 }

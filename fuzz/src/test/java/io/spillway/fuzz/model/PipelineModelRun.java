@@ -14,6 +14,7 @@ import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.CacheEvictionPolicy;
 import io.spillway.engine.config.Durability;
 import io.spillway.engine.config.StoreConfig;
+import io.spillway.segments.io.FileTrees;
 import io.spillway.segments.io.PosixFileIO;
 import io.spillway.testkit.sim.FaultPlan;
 import io.spillway.testkit.sim.SimDisk;
@@ -210,7 +211,7 @@ final class PipelineModelRun extends ChainRun<PipelineStore> {
         store = null;
         if (reboot) {
             log("host reboot: " + disk.powerCut(choices.nextLong()) + "; /dev/shm lost");
-            deleteTree(cacheDir);
+            FileTrees.deleteRecursively(cacheDir);
             for (BlockKey k : keys) {
                 if (model.required(k) && !durable.contains(k)) {
                     model.state(k).required = false; // only the shm files kept it
@@ -252,6 +253,6 @@ final class PipelineModelRun extends ChainRun<PipelineStore> {
             }
         }
         arena.close();
-        deleteTree(root);
+        FileTrees.deleteRecursively(root);
     }
 }

@@ -6,18 +6,17 @@ import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.gpu.BlockCopier;
 import io.spillway.gpu.PinnedStagingPool;
+import io.spillway.segments.io.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Stream;
 
 /** Helpers the device check's parts share: block id lists, timing, keys, the store's config. */
 final class CheckSupport {
@@ -123,16 +122,5 @@ final class CheckSupport {
 
     static boolean allOk(Outcome[] o) {
         return Arrays.stream(o).allMatch(x -> x == Outcome.OK);
-    }
-
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

@@ -3,7 +3,6 @@ package io.spillway.gpu.check;
 import static io.spillway.gpu.check.CheckSupport.MIB;
 import static io.spillway.gpu.check.CheckSupport.TIMEOUT;
 import static io.spillway.gpu.check.CheckSupport.allOk;
-import static io.spillway.gpu.check.CheckSupport.deleteTree;
 import static io.spillway.gpu.check.CheckSupport.gbps;
 import static io.spillway.gpu.check.CheckSupport.poison;
 import static io.spillway.gpu.check.CheckSupport.summary;
@@ -21,6 +20,7 @@ import io.spillway.gpu.GpuDevice;
 import io.spillway.gpu.KvLayout;
 import io.spillway.gpu.PinnedStagingPool;
 import io.spillway.gpu.check.StoreChecks.Dumped;
+import io.spillway.segments.io.FileTrees;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -47,7 +47,7 @@ final class GdsOnShmCheck {
         List<BlockKey> keys = dumped.keys().subList(0, k);
         int[] src = Arrays.copyOf(dumped.src(), k);
         int[] dst = Arrays.copyOf(dumped.dst(), k);
-        deleteTree(DIR);
+        FileTrees.deleteRecursively(DIR);
         try {
             try (SegmentStore store = SegmentStore.open(CheckSupport.storeConfig(DIR));
                     GpuBlockStore gs = new GpuBlockStore(store, dev, cfg, paged)) {
@@ -79,7 +79,7 @@ final class GdsOnShmCheck {
                 }
             }
         } finally {
-            deleteTree(DIR);
+            FileTrees.deleteRecursively(DIR);
         }
     }
 }

@@ -1,7 +1,6 @@
 package io.spillway.gpu.check;
 
 import static io.spillway.gpu.check.CheckSupport.MIB;
-import static io.spillway.gpu.check.CheckSupport.deleteTree;
 
 import io.spillway.engine.SegmentStore;
 import io.spillway.gpu.BlockCopier;
@@ -13,6 +12,7 @@ import io.spillway.gpu.KvLayout;
 import io.spillway.gpu.PinnedStagingPool;
 import io.spillway.gpu.check.BandwidthCheck.PcieReference;
 import io.spillway.gpu.check.StoreChecks.Dumped;
+import io.spillway.segments.io.FileTrees;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -111,7 +111,7 @@ public final class GpuDeviceCheck {
                 CopierChecks.run(log, pc, pool, counter, n);
                 pcie = BandwidthCheck.run(log, dev, pc, cc, pool);
             }
-            deleteTree(storeDir);
+            FileTrees.deleteRecursively(storeDir);
             Dumped dumped;
             try (SegmentStore store = SegmentStore.open(CheckSupport.storeConfig(storeDir))) {
                 dumped = StoreChecks.run(log, dev, paged, cfg, counter, store, n);

@@ -3,7 +3,6 @@ package io.spillway.gpu.check;
 import static io.spillway.gpu.check.CheckSupport.MIB;
 import static io.spillway.gpu.check.CheckSupport.TIMEOUT;
 import static io.spillway.gpu.check.CheckSupport.allOk;
-import static io.spillway.gpu.check.CheckSupport.deleteTree;
 import static io.spillway.gpu.check.CheckSupport.keys;
 import static io.spillway.gpu.check.CheckSupport.range;
 import static io.spillway.gpu.check.CheckSupport.shuffled;
@@ -17,6 +16,7 @@ import io.spillway.gpu.GpuConfig;
 import io.spillway.gpu.GpuDevice;
 import io.spillway.gpu.IpcMemory;
 import io.spillway.gpu.KvLayout;
+import io.spillway.segments.io.FileTrees;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
@@ -45,7 +45,7 @@ final class IpcCheck {
     }
 
     static void run(CheckLog log, GpuDevice dev, GpuConfig cfg, Path dir, Path exporter) throws Exception {
-        deleteTree(dir);
+        FileTrees.deleteRecursively(dir);
         long size = BLOCKS * BLOCK_BYTES;
         Process p = new ProcessBuilder("python3", exporter.toString(), Long.toString(size))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -1,4 +1,4 @@
-package io.spillway.cli;
+package io.spillway.segments.io;
 
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
@@ -9,14 +9,14 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 
-/** File helpers the CLI needs and {@link Files} lacks. */
-final class Files2 {
+/** File-tree helpers {@link Files} lacks, for the tools and tests of every module. */
+public final class FileTrees {
 
-    private Files2() {
+    private FileTrees() {
     }
 
     /** Deletes {@code root} and everything under it, not following symbolic links; absent is fine. */
-    static void deleteRecursively(Path root) throws IOException {
+    public static void deleteRecursively(Path root) throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
