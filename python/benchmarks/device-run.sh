@@ -8,7 +8,7 @@
 #   device: bash python/benchmarks/device-run.sh .gpu-bundle STEP...     (carry: .gpu-bundle)
 #
 # STEPs, run in the order given (each logs to $OUT/<step>.log and prints a summary line):
-#   smoke          the TTFT script on the tiny model (one short row): checks the wiring fast
+#   smoke          the TTFT script on the tiny model (two short rows, one with a disk mode): checks the wiring fast
 #   lookup         python/benchmarks/lookup_rtt.py (1,000-key lookup_prefix p50/p99)
 #   serve-bench    ./spillway serve-bench at 256 KiB and 2 MiB on this machine's disk
 #   bench          ./spillway bench (the disk limit: fio's best, if fio is there, and the ratios)
@@ -68,7 +68,7 @@ ttft() {
 for step in "$@"; do
   echo "== $step"
   case "$step" in
-  smoke) ttft tiny "--lengths 1024 --concurrency 1,2 --reps 2 --modes full,dram,disk --dram 1GiB" ttft-smoke ;;
+  smoke) ttft tiny "--lengths 1024 --concurrency 1,2 --reps 2 --modes full,dram,disk --dram 1GiB --disk-max-bytes 2e6" ttft-smoke ;;
   lookup) "$py" "$repo/python/benchmarks/lookup_rtt.py" --runs 5 2>&1 | tee "$out/lookup.log" | tail -6 ;;
   serve-bench)
     rm -rf "$store"

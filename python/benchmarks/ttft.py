@@ -86,34 +86,54 @@ def timed(fn, reps: int):
     return out
 
 
-def check_logits(model, pc, ids, prefix_tokens, positions=128):
-    """Suffix logits: loaded KV vs the model's own KV (must be equal) and vs the full prefill (bf16 tolerance).
+def reference_logits(model, ids, prefix_tokens, positions=128):
+    """The logits a loaded prefix must reproduce, on the CPU: (positions, full prefill's, own prefix KV's).
 
     Checks the batch's first prompt alone (a batch of one: the model's own prefix KV and the full
     prefill's logits would need the row's memory twice over at 32k x 4) at up to ``positions``
     suffix positions spread evenly from the first suffix token to the last (the logits of every
-    position would be 6,400 x 152,064 floats at 32k).
+    position would be 6,400 x 152,064 floats at 32k). Computed once per row and kept, so that the
+    disk mode's check does not run the three prefills again.
     """
     ids = ids[:1]
     suffix = ids.shape[1] - prefix_tokens
     k = min(suffix, positions)
     at = torch.linspace(0, suffix - 1, k, device=ids.device).round().long().unique()
     with torch.inference_mode():
-        full = model(input_ids=ids, logits_to_keep=at + prefix_tokens).logits.float()
+        full = model(input_ids=ids, logits_to_keep=at + prefix_tokens).logits.float().cpu()
         own = model(input_ids=ids[:, :prefix_tokens], use_cache=True)
         own_cache = own.past_key_values
         del own
         mine = model(input_ids=ids[:, prefix_tokens:], past_key_values=own_cache, use_cache=True,
-                     logits_to_keep=at).logits.float()
+                     logits_to_keep=at).logits.float().cpu()
         del own_cache
-        loaded = pc.prefill(ids, logits_to_keep=at, dump=False)
-    got = loaded.logits.float()
-    exact = bool(torch.equal(got, mine))
+    return at, full, mine, prefix_tokens
+
+
+def check_logits(pc, ids, refs):
+    """Suffix logits with the loaded KV vs the model's own KV (must be equal) and vs the full prefill (bf16 tolerance).
+
+    When the store holds fewer of the prompt's blocks than were stored (the disk tier evicted some
+    under space pressure), the prefill starts earlier and its logits are taken at the same
+    absolute positions as the references: they are then compared with the full prefill only,
+    since the model's own KV was split at another point.
+    """
+    at, full, mine, prefix_tokens = refs
+    n = pc.geometry.block_tokens
+    keys = pc.block_keys(ids[0].tolist())
+    hits = pc.client.lookup_prefix(keys[:(ids.shape[1] - 1) // n], timeout=pc.timeout)
+    loaded = pc.prefill(ids[:1], logits_to_keep=at + (prefix_tokens - hits * n), dump=False)
+    got = loaded.logits.float().cpu()
+    if loaded.hit_blocks * n != prefix_tokens:
+        exact = None  # not comparable: another split than the references'
+    else:
+        exact = bool(torch.equal(got, mine))
     diff = (got - full).abs()
     cos = torch.nn.functional.cosine_similarity(got.flatten(0, 1), full.flatten(0, 1), dim=1).min().item()
     top1 = (got.argmax(-1) == full.argmax(-1)).float().mean().item()
     scale = full.abs().max().item()
-    return dict(prompt=0, positions=int(at.numel()), hit_blocks=loaded.hit_blocks, exact_vs_own_kv=exact,
+    return dict(prompt=0, positions=int(at.numel()), hit_blocks=loaded.hit_blocks,
+                stored_blocks=prefix_tokens // n, exact_vs_own_kv=exact,
                 max_abs_diff_vs_full=diff.max().item(),
                 mean_abs_diff_vs_full=diff.mean().item(), max_abs_logit=scale, min_cosine_vs_full=cos,
                 top1_agreement_vs_full=top1,
@@ -125,7 +145,7 @@ def check_logits(model, pc, ids, prefix_tokens, positions=128):
                 # cosine of 0.998 and 85-88% top-1 agreement (nearly flat logits). The bound is
                 # therefore exactness against the own KV and a cosine of at least 0.995 to full
                 # (the minimum over the positions checked).
-                within_tolerance=exact and cos >= 0.995)
+                within_tolerance=exact is not False and cos >= 0.995)
 
 
 def row_memory(model, geometry, conc, length):
@@ -136,14 +156,25 @@ def row_memory(model, geometry, conc, length):
     return kv + mlp
 
 
-def estimate_row_s(rows, conc, length, reps, modes):
-    """Seconds the row will take, scaled from the rows measured so far (None before the first)."""
-    per = [r["full_ms"] / (r["concurrency"] * r["input_length"] ** 1.2) for r in rows if "full_ms" in r]
-    if not per:
+def estimate_row_s(rows, conc, length):
+    """Seconds the row's full and DRAM modes will take, scaled from the rows measured so far (None before the first).
+
+    Scaled by tokens^1.2 from the measured wall time (prefill, the round-1 store, the DRAM passes
+    and the logits references) of the largest row so far, the nearest in shape, plus 15%.
+    """
+    done = [r for r in rows if "row_s" in r]
+    if not done:
         return None
-    full_s = max(per) * conc * length ** 1.2 / 1e3
-    passes = (reps + 1) * (1 + 0.4 * sum(m in modes for m in ("dram", "disk"))) + 0.8
-    return full_s * passes + 3 * full_s / conc  # plus the logits check on one prompt
+    big = max(done, key=lambda r: r["concurrency"] * r["input_length"])
+    rate = big["row_s"] / (big["concurrency"] * big["input_length"] ** 1.2)
+    return 1.15 * rate * conc * length ** 1.2
+
+
+def estimate_disk_s(row, reps):
+    """Seconds the disk mode of a measured row will take: its loads at 1.2 GB/s and its suffix prefills."""
+    passes = reps + 1 + 1 / row["concurrency"]  # warm-up, timed runs, the logits check's one prompt
+    suffix_s = (row["dram_ms"] - row["dram_parts_ms"].get("load", 0)) / 1e3
+    return passes * (row["hit_bytes"] / 1.2e9 + suffix_s)
 
 
 def drop_page_cache():
@@ -178,36 +209,76 @@ def measure(pc, ids, row, label, reps):
 
 
 def run_row(args, model, serving, ids, prefix, row, modes):
-    """Measures one row: full, then the prefix stored by an earlier request, then dram and disk."""
+    """Measures one row's full and DRAM modes: full, then the prefix stored by an earlier request, then dram.
+
+    Returns the reference logits of its first prompt (``reference_logits``), for the disk mode's
+    check later, or None when the row did not fit.
+    """
+    phases = row.setdefault("phase_s", {})
     try:
+        t0 = time.monotonic()
         if "full" in modes:
             with torch.inference_mode():
                 t = timed(lambda: model(input_ids=ids, logits_to_keep=1), args.reps)
             row["full_ms"] = statistics.mean(t)
             row["full_runs_ms"] = t
+        t1 = time.monotonic()
         # Round 1: an earlier request stored the prefix (its whole blocks).
         serving.pc.prefill(ids[:, :prefix + 1], dump=True)
         serving.pc.wait_dumps()
-        for label in [m for m in ("dram", "disk") if m in modes]:
-            if label == "disk" and row["hit_bytes"] > args.disk_max_bytes:
-                row["disk_not_run"] = (f"{row['hit_bytes'] / 1e9:.1f} GB of hits > --disk-max-bytes "
-                                       f"{args.disk_max_bytes / 1e9:.1f} GB")
-                continue
-            if label == "disk":
-                serving.restart("Disk")  # the same directory, without the DRAM tier
-                row["disk_page_cache_dropped"] = drop_page_cache()
-            measure(serving.pc, ids, row, label, args.reps)
-            row[f"{label}_logits"] = check_logits(model, serving.pc, ids, prefix)
-            if label == "disk":
-                serving.restart("Cache|Disk")
+        t2 = time.monotonic()
+        refs = reference_logits(model, ids, prefix)
+        t3 = time.monotonic()
+        phases.update(full=t1 - t0, store=t2 - t1, references=t3 - t2)
+        if "dram" in modes:
+            measure(serving.pc, ids, row, "dram", args.reps)
+            row["dram_logits"] = check_logits(serving.pc, ids, refs)
+            phases["dram"] = time.monotonic() - t3
         if "full_ms" in row and "dram_ms" in row:
             # What a tier must read at to break even with recomputing: the hits in the time the
             # full prefill takes beyond the suffix's own work (lookup, scatter, suffix prefill).
             rest = row["dram_ms"] - row["dram_parts_ms"].get("load", 0)
             spare = row["full_ms"] - rest
             row["break_even_load_gbps"] = row["hit_bytes"] / (spare / 1e3) / 1e9 if spare > 0 else None
+        return refs
     except torch.cuda.OutOfMemoryError as e:
         row["did_not_fit"] = str(e).splitlines()[0]
+        return None
+
+
+def run_disk_rows(args, serving, kept, deadline):
+    """The disk mode of the kept rows, through one daemon restarted with ``store_pipeline: Disk``.
+
+    One restart for all of them (not two per row): the kept rows' blocks stayed in the store, and
+    the Disk daemon on the same directory serves them from the segment files alone. The page cache
+    is dropped once, after the restart; the disk tier reads with O_DIRECT, so no pass warms the next.
+    Then the kept rows' blocks are deleted and the daemon goes back to ``Cache|Disk``.
+    """
+    if not kept:
+        return
+    t0 = time.monotonic()
+    serving.restart("Disk")
+    dropped = drop_page_cache()
+    restart_s = time.monotonic() - t0
+    try:
+        for row, ids, refs in kept:
+            row["disk_page_cache_dropped"] = dropped
+            row.setdefault("phase_s", {})["disk_restart_once"] = restart_s
+            if deadline is not None and time.monotonic() + estimate_disk_s(row, args.reps) > deadline:
+                row["disk_not_run"] = "time budget"
+                continue
+            t1 = time.monotonic()
+            ids = ids.to("cuda")
+            measure(serving.pc, ids, row, "disk", args.reps)
+            row["disk_logits"] = check_logits(serving.pc, ids, refs)
+            row["phase_s"]["disk"] = time.monotonic() - t1
+            print(json.dumps(dict(disk_row=[row["input_length"], row["concurrency"]], disk_ms=row["disk_ms"],
+                                  disk_hit_blocks=row["disk_hit_blocks"], disk_load_gbps=row["disk_load_gbps"])),
+                  flush=True)
+    finally:
+        for _, ids, _ in kept:
+            delete_row_keys(serving, ids)
+        serving.restart("Cache|Disk")
 
 
 class Serving:
@@ -292,54 +363,106 @@ def main(argv=None):
     if "disk" in modes and not args.store:
         ap.error("the disk mode needs --store (it restarts the daemon with store_pipeline: Disk)")
     serving = Serving(args, model)
+    meta = dict(args=vars(args), torch=torch.__version__, gpu=torch.cuda.get_device_name(),
+                model_build_s=time.monotonic() - started)
     try:
-        rows = run_rows(args, model, serving, modes, started)
+        run_rows(args, model, serving, modes, started, meta)
     finally:
         serving.stop()  # never leave a daemon behind: it would hold the arena's lock
         shutil.rmtree(serving.cache_path, ignore_errors=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(dict(rows=rows, args=vars(args), elapsed_s=time.monotonic() - started, torch=torch.__version__,
-                           gpu=torch.cuda.get_device_name()), f, indent=1)
 
 
-def run_rows(args, model, serving, modes, started):
-    """Every row of the table, printed as it ends (one JSON line each)."""
-    device = "cuda"
+def write_json(args, rows, meta, started):
+    """The whole result so far (rewritten after every row: a run cut by the device's limit keeps its rows)."""
+    if not args.json:
+        return
+    tmp = args.json + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(dict(rows=rows, elapsed_s=time.monotonic() - started, **meta), f, indent=1)
+    os.replace(tmp, args.json)
+
+
+def run_rows(args, model, serving, modes, started, meta):
+    """Every row of the table (one JSON line each as it ends), in three phases.
+
+    1. The rows with a disk mode (hits of at most ``--disk-max-bytes``): full and DRAM modes, and
+       their blocks stay in the store.
+    2. Their disk mode (``run_disk_rows``), then their blocks are deleted.
+    3. The other rows, concurrency outer and length inner (a time budget cuts the largest batches),
+       each row's blocks deleted after it.
+
+    The disk rows come first so that the bigger rows' dumps (tens of GB, written back to the disk
+    tier and deleted after their row) cannot fill the file system under them: the disk tier would
+    then evict segments holding their blocks, and the disk mode would measure partial hits.
+    """
     serving.start("Cache|Disk")
     geometry = serving.pc.geometry
-    rows = []
-    gen = torch.Generator(device="cpu").manual_seed(1)
-    vocab = model.config.vocab_size
-    # Concurrency outer, length inner: the rows a time budget cuts are the largest batches.
-    for conc in map(int, args.concurrency.split(",")):
-        for length in map(int, args.lengths.split(",")):
-            row = dict(model=args.model, input_length=length, concurrency=conc)
-            ids = torch.randint(0, vocab, (conc, length), generator=gen).to(device)
-            n = args.block_tokens
-            prefix = int(length * args.hit) // n * n
-            row["prefix_tokens"] = prefix
-            row["hit_bytes"] = conc * prefix * geometry.token_bytes
-            est = estimate_row_s(rows, conc, length, args.reps, modes)
-            left = args.time_budget - (time.monotonic() - started) if args.time_budget else None
-            need = row_memory(model, geometry, conc, length)
-            free = torch.cuda.mem_get_info()[0]
-            if need > free:
-                row["did_not_fit"] = f"estimated {need / 1e9:.1f} GB (KV + MLP temporaries) > {free / 1e9:.1f} GB free"
-            elif left is not None and est is not None and est > left:
-                row["not_run"] = f"time budget: estimated {est:.0f} s, {left:.0f} s left"
-            else:
-                run_row(args, model, serving, ids, prefix, row, modes)
-            torch.cuda.empty_cache()
-            print(json.dumps(row), flush=True)
-            rows.append(row)
-            # Free the store's DRAM for the next row: these keys are not needed again.
-            try:
-                keys = [k for r in ids.tolist() for k in serving.pc.block_keys(r)]
-                serving.client.delete(keys)
-            except Exception as e:  # a failed delete only costs DRAM; say so
-                print(f"ttft: delete after row failed: {e}", file=sys.stderr)
-    return rows
+    n = args.block_tokens
+    plan = [(c, l) for c in map(int, args.concurrency.split(",")) for l in map(int, args.lengths.split(","))]
+
+    def hit_bytes(conc, length):
+        return conc * (int(length * args.hit) // n * n) * geometry.token_bytes
+
+    with_disk = [p for p in plan if "disk" in modes and hit_bytes(*p) <= args.disk_max_bytes]
+    rows = {}
+    kept = []  # (row, ids on the CPU, reference logits) for the disk mode
+    deadline = started + args.time_budget if args.time_budget else None
+
+    def save():
+        write_json(args, [rows[p] for p in plan if p in rows], meta, started)
+
+    def one(conc, length, keep):
+        row = dict(model=args.model, input_length=length, concurrency=conc)
+        # Each row's prompts from its own seed: the same prompts whatever the phases and the budget.
+        gen = torch.Generator(device="cpu").manual_seed(conc * 1_000_003 + length)
+        ids = torch.randint(0, model.config.vocab_size, (conc, length), generator=gen).to("cuda")
+        prefix = int(length * args.hit) // n * n
+        row["prefix_tokens"] = prefix
+        row["hit_bytes"] = hit_bytes(conc, length)
+        if "disk" in modes and not keep:
+            row["disk_not_run"] = (f"{row['hit_bytes'] / 1e9:.1f} GB of hits > --disk-max-bytes "
+                                   f"{args.disk_max_bytes / 1e9:.1f} GB")
+        est = estimate_row_s(list(rows.values()), conc, length)
+        left = deadline - time.monotonic() if deadline else None
+        need = row_memory(model, geometry, conc, length)
+        free = torch.cuda.mem_get_info()[0]
+        refs = None
+        if need > free:
+            row["did_not_fit"] = f"estimated {need / 1e9:.1f} GB (KV + MLP temporaries) > {free / 1e9:.1f} GB free"
+        elif left is not None and est is not None and est > left:
+            row["not_run"] = f"time budget: estimated {est:.0f} s, {left:.0f} s left"
+        else:
+            t0 = time.monotonic()
+            refs = run_row(args, model, serving, ids, prefix, row, modes)
+            row["row_s"] = time.monotonic() - t0
+        torch.cuda.empty_cache()
+        print(json.dumps(row), flush=True)
+        rows[(conc, length)] = row
+        if keep and refs is not None and "dram_ms" in row:
+            kept.append((row, ids.cpu(), refs))
+        else:
+            delete_row_keys(serving, ids)  # frees the store's DRAM and disk for the next row
+        save()
+
+    try:
+        for p in with_disk:
+            one(*p, keep=True)
+        run_disk_rows(args, serving, kept, deadline)
+        save()
+        for p in plan:
+            if p not in with_disk:
+                one(*p, keep=False)
+    finally:
+        save()
+    return [rows[p] for p in plan if p in rows]
+
+
+def delete_row_keys(serving, ids):
+    try:
+        keys = [k for r in ids.tolist() for k in serving.pc.block_keys(r)]
+        serving.client.delete(keys)
+    except Exception as e:  # a failed delete only costs store space; say so
+        print(f"ttft: delete after row failed: {e}", file=sys.stderr)
 
 
 if __name__ == "__main__":
