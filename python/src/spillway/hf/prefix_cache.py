@@ -132,6 +132,10 @@ class PrefixCache:
             else:
                 cache = new_dynamic_cache(self.model, scatter_blocks(blocks, self.geometry))
                 self.staging.synchronize()
+                # The staged blocks are as large as the hits (26.8 GB at 32k x 4 on QwQ-32B) and the
+                # cache now holds its own copy: held through the suffix prefill, they ran the H200
+                # out of memory where the full prefill fits.
+                del blocks
             t["load"] = (time.perf_counter() - t1) * 1e3
         start = hits * n
         t2 = time.perf_counter()
