@@ -11,7 +11,7 @@
 #   bash DIR/device-bench.sh DIR        on the GPU machine: 'spillway bench' against that disk's fio
 #                                       limit (see device-bench.sh; SPILLWAY_FIO=F at --bundle carries fio)
 #
-# --bundle needs only this checkout and a Maven repository holding the third-party
+# --bundle needs only this checkout and Maven Central (or, offline with MAVEN_ARGS=-o, a repository holding the third-party
 # dependencies: both Maven calls build the reactor, so the project's own modules come from
 # their target/ directories, never from a repository (where other checkouts install SNAPSHOTs,
 # and where a fresh machine has none). Extra Maven arguments come from $MAVEN_ARGS, e.g.
@@ -40,14 +40,14 @@ case "${1:-}" in
     trap 'rm -rf "$work"' EXIT
     # 1. The CLI and everything under it, in one reactor build: cli/target/lib then holds every
     #    runtime jar, this checkout's module jars included (the cli pom's copy-dependencies).
-    (cd "$root" && mvn -q -B -o "${mvn_args[@]}" package -DskipTests -pl cli -am)
+    (cd "$root" && mvn -q -B "${mvn_args[@]}" package -DskipTests -pl cli -am)
     mkdir -p "$work/lib"
     cp "$root"/cli/target/spillway-cli-*-SNAPSHOT.jar "$root"/cli/target/lib/*.jar "$work/lib/"
     # 2. The gpu module's JUnit tests, to run where the GPU is (CI only ever skips the GPU ones),
     #    with the JUnit jars. A reactor build again (-am, package), so that resolving the gpu
     #    module's dependencies finds the project's modules here and not in a repository; the
     #    group filter keeps only JUnit's jars.
-    (cd "$root" && mvn -q -B -o "${mvn_args[@]}" package dependency:copy-dependencies -DskipTests -pl gpu -am \
+    (cd "$root" && mvn -q -B "${mvn_args[@]}" package dependency:copy-dependencies -DskipTests -pl gpu -am \
         -DincludeScope=test -DincludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
         -DoutputDirectory="$work/testlib")
     (cd "$root/gpu/target/test-classes" && zip -q -r "$work/testlib/spillway-gpu-tests.jar" .)
