@@ -75,16 +75,22 @@ final class GcWriter implements AutoCloseable {
         long moved = 0;
         int i = 0;
         while (i < moves.size()) {
+            if (!fitsBuffers(moves.get(i))) {
+                // Larger than a GC buffer (a block may exceed write_group_size): moved alone
+                // through a buffer of its own. Skipping it would lose it, since the caller evicts
+                // the segment after the move.
+                Moved one = moveAlone(moves.get(i), throttle);
+                written += one.bytesWritten();
+                moved += one.blocksMoved();
+                i++;
+                continue;
+            }
             List<Move> group = new ArrayList<>();
             List<MemorySegment> payloads = new ArrayList<>();
             long used = 0;
-            while (i < moves.size() && group.size() < GroupHeader.MAX_RECORDS) {
+            while (i < moves.size() && group.size() < GroupHeader.MAX_RECORDS && fitsBuffers(moves.get(i))) {
                 Move m = moves.get(i);
                 long need = SegmentLayout.alignUp(m.from().storedLength(), ctx.alignment());
-                if (GroupHeader.headerBlockLength(1, ctx.alignment()) + need > staging.byteSize()) {
-                    i++; // larger than a GC buffer: leave it in place rather than allocate per block
-                    continue;
-                }
                 if (used + need > readBuffer.byteSize()
                         || GroupHeader.headerBlockLength(group.size() + 1, ctx.alignment()) + used + need > staging.byteSize()) {
                     break;
@@ -98,21 +104,48 @@ final class GcWriter implements AutoCloseable {
                 }
                 i++;
             }
-            if (group.isEmpty()) {
-                continue;
-            }
-            long bytes = 0;
-            for (Move m : group) {
-                bytes += m.from().storedLength();
-            }
-            throttle.acquire(bytes);
-            boolean[] ok = write(group, payloads);
-            written += bytes;
-            for (boolean b : ok) {
-                moved += b ? 1 : 0;
-            }
+            Moved part = writeCharged(group, payloads, throttle);
+            written += part.bytesWritten();
+            moved += part.blocksMoved();
         }
         return new Moved(written, moved);
+    }
+
+    /** Whether {@code m} fits the GC's read and staging buffers as a group of one. */
+    private boolean fitsBuffers(Move m) {
+        long need = SegmentLayout.alignUp(m.from().storedLength(), ctx.alignment());
+        return need <= readBuffer.byteSize() && GroupHeader.headerBlockLength(1, ctx.alignment()) + need <= staging.byteSize();
+    }
+
+    /** One block too large for the GC's buffers, read into (and written from) a buffer of its own. */
+    private Moved moveAlone(Move m, Throttle throttle) throws IOException, InterruptedException {
+        long need = SegmentLayout.alignUp(m.from().storedLength(), ctx.alignment());
+        try (Arena one = Arena.ofConfined()) {
+            MemorySegment slot = one.allocate(need, ctx.alignment());
+            throttle.acquire(m.from().storedLength());
+            if (!read(m.from(), slot)) {
+                return Moved.NOTHING;
+            }
+            return writeCharged(List.of(m), List.of(slot.asSlice(0, m.from().storedLength())), throttle);
+        }
+    }
+
+    /** Steps 2 to 4 for the blocks read, charged to the throttle. */
+    private Moved writeCharged(List<Move> group, List<MemorySegment> payloads, Throttle throttle)
+            throws IOException, InterruptedException {
+        if (group.isEmpty()) {
+            return Moved.NOTHING;
+        }
+        long bytes = 0;
+        for (Move m : group) {
+            bytes += m.from().storedLength();
+        }
+        throttle.acquire(bytes);
+        long moved = 0;
+        for (boolean b : write(group, payloads)) {
+            moved += b ? 1 : 0;
+        }
+        return new Moved(bytes, moved);
     }
 
     /** Step 1: false if the segment is gone or the bytes fail their check. */

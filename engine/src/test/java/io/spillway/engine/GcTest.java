@@ -291,6 +291,34 @@ class GcTest {
         }
     }
 
+    /**
+     * Blocks larger than the GC's buffers (write_group_size) are copied forward too. They used to
+     * be skipped, and the compacted segment was then evicted with them: QwQ-32B's 32 MiB blocks
+     * against the default 16 MiB write groups lost live blocks on the H200 whenever deletes left
+     * a segment below the compaction threshold.
+     */
+    @Test
+    void compactionKeepsBlocksLargerThanTheGcBuffers() throws Exception {
+        int big = 3 << 20; // three times write_group_size
+        try (SegmentStore store = SegmentStore.open(config().segmentSize(ByteSize.ofMiB(16)).compactionThreshold(0.5).build());
+                Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("large", 6); // five fill the first segment, the sixth seals it
+            for (BlockKey k : keys) {
+                TaskResult r = StoreFixture.await(store.dump(List.of(k), List.of(Payloads.content(arena, k, big))));
+                assertTrue(r.allOk(), r.toString());
+            }
+            List<BlockKey> dead = keys.subList(1, 5);
+            store.delete(dead);
+            GcReport report = store.gc(-1);
+            assertTrue(report.compactedSegments() > 0, report.toString());
+            BlockKey live = keys.getFirst();
+            MemorySegment dst = arena.allocate(big, 4096);
+            TaskResult r = StoreFixture.await(store.load(List.of(live), List.of(dst)));
+            assertEquals(Outcome.OK, r.outcome(0), r.toString());
+            assertTrue(Payloads.matches(dst, live));
+        }
+    }
+
     @Test
     void fullDiskFailsDumpsFastKeepsLoadsAndLosesNothingCommitted() throws Exception {
         FaultyFileIO faulty = new FaultyFileIO();
