@@ -391,9 +391,10 @@ def run_rows(args, model, serving, modes, started, meta):
     3. The other rows, concurrency outer and length inner (a time budget cuts the largest batches),
        each row's blocks deleted after it.
 
-    The disk rows come first so that the bigger rows' dumps (tens of GB, written back to the disk
-    tier and deleted after their row) cannot fill the file system under them: the disk tier would
-    then evict segments holding their blocks, and the disk mode would measure partial hits.
+    The disk rows come first, so that one restart serves them all and their blocks share no
+    segment with the bigger rows' deleted ones. (A run that measured them last found some of their
+    blocks gone: compaction of those segments dropped blocks larger than the GC's buffers, a bug
+    since fixed; the order no longer matters for that.)
     """
     serving.start("Cache|Disk")
     geometry = serving.pc.geometry
