@@ -278,12 +278,16 @@ final class GarbageCollector implements AutoCloseable {
         }
         List<RecordKey> keys = records.stream().map(SegmentFooter.Entry::key).toList();
         List<BlockLocation> current = ctx.index().getAll(keys);
+        // Dumps awaiting a manual commit are live too: compaction keeps them for their commit.
+        List<BlockLocation> awaiting = ctx.publisher().uncommittedAt(keys);
         List<GcWriter.Move> liveBlocks = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
-            BlockLocation c = current.get(i);
             BlockLocation r = records.get(i).location();
-            if (c != null && c.segmentId() == id && c.payloadOffset() == r.payloadOffset()) {
-                liveBlocks.add(new GcWriter.Move(keys.get(i), c));
+            for (BlockLocation c : new BlockLocation[] {current.get(i), awaiting.get(i)}) {
+                if (c != null && c.segmentId() == id && c.payloadOffset() == r.payloadOffset()) {
+                    liveBlocks.add(new GcWriter.Move(keys.get(i), c));
+                    break;
+                }
             }
         }
         List<GcWriter.Move> moves = switch (keep) {

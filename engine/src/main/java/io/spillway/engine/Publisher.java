@@ -349,6 +349,8 @@ final class Publisher {
                     batch.remove(keys.get(i), from.get(i));
                     batch.put(keys.get(i), to.get(i));
                     moved[i] = true;
+                } else if (uncommitted.replace(keys.get(i), from.get(i), to.get(i))) {
+                    moved[i] = true; // a dump awaiting commit: its commit publishes the copy
                 }
             }
             index.write(batch, syncIndex);
@@ -367,9 +369,20 @@ final class Publisher {
     record Removed(long entries, long rawBytes) {
     }
 
+    /** For each key, where its dump awaiting commit (manual commit) is, or null. */
+    List<BlockLocation> uncommittedAt(List<RecordKey> keys) {
+        List<BlockLocation> out = new ArrayList<>(keys.size());
+        for (RecordKey k : keys) {
+            out.add(uncommitted.get(k));
+        }
+        return out;
+    }
+
     /**
      * Removes the entries of {@code keys} that still point into segment {@code segmentId} (an
-     * evicted segment); entries that moved elsewhere meanwhile stay.
+     * evicted segment); entries that moved elsewhere meanwhile stay. So do dumps awaiting commit
+     * that are there: a later commit of such a key then applies to nothing, rather than publish
+     * a location in a deleted file.
      */
     Removed removeIn(List<RecordKey> keys, long segmentId) throws IOException {
         long removed = 0;
@@ -383,6 +396,11 @@ final class Publisher {
                     batch.remove(keys.get(i), c);
                     removed++;
                     bytes += c.rawLength();
+                }
+                BlockLocation u = uncommitted.get(keys.get(i));
+                if (u != null && u.segmentId() == segmentId && uncommitted.remove(keys.get(i), u)) {
+                    removed++;
+                    bytes += u.rawLength();
                 }
             }
             index.write(batch, syncIndex);

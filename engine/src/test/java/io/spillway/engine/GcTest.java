@@ -319,6 +319,46 @@ class GcTest {
         }
     }
 
+    /**
+     * A dump awaiting a manual commit in an evicted segment is gone: its commit applies to
+     * nothing. It used to publish the evicted location, so the commit reported success and the
+     * block loaded MISSING (found by {@code LargeBlockWalkTest}, seed 39).
+     */
+    @Test
+    void aCommitAfterItsSegmentWasEvictedAppliesToNothing() throws Exception {
+        try (SegmentStore store = SegmentStore.open(config().autoCommit(false).build()); Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("uncommitted", 20); // 5 MiB: the first segment seals
+            dumpAll(store, arena, keys);
+            BlockKey first = keys.getFirst();
+            GcReport report = store.gc(0);
+            assertTrue(report.evictedSegments() > 0, report.toString());
+            assertEquals(0, store.commit(List.of(first), true), "its dump was evicted before the commit");
+            TaskResult r = StoreFixture.await(store.load(List.of(first), List.of(arena.allocate(BLOCK, 4096))));
+            assertEquals(Outcome.MISSING, r.outcome(0), r.toString());
+        }
+    }
+
+    /** Compaction keeps dumps awaiting a manual commit: committed afterwards, they load. */
+    @Test
+    void compactionKeepsDumpsAwaitingCommit() throws Exception {
+        try (SegmentStore store = SegmentStore.open(config().autoCommit(false).compactionThreshold(0.5).build());
+                Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("awaiting", 20);
+            dumpAll(store, arena, keys);
+            List<BlockKey> dead = keys.subList(1, 12);
+            assertEquals(dead.size(), store.commit(dead, true));
+            store.delete(dead); // the first segment now holds one live block (awaiting commit) of 15
+            GcReport report = store.gc(-1);
+            assertTrue(report.compactedSegments() > 0, report.toString());
+            BlockKey first = keys.getFirst();
+            assertEquals(1, store.commit(List.of(first), true));
+            MemorySegment dst = arena.allocate(BLOCK, 4096);
+            TaskResult r = StoreFixture.await(store.load(List.of(first), List.of(dst)));
+            assertEquals(Outcome.OK, r.outcome(0), r.toString());
+            assertTrue(Payloads.matches(dst, first));
+        }
+    }
+
     @Test
     void fullDiskFailsDumpsFastKeepsLoadsAndLosesNothingCommitted() throws Exception {
         FaultyFileIO faulty = new FaultyFileIO();
