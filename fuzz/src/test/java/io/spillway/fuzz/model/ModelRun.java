@@ -79,6 +79,11 @@ public final class ModelRun extends ChainRun<SegmentStore> {
     private final Path index;
     private final Path checkpoint;
     private final StoreConfig config;
+    private final boolean capped;
+    /** Some blocks of {@link #LARGE_BLOCK} bytes, larger than the 1 MiB write group (see the constructor). */
+    private final boolean largeBlocks;
+    static final int LARGE_BLOCK = 1536 << 10;
+    private long compactions;
     private final boolean autoCommit;
     private final Long shuffleSeed;
     private final Set<IndexFate> fates;
@@ -111,9 +116,18 @@ public final class ModelRun extends ChainRun<SegmentStore> {
         if (capped) {
             b.capacity(Capacity.of(ByteSize.ofMiB(3)));
         }
-        this.config = b.build();
         disk.reorderDirectoryOps(choices.nextInt(3) == 0);
         this.shuffleSeed = choices.nextInt(2) == 0 ? null : choices.nextLong();
+        // About one run in eight (uncapped, listing shuffled, by that seed) stores some blocks larger
+        // than a write group, in 4 MiB segments: the GC once copied such blocks nowhere and then
+        // evicted their segment. Derived from a value already drawn, so that every seed's walk is
+        // the one it was.
+        this.largeBlocks = !capped && shuffleSeed != null && Math.floorMod(shuffleSeed, 3) == 0;
+        this.capped = capped;
+        if (largeBlocks) {
+            b.segmentSize(ByteSize.ofMiB(4));
+        }
+        this.config = b.build();
         disk.mkdirs(data);
         if (choices.nextInt(4) == 0) {
             // Lucene's ExtrasFS: a file the store did not write must be left alone and not confuse it.
@@ -123,7 +137,24 @@ public final class ModelRun extends ChainRun<SegmentStore> {
         model.corruptionPossible = durability == Durability.NONE; // an unsynced tail may be indexed
         log("config: durability " + durability.name().toLowerCase() + ", auto_commit " + autoCommit + ", streams " + streams
                 + ", capacity " + (capped ? "3MiB" : "unlimited") + ", listing " + (shuffleSeed == null ? "sorted" : "shuffled")
+                + (largeBlocks ? ", blocks up to " + LARGE_BLOCK + " bytes in 4 MiB segments" : "")
                 + ", foreign files " + disk.names(data).size());
+    }
+
+    /** Whether this run stores some blocks larger than a write group. */
+    public boolean largeBlocks() {
+        return largeBlocks;
+    }
+
+    /** Segments compacted by the run's own GC passes. */
+    public long compactions() {
+        return compactions;
+    }
+
+    /** {@link ChainRun#sizeOf}, and in a large-block run every fifth key of {@link #LARGE_BLOCK} bytes. */
+    @Override
+    protected int sizeOf(BlockKey k) {
+        return largeBlocks && keys.indexOf(k) % 5 == 4 ? LARGE_BLOCK : super.sizeOf(k);
     }
 
     /** The simulated disk (tests arm faults on it). */
@@ -238,11 +269,19 @@ public final class ModelRun extends ChainRun<SegmentStore> {
         log("commit(" + names(ks) + ", " + success + ") -> " + n);
     }
 
-    /** A GC pass: compaction and the watermark policy, or (one time in three) eviction of everything sealed. */
+    /**
+     * A GC pass: compaction and the watermark policy, or (one time in three) eviction of everything
+     * sealed. In an uncapped store the watermark pass may only compact, which keeps every live
+     * block: then no required block may go missing (unless faults or a torn, possibly corrupt
+     * block, which the GC rightly does not copy, are in play).
+     */
     private void gc() throws IOException {
         long until = choices.nextInt(3) == 0 ? 0 : -1;
         io.spillway.engine.GcReport r = store.gc(until);
-        model.evictionPossible();
+        if (until == 0 || capped || model.faultsActive || model.corruptionPossible) {
+            model.evictionPossible();
+        }
+        compactions += r.compactedSegments();
         log("gc(" + (until == 0 ? "evict all sealed" : "watermarks") + ") -> " + r.evictedSegments() + " evicted, "
                 + r.compactedSegments() + " compacted, " + r.reinsertedBlocks() + " reinserted");
     }

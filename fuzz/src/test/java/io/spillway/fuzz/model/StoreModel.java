@@ -33,6 +33,8 @@ final class StoreModel {
         boolean required;
         final Set<Long> pending = new HashSet<>();
         boolean pendingCertain;
+        /** An eviction may have dropped the pending dump: a new dump may then be stored, not deduplicated. */
+        boolean pendingMayBeGone;
 
         @Override
         public String toString() {
@@ -75,10 +77,12 @@ final class StoreModel {
             }
             s.required |= durable;
         } else {
-            if (s.required || !s.pending.isEmpty()) {
+            if (s.required || (!s.pending.isEmpty() && !s.pendingMayBeGone)) {
                 return; // dedup against a stored or an uncommitted block
             }
-            s.pendingCertain = s.may.isEmpty();
+            // After an eviction that may have dropped the pending dump, this one may be stored or
+            // deduplicated: either may be what a commit publishes.
+            s.pendingCertain = s.pending.isEmpty() && s.may.isEmpty();
             s.pending.add(gen);
         }
     }
@@ -92,6 +96,7 @@ final class StoreModel {
                 s.required |= durable && s.pendingCertain;
             }
             s.pending.clear();
+            s.pendingMayBeGone = false;
         }
     }
 
@@ -112,14 +117,19 @@ final class StoreModel {
             s.deletedGens.addAll(s.may);
             s.may.clear();
             s.pending.clear();
+            s.pendingMayBeGone = false;
             s.required = false;
         }
     }
 
-    /** A GC pass ran: any block may have been evicted, none may come back wrong. */
+    /** A GC pass ran: any block may have been evicted, dumps awaiting commit too; none may come back wrong. */
     void evictionPossible() {
         for (KeyState s : keys.values()) {
             s.required = false;
+            if (!s.pending.isEmpty()) {
+                s.pendingCertain = false;
+                s.pendingMayBeGone = true;
+            }
         }
     }
 
@@ -127,6 +137,7 @@ final class StoreModel {
     void crashed() {
         for (KeyState s : keys.values()) {
             s.pending.clear();
+            s.pendingMayBeGone = false;
         }
     }
 
