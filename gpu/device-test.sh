@@ -11,10 +11,11 @@
 #   bash DIR/device-bench.sh DIR        on the GPU machine: 'spillway bench' against that disk's fio
 #                                       limit (see device-bench.sh; SPILLWAY_FIO=F at --bundle carries fio)
 #
-# --bundle needs only this checkout and Maven Central (or, offline with MAVEN_ARGS=-o, a repository holding the third-party
-# dependencies: both Maven calls build the reactor, so the project's own modules come from
-# their target/ directories, never from a repository (where other checkouts install SNAPSHOTs,
-# and where a fresh machine has none). Extra Maven arguments come from $MAVEN_ARGS, e.g.
+# --bundle needs only this checkout and Maven Central (offline, with MAVEN_ARGS=-o: a Maven
+# repository holding the third-party dependencies). Both Maven calls build the reactor, so the
+# project's own modules come from their target/ directories, never from a repository (where
+# other checkouts install SNAPSHOTs, and where a fresh machine has none). Extra Maven arguments
+# come from $MAVEN_ARGS, e.g.
 #   MAVEN_ARGS="-Dmaven.repo.local=/tmp/m2" gpu/device-test.sh --bundle DIR
 # (Maven 3.9 and later read MAVEN_ARGS themselves too; a -D given twice is harmless.)
 #
