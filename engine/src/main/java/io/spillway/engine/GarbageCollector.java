@@ -236,8 +236,9 @@ final class GarbageCollector implements AutoCloseable {
             // A shared store compacts only this writer's own segments: another writer's live fraction here is not its peers'.
             if (s.liveRatio() < config.compactionThreshold() && ctx.catalog().compactable(e.id)) {
                 LOG.debug("compacting segment {}: live {} of {} bytes", e.id, s.liveBytes(), s.bytes());
-                evict(e, Keep.ALL_LIVE);
-                metrics.compactedSegments.increment();
+                if (evict(e, Keep.ALL_LIVE) >= 0) {
+                    metrics.compactedSegments.increment();
+                }
             }
         }
     }
@@ -267,7 +268,8 @@ final class GarbageCollector implements AutoCloseable {
     /**
      * Evicts one segment; see the class comment's steps.
      *
-     * @return how many live blocks it held
+     * @return how many live blocks it held, or -1 when a compaction found no space for its copies
+     *     and kept the segment (compaction drops nothing; the next pass tries again)
      */
     private long evict(SegmentCatalog.Entry victim, Keep keep) throws IOException, InterruptedException {
         long id = victim.id;
@@ -297,6 +299,12 @@ final class GarbageCollector implements AutoCloseable {
         };
         // Step 1: copy forward.
         GcWriter.Moved moved = copyForward(moves);
+        if (moved == null) {
+            if (keep == Keep.ALL_LIVE) {
+                return -1;
+            }
+            moved = GcWriter.Moved.NOTHING; // an eviction: it goes on without its copies
+        }
         metrics.bytesWritten.increment(moved.bytesWritten());
         (keep == Keep.HOT ? metrics.reinsertedBlocks : metrics.copiedBlocks).increment(moved.blocksMoved());
         // Step 2: the durable decision.
@@ -348,9 +356,11 @@ final class GarbageCollector implements AutoCloseable {
 
     /**
      * Step 1 of an eviction. Where the file system has no space for the GC's copies (its segment
-     * cannot be allocated or written), the eviction goes on without them: the store degrades to
-     * evicting without reinsertion or compaction, which the next pass with space undoes, instead
-     * of failing every pass (and every dump waiting on one). Said once until copies work again.
+     * cannot be allocated or written), returns null: an eviction then goes on without them (the
+     * store degrades to evicting without reinsertion, instead of failing every pass and every dump
+     * waiting on one), and a compaction keeps its segment, since evicting it would drop live blocks
+     * no policy chose (found by the fuzz model under injected ENOSPC). Said once until copies work
+     * again. Copies made before the failure stay: their index entries already point at them.
      */
     private GcWriter.Moved copyForward(List<GcWriter.Move> moves) throws IOException, InterruptedException {
         if (moves.isEmpty()) {
@@ -366,10 +376,10 @@ final class GarbageCollector implements AutoCloseable {
             }
             if (!noSpaceReported) {
                 noSpaceReported = true;
-                LOG.warn("no space for the GC's copies ({}): evicting without copying blocks forward until there is",
-                        e.getMessage());
+                LOG.warn("no space for the GC's copies ({}): evicting without copying blocks forward, and not compacting,"
+                        + " until there is", e.getMessage());
             }
-            return GcWriter.Moved.NOTHING;
+            return null;
         }
     }
 

@@ -359,6 +359,34 @@ class GcTest {
         }
     }
 
+    /**
+     * Compaction on a full file system keeps its segment: evicting it without the copies would drop
+     * live blocks that no policy chose (it used to, as eviction without reinsertion does).
+     */
+    @Test
+    void compactionWithNoSpaceForItsCopiesKeepsTheSegment() throws Exception {
+        FaultyFileIO faulty = new FaultyFileIO();
+        try (SegmentStore store = SegmentStore.open(config().compactionThreshold(0.5).build(), new SimpleMeterRegistry(),
+                faulty::forDirectory); Arena arena = Arena.ofShared()) {
+            List<BlockKey> keys = StoreFixture.keys("nospace-compaction", 20);
+            dumpAll(store, arena, keys);
+            store.delete(keys.subList(1, 12)); // the first segment keeps one live block of 15
+            faulty.diskFull(true);
+            GcReport full = store.gc(-1);
+            assertEquals(0, full.compactedSegments(), full.toString());
+            assertEquals(0, full.evictedSegments(), full.toString());
+            faulty.diskFull(false);
+            List<BlockKey> live = List.of(keys.getFirst());
+            MemorySegment dst = arena.allocate(BLOCK, 4096);
+            TaskResult r = StoreFixture.await(store.load(live, List.of(dst)));
+            assertEquals(Outcome.OK, r.outcome(0), r.toString());
+            assertTrue(Payloads.matches(dst, live.getFirst()));
+            GcReport later = store.gc(-1);
+            assertTrue(later.compactedSegments() > 0, "compacted once there is space: " + later);
+            assertEquals(Outcome.OK, StoreFixture.await(store.load(live, List.of(dst))).outcome(0));
+        }
+    }
+
     @Test
     void fullDiskFailsDumpsFastKeepsLoadsAndLosesNothingCommitted() throws Exception {
         FaultyFileIO faulty = new FaultyFileIO();
