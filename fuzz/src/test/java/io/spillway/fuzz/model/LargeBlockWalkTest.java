@@ -11,13 +11,15 @@ import org.junit.jupiter.api.Test;
  * Long walks, without power cuts, of the runs whose blocks are partly larger than a write group
  * (see {@link ModelRun}): deletes and re-dumps leave sealed segments sparse, and a GC pass that
  * compacts them must keep every live block. {@link PowerCutTest}'s 12-operation seeds rarely get
- * that far. Before the fix in {@code GcWriter} the compaction of such a segment dropped its large
- * blocks, which the model reports as a lost durable block.
+ * that far. Each of two fixed bugs fails it on its own: {@code GcWriter} dropping the blocks that
+ * did not fit its buffers (seed 28: a required block missing), and a manual commit publishing a
+ * dump that its segment's eviction had dropped (seed 138: lookupPrefix claims a block whose load
+ * is MISSING).
  */
 class LargeBlockWalkTest {
 
-    static final int RUNS = Integer.getInteger("spillway.fuzz.largeRuns", 24);
-    static final int OPS = 80;
+    static final int RUNS = Integer.getInteger("spillway.fuzz.largeRuns", 48);
+    static final int OPS = 150;
     static final String REPLAY = "mvn -B -o -pl fuzz -am test -Dsurefire.failIfNoSpecifiedTests=false -Dtest=LargeBlockWalkTest"
             + " (seed ";
 

@@ -125,7 +125,9 @@ public final class ModelRun extends ChainRun<SegmentStore> {
         this.largeBlocks = !capped && shuffleSeed != null && Math.floorMod(shuffleSeed, 3) == 0;
         this.capped = capped;
         if (largeBlocks) {
-            b.segmentSize(ByteSize.ofMiB(4));
+            // One live 1.5 MiB block keeps a 4 MiB segment above the default threshold of 0.3, so
+            // such a segment would never be compacted with it: 0.6 lets compaction move it.
+            b.segmentSize(ByteSize.ofMiB(4)).compactionThreshold(0.6);
         }
         this.config = b.build();
         disk.mkdirs(data);
