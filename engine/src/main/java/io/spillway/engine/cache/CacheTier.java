@@ -66,7 +66,7 @@ import org.slf4j.LoggerFactory;
  *       entry's; a mismatch with an unchanged sequence number is corruption (the owner drops the
  *       block), with a changed one a miss.
  *   <li>R6. Copy the bytes out. With {@code cache_verify: while_copying} (the default), R5 and R6 run
- *       chunk by chunk (each chunk CRCed, then copied while in the CPU cache), so a CORRUPT block
+ *       chunk by chunk (each chunk copied, then CRCed while in the CPU cache), so a CORRUPT block
  *       has reached the destination; {@code before_copying} checks the whole block first.
  *   <li>R7. Read the sequence number again (after an acquire fence): unchanged means the bytes copied
  *       are exactly those stored (and verified); changed means a miss (another process only).

@@ -28,10 +28,12 @@ final class SlotCopier {
     private static final int CHUNK = 256 << 10;
 
     /**
-     * Bytes per step of a verified copy out: the CRC reads a chunk from DRAM, the copy then reads
-     * it again from L1/L2. Single-thread measurements of 2 MiB blocks (a 512 MiB working set, random
-     * order) put 16-128 KiB chunks at 84-89% of a plain memcpy against 73% for a CRC pass over the
-     * whole block before the copy; 256 KiB starts to spill out of L2.
+     * Bytes per step of a verified copy out: the copy reads a chunk from DRAM, the CRC then reads
+     * it again from L1/L2. Copying first matters: single-thread, 2 MiB blocks of a 1 GiB working
+     * set in random order, 3 runs on the 2-core CI machine, copy then CRC ran at 86-87% of a plain
+     * memcpy against 77-79% for CRC then copy (the CRC's loads stall on DRAM where the copy's
+     * streaming reads do not), and 16-128 KiB chunks were alike (82-93%, noise); 256 KiB spills
+     * out of L2.
      */
     private static final int OUT_CHUNK = 64 << 10;
 
@@ -68,11 +70,13 @@ final class SlotCopier {
     /**
      * Copies a block out of its slot into {@code destinations} (steps R4-R7).
      *
-     * <p>{@link CacheVerify#WHILE_COPYING} fuses R5 and R6: chunk by chunk, the CRC32C is taken of
-     * the slot's bytes and the chunk is then copied while it is still in the CPU cache, so the
-     * block is read from DRAM once, as a plain copy does; the destinations are therefore written
-     * before the whole block's CRC is known, and a CORRUPT result leaves them holding the slot's
-     * bad bytes. {@link CacheVerify#BEFORE_COPYING} checks the whole block first, so a corrupt
+     * <p>{@link CacheVerify#WHILE_COPYING} fuses R5 and R6: chunk by chunk, the chunk is copied and
+     * the CRC32C then taken of the slot's bytes while they are still in the CPU cache, so the block
+     * is read from DRAM once, as a plain copy does; the destinations are therefore written before
+     * the whole block's CRC is known, and a CORRUPT result leaves them holding the slot's bad
+     * bytes. The CRC covers the slot's bytes, not the destination's (a client could scribble on
+     * its own region and so make a good block look corrupt and be dropped); that they are the
+     * bytes copied is what the sequence number after the copy proves (R7), as for the other modes. {@link CacheVerify#BEFORE_COPYING} checks the whole block first, so a corrupt
      * block leaves the destinations untouched. Either way the sequence number after the copy
      * proves the copied bytes are the verified ones. A RACED result (possible only for a reader in
      * another process, which cannot pin the slot) may leave them partly written; it is a miss.
@@ -115,15 +119,18 @@ final class SlotCopier {
         return (int) crc.getValue();
     }
 
-    /** Copies the front of {@code slot} to {@code destinations} in {@link #OUT_CHUNK}s, each CRCed first; the CRC32C. */
+    /**
+     * Copies the front of {@code slot} to {@code destinations} in {@link #OUT_CHUNK}s, each CRCed
+     * right after its copy, from the cache; the CRC32C of the slot's bytes.
+     */
     private static int copyVerified(MemorySegment slot, List<MemorySegment> destinations) {
         CRC32C crc = new CRC32C();
         long at = 0;
         for (MemorySegment d : destinations) {
             for (long off = 0; off < d.byteSize(); off += OUT_CHUNK) {
                 long n = Math.min(OUT_CHUNK, d.byteSize() - off);
-                crc.update(slot.asSlice(at, n).asByteBuffer());
                 MemorySegment.copy(slot, at, d, off, n);
+                crc.update(slot.asSlice(at, n).asByteBuffer());
                 at += n;
             }
         }
