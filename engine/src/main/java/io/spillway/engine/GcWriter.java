@@ -197,7 +197,19 @@ final class GcWriter implements AutoCloseable {
         retireSegment();
         segmentBackend = backends.get(Math.floorMod(nextBackend++, backends.size()));
         long id = ctx.segmentIds().next();
-        segment = SegmentWriter.create(segmentBackend.io(), segmentBackend.dir(), id, ctx.segmentSize(), ctx.alignment(), staging);
+        // The GC's copies take room like any segment (a shared store's space tickets); without it
+        // the copy fails as on a full file system (NoSpace), and the GC evicts without copying.
+        SegmentAdmission admission = ctx.catalog().admission();
+        if (!admission.admit(id)) {
+            throw new StoreFullException("no room for a GC segment in the shared store's capacity");
+        }
+        try {
+            segment = SegmentWriter.create(segmentBackend.io(), segmentBackend.dir(), id, ctx.segmentSize(), ctx.alignment(), staging);
+        } catch (IOException | RuntimeException e) {
+            admission.abandoned(id);
+            throw e;
+        }
+        admission.created(id);
         ctx.catalog().add(id, segmentBackend, SegmentPath.State.OPEN);
     }
 

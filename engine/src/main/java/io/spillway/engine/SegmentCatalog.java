@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -169,6 +171,7 @@ final class SegmentCatalog implements AutoCloseable {
      * owner's, and only the segments its {@code io.spillway.engine.shared} policy allows.
      */
     private volatile LongPredicate gcGate = id -> true;
+    private volatile SegmentAdmission admission = SegmentAdmission.ALWAYS;
     /** Not thread-safe itself: every call holds its monitor. */
     private final EvictionPolicy<Long> eviction;
 
@@ -241,6 +244,15 @@ final class SegmentCatalog implements AutoCloseable {
         return gcGate.test(id);
     }
 
+    void admission(SegmentAdmission a) {
+        this.admission = a;
+    }
+
+    /** Who decides whether a new segment may be started ({@link SegmentAdmission#ALWAYS} unless shared). */
+    SegmentAdmission admission() {
+        return admission;
+    }
+
     /** Whether the GC may compact segment {@code id}: only segments of this store's own backends. */
     boolean compactable(long id) {
         Entry e = segments.get(id);
@@ -295,6 +307,11 @@ final class SegmentCatalog implements AutoCloseable {
 
     Entry get(long id) {
         return segments.get(id);
+    }
+
+    /** A copy of the ids held now. */
+    Set<Long> ids() {
+        return new HashSet<>(segments.keySet());
     }
 
     int size() {

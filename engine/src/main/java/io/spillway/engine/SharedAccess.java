@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.LongPredicate;
+import java.util.function.LongSupplier;
 
 /**
  * The few internals of a {@link SegmentStore} that {@code io.spillway.engine.shared} (many writers
@@ -53,6 +55,11 @@ public final class SharedAccess {
         }
         catalog.add(id, new Backend(-1, dir, io, null), SegmentPath.State.SEALED);
         return store.context().publisher().ingest(entries, i -> catalog.get(i) != null);
+    }
+
+    /** The ids of the segments the catalog holds now. */
+    public static Set<Long> segmentIds(SegmentStore store) {
+        return store.context().catalog().ids();
     }
 
     /** Whether the catalog holds segment {@code id}. */
@@ -107,6 +114,21 @@ public final class SharedAccess {
     /** Which segments the store's GC may evict or compact; see {@code SegmentCatalog}. */
     public static void gcGate(SegmentStore store, LongPredicate gate) {
         store.context().catalog().gcGate(gate);
+    }
+
+    /** Sets who admits the store's new segments (a shared store's space tickets). */
+    public static void admission(SegmentStore store, SegmentAdmission admission) {
+        store.context().catalog().admission(admission);
+    }
+
+    /** A floor under the segment bytes the store counts (a shared GC owner's space tickets; see {@code SpaceUsage#dataFloor}). */
+    public static void dataFloor(SegmentStore store, LongSupplier bytes) {
+        store.context().space().dataFloor(bytes);
+    }
+
+    /** The store's resolved capacity in bytes ({@link Long#MAX_VALUE} when unlimited). */
+    public static long capacityBytes(SegmentStore store) {
+        return store.context().capacityBytes();
     }
 
     /** The store's data bytes as its GC counts them (every segment it knows, other writers' included). */

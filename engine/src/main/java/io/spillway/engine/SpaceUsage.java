@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -29,6 +30,7 @@ final class SpaceUsage {
     private final Path commitLog;
     private volatile long metadata = -1;
     private volatile long measuredAt;
+    private volatile LongSupplier dataFloor = () -> 0;
 
     /** @param logDir the directory of the commit log (the first backend) */
     SpaceUsage(SegmentCatalog catalog, Path indexDir, Path logDir) {
@@ -37,9 +39,18 @@ final class SpaceUsage {
         this.commitLog = logDir.resolve(CommitLog.FILE_NAME);
     }
 
-    /** Bytes the store takes: segment data plus index and commit log. */
+    /** Bytes the store takes: segment data (at least {@link #dataFloor}) plus index and commit log. */
     long usedBytes() {
-        return catalog.dataBytes() + metadataBytes();
+        return Math.max(catalog.dataBytes(), dataFloor.getAsLong()) + metadataBytes();
+    }
+
+    /**
+     * A floor under the segment data the catalog counts: in a shared store, the GC owner's count
+     * of the space tickets taken, which sees segments its catalog does not (other writers' open
+     * ones, sealed ones not discovered yet).
+     */
+    void dataFloor(LongSupplier bytes) {
+        this.dataFloor = bytes;
     }
 
     /** Bytes of the index directory and the commit log, at most {@value #REFRESH_MS} ms old. */

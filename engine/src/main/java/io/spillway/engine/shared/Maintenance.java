@@ -10,8 +10,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -25,13 +27,15 @@ import org.slf4j.LoggerFactory;
  *   <li>(writer) If {@code writers/<me>/ADOPTED} exists, this writer was adopted: stop and start
  *       under a new id ({@link SharedStore#rotate}); nothing else this round.
  *   <li>(writer) Renew the lease ({@link Lease}).
- *   <li>(writer) Bring the manifest in step with the writer's own segments ({@link OwnManifest}).
+ *   <li>(writer) Bring the manifest in step with the writer's own segments ({@link OwnManifest}),
+ *       and give back the space tickets of those whose files are gone ({@link SpaceTickets}).
  *   <li>Discovery ({@link Discovery}).
  *   <li>(writer) The GC lease ({@link GcOwnership}); whether writer zero's directory is unlocked
  *       (its segments are evicted only when no single-writer process holds it).
  *   <li>(writer) Leases of peers: at most one adoption per round ({@link Adoption}).
  *   <li>(GC owner) Adopted writers: finish an adoption whose adopter died, record the segments the
- *       GC evicted in their manifests, and remove a directory left without segments.
+ *       GC evicted in their manifests, give back the space tickets of their segments that are
+ *       gone, and remove a directory left without segments.
  * </ol>
  * A round that fails (a hung or unmounted file system) is logged and the next one starts on time;
  * loads and dumps go on meanwhile, through the segment store's own deadlines.
@@ -67,14 +71,19 @@ public final class Maintenance {
     private final OwnManifest own;
     private final Discovery discovery;
     private final GcOwnership gc;
+    private final SpaceTickets tickets;
+    /** What {@link #tidyAdopted} last found of each adopted writer's segments, so it reads the tickets only on a change. */
+    private final Map<String, Set<Long>> tidied = new HashMap<>();
     private final Lease.Watch peerLeases = new Lease.Watch();
     private volatile boolean writerZeroFree;
     private volatile boolean stopping;
     private volatile Figures figures = new Figures(0, 0, 0, 0, 0, 0, -1, false);
     private Thread thread;
 
+    /** @param tickets this writer's space tickets, or null (read-only, or a store without a capacity) */
     Maintenance(SharedStore owner, SegmentStore store, String self, List<Path> roots, List<FileIO> ios, StoreConfig config,
-                boolean readOnly) throws IOException {
+                boolean readOnly, SpaceTickets tickets) throws IOException {
+        this.tickets = tickets;
         this.owner = owner;
         this.self = self;
         this.roots = roots;
@@ -133,6 +142,9 @@ public final class Maintenance {
         if (!readOnly) {
             lease.renew();
             own.refresh();
+            if (tickets != null) {
+                tickets.refresh();
+            }
         }
         Discovery.Refreshed r = discovery.refresh();
         boolean isOwner = false;
@@ -190,6 +202,7 @@ public final class Maintenance {
                 continue;
             }
             Set<Long> sealedOnDisk = new HashSet<>();
+            Set<Long> anyState = new HashSet<>();
             boolean anySegment = false;
             boolean anyOpen = false;
             for (Path r : roots) {
@@ -197,6 +210,7 @@ public final class Maintenance {
                     var p = SegmentPath.parse(name);
                     if (p.isPresent()) {
                         anySegment = true;
+                        anyState.add(p.get().segmentId());
                         anyOpen |= p.get().state() == SegmentPath.State.OPEN;
                         if (p.get().state() == SegmentPath.State.SEALED) {
                             sealedOnDisk.add(p.get().segmentId());
@@ -224,7 +238,12 @@ public final class Maintenance {
                 }
             }
             Manifest.append(manifestDir, evicted);
+            if (tickets != null && !anyState.equals(tidied.get(peer))) {
+                SpaceTickets.releaseGone(roots.getFirst(), peer, anyState);
+                tidied.put(peer, anyState);
+            }
             if (!anySegment) {
+                tidied.remove(peer);
                 for (Path r : roots) {
                     FileTrees.deleteRecursively(Layout.writer(r, peer));
                 }

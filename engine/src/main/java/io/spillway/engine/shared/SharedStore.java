@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * index_path} inside a backend (it must be local, one per writer); 3. resolve the writer id
  * ({@link WriterIds}) and its number ({@link Layout#number}); 4. open the segment store on the
  * writer's directories, and raise its segment ids into the number's range; 5. renew the lease
- * and run one refresh, so the opener sees the store at once; 6. start the maintenance thread.
+ * and run one refresh, so the opener sees the store at once (a writer of a store with a capacity
+ * first takes up its space tickets, {@link SpaceTickets}); 6. start the maintenance thread.
  */
 public final class SharedStore implements BlockStore {
 
@@ -146,11 +147,22 @@ public final class SharedStore implements BlockStore {
             return;
         }
         try {
+            SpaceTickets tickets = null;
             if (!readOnly) {
                 SharedAccess.idFloor(store, floor);
+                long capacity = SharedAccess.capacityBytes(store);
+                if (capacity != Long.MAX_VALUE) {
+                    tickets = new SpaceTickets(roots, id, dirs, capacity, config.segmentSize().bytes());
+                    SharedAccess.admission(store, tickets);
+                }
             }
-            Maintenance m = new Maintenance(this, store, id, roots, rootIo, config, readOnly);
+            Maintenance m = new Maintenance(this, store, id, roots, rootIo, config, readOnly, tickets);
             SharedAccess.gcGate(store, m::mayEvict);
+            if (tickets != null) {
+                SpaceTickets t = tickets;
+                long every = config.refreshInterval().toNanos();
+                SharedAccess.dataFloor(store, () -> m.mayEvict(-1) ? t.ticketBytes(() -> SharedAccess.segmentIds(store), every) : 0);
+            }
             m.runOnce();
             this.inner = store;
             this.writerId = id;
