@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * the writer and the segment that hold it. A writer starts a segment only holding a ticket, and
  * gives the ticket back only once the segment's file is gone in every state (sealed, open,
  * {@code .deleted}), so the segment files of the shared writers never take more than the
- * capacity, however stale each writer's view of the others is. The exclusive create that hands
- * out writer numbers and GC epochs is the only coordination; no counter is shared.
+ * capacity, however stale each writer's view of the others is. The only coordination is the
+ * file system's create-if-absent (here a link), as for writer numbers and GC epochs; no counter
+ * is shared.
  *
  * <p>Taking a ticket ({@link #admit}, on the append worker, before the segment file exists):
  * <ol>
@@ -43,9 +44,9 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * Giving tickets back: a writer's maintenance round ({@link #refresh}) deletes the ticket of each
  * segment it created whose file is gone (the GC owner evicted it, or its own store discarded or
- * compacted it). At open, a writer deletes the tickets naming it whose segment does not exist: a
- * crash between steps 2 and 3 (or its temporary file, a crash inside step 2). For an adopted writer, the GC owner's tidying deletes them
- * ({@link #releaseGone}). Only the holder (or, once it is adopted, the GC owner) deletes a
+ * compacted it). At open, a writer deletes the tickets naming it whose segment does not exist (a
+ * crash between steps 2 and 3), and its temporary files (a crash inside step 2). For an adopted
+ * writer, the GC owner's tidying does both ({@link #releaseGone}). Only the holder (or, once it is adopted, the GC owner) deletes a
  * ticket, and it checks the content first, so a ticket re-taken by another writer is never
  * deleted by a stale release (two GC owners overlapping by one pass could race there; the cost
  * is one ticket lost until that writer's directory is tidied, never a byte).
@@ -208,11 +209,6 @@ final class SpaceTickets implements SegmentAdmission {
         return held.size();
     }
 
-    /** The ticket count (segments the capacity holds). */
-    long count() {
-        return count;
-    }
-
     /**
      * For the GC owner: deletes the tickets of adopted writer {@code writer} whose segments are not
      * among {@code present}; returns how many.
@@ -246,16 +242,9 @@ final class SpaceTickets implements SegmentAdmission {
         return ids;
     }
 
+    /** Writer zero's segment files (in the backends' top directories), in any state. */
     private long writerZeroSegments() throws IOException {
-        long bytes = 0;
-        for (Path r : roots) {
-            for (String name : Layout.list(r)) {
-                if (SegmentPath.parse(name).isPresent()) {
-                    bytes += segmentSize;
-                }
-            }
-        }
-        return bytes / segmentSize;
+        return segmentIds(roots).size();
     }
 
     /** One ticket: its number and what it says. */
@@ -316,5 +305,4 @@ final class SpaceTickets implements SegmentAdmission {
             }
         }
     }
-
 }
