@@ -74,11 +74,11 @@ final class SlotCopier {
      * the CRC32C then taken of the slot's bytes while they are still in the CPU cache, so the block
      * is read from DRAM once, as a plain copy does; the destinations are therefore written before
      * the whole block's CRC is known, and a CORRUPT result leaves them holding the slot's bad
-     * bytes. The CRC covers the slot's bytes, not the destination's (a client could scribble on
-     * its own region and so make a good block look corrupt and be dropped); that they are the
-     * bytes copied is what the sequence number after the copy proves (R7), as for the other modes. {@link CacheVerify#BEFORE_COPYING} checks the whole block first, so a corrupt
-     * block leaves the destinations untouched. Either way the sequence number after the copy
-     * proves the copied bytes are the verified ones. A RACED result (possible only for a reader in
+     * bytes. The CRC covers the slot's bytes, not the destination's: a client could scribble on
+     * its own region and so make a good block look corrupt and be dropped. {@link
+     * CacheVerify#BEFORE_COPYING} checks the whole block first, so a corrupt block leaves the
+     * destinations untouched. Either way the sequence number after the copy (R7) proves the
+     * copied bytes are the verified ones. A RACED result (possible only for a reader in
      * another process, which cannot pin the slot) may leave them partly written; it is a miss.
      *
      * @param expectedSeq the generation of the index entry
