@@ -313,20 +313,16 @@ final class AppendWorker implements Runnable {
             }
             id = ctx.segmentIds().next();
         }
-        SegmentAdmission admission = ctx.catalog().admission();
-        if (!admission.admit(id)) {
-            throw new StoreFullException("no room for a new segment in the shared store: its " + ctx.capacityBytes()
-                    + "-byte capacity is taken by the writers' segments (the GC owner frees room as it evicts)");
-        }
-        SegmentWriter created;
-        try {
-            created = SegmentWriter.create(backend.io(), backend.dir(), id, ctx.segmentSize(), ctx.alignment(), staging);
-        } catch (IOException | RuntimeException e) {
-            backend.io().delete(new SegmentPath(id, SegmentPath.State.OPEN).in(backend.dir()));
-            admission.abandoned(id);
-            throw e;
-        }
-        admission.created(id);
+        SegmentWriter created = ctx.catalog().admission().create(id, "no room for a new segment in the shared store: its "
+                + ctx.capacityBytes() + "-byte capacity is taken by the writers' segments (the GC owner frees room as it evicts)",
+                () -> {
+                    try {
+                        return SegmentWriter.create(backend.io(), backend.dir(), id, ctx.segmentSize(), ctx.alignment(), staging);
+                    } catch (IOException | RuntimeException e) {
+                        backend.io().delete(new SegmentPath(id, SegmentPath.State.OPEN).in(backend.dir()));
+                        throw e;
+                    }
+                });
         ctx.catalog().add(id, backend, SegmentPath.State.OPEN);
         return created;
     }

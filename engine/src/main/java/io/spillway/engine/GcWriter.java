@@ -199,17 +199,8 @@ final class GcWriter implements AutoCloseable {
         long id = ctx.segmentIds().next();
         // The GC's copies take room like any segment (a shared store's space tickets); without it
         // the copy fails as on a full file system (NoSpace), and the GC evicts without copying.
-        SegmentAdmission admission = ctx.catalog().admission();
-        if (!admission.admit(id)) {
-            throw new StoreFullException("no room for a GC segment in the shared store's capacity");
-        }
-        try {
-            segment = SegmentWriter.create(segmentBackend.io(), segmentBackend.dir(), id, ctx.segmentSize(), ctx.alignment(), staging);
-        } catch (IOException | RuntimeException e) {
-            admission.abandoned(id);
-            throw e;
-        }
-        admission.created(id);
+        segment = ctx.catalog().admission().create(id, "no room for a GC segment in the shared store's capacity",
+                () -> SegmentWriter.create(segmentBackend.io(), segmentBackend.dir(), id, ctx.segmentSize(), ctx.alignment(), staging));
         ctx.catalog().add(id, segmentBackend, SegmentPath.State.OPEN);
     }
 

@@ -1,5 +1,6 @@
 package io.spillway.engine;
 
+import io.spillway.segments.SegmentWriter;
 import java.io.IOException;
 
 /**
@@ -7,10 +8,10 @@ import java.io.IOException;
  * many writers ({@code io.spillway.engine.shared.SpaceTickets}). A single-writer store admits
  * every segment (its capacity is checked against its own exact accounting).
  *
- * <p>An append worker calls, in order: {@link #admit} with the new segment's id before it creates
- * the file; then {@link #created} once the file exists, or {@link #abandoned} if it was not
- * created after all. What releases an admitted segment's room later (its file gone, by eviction
- * or discard) is the implementation's business.
+ * <p>A writer of segments calls, in order ({@link #create} does it): {@link #admit} with the new
+ * segment's id before it creates the file; then {@link #created} once the file exists, or {@link
+ * #abandoned} if it was not created after all. What releases an admitted segment's room later
+ * (its file gone, by eviction or discard) is the implementation's business.
  */
 public interface SegmentAdmission {
 
@@ -38,4 +39,31 @@ public interface SegmentAdmission {
 
     /** The admitted segment was not created: its room is given back now. */
     void abandoned(long segmentId);
+
+    /** Creates a segment's file (and removes what a failed create left). */
+    @FunctionalInterface
+    interface Creation {
+        SegmentWriter create() throws IOException;
+    }
+
+    /**
+     * The calls in order, for every writer of segments (appenders and the GC): admits segment
+     * {@code segmentId}, creates it, and tells {@link #created} or {@link #abandoned}.
+     *
+     * @param refusal the message of the {@code StoreFullException} thrown when it is not admitted
+     */
+    default SegmentWriter create(long segmentId, String refusal, Creation creation) throws IOException {
+        if (!admit(segmentId)) {
+            throw new StoreFullException(refusal);
+        }
+        SegmentWriter created;
+        try {
+            created = creation.create();
+        } catch (IOException | RuntimeException e) {
+            abandoned(segmentId);
+            throw e;
+        }
+        created(segmentId);
+        return created;
+    }
 }
