@@ -27,14 +27,17 @@ import org.slf4j.LoggerFactory;
 /**
  * One writer with its own active segment: writers append without any shared lock. A writer is
  * three threads, an appender (this class's loop), a {@link GroupSyncer} and a
- * {@link GroupPublisher}, forming a pipelined group commit:
+ * {@link GroupPublisher}, forming a pipelined group commit, with up to {@code write_queue_depth}
+ * group writes in flight in its {@link WriteWindow}:
  * <ol>
  *   <li>the appender takes the queued blocks, up to {@link GroupHeader#MAX_RECORDS} and the
  *       staging buffer's size (one block under durability {@code always}), and claims each (a
  *       block whose task timed out is skipped);
  *   <li>compresses where configured and worth it;
- *   <li>appends them as one group: copy into staging, release the callers' buffers, one write;
- *   <li>hands the written group to the syncer and goes on with the next;
+ *   <li>appends them as one group: checksum (or copy into staging), release the callers'
+ *       buffers, start one write;
+ *   <li>goes on with the next group while the write runs; the window hands each written group
+ *       to the syncer once its write, and those of the groups before it, have ended;
  *   <li>the syncer fdatasyncs and hands the synced groups on (see {@link GroupSyncer});
  *   <li>the publisher writes their index entries in one synced batch and completes the blocks,
  *       while the syncer syncs the next groups (see {@link GroupPublisher}).
@@ -59,6 +62,7 @@ final class AppendWorker implements Runnable {
     private final Lz4Codec lz4;
     private final int maxGroupRecords;
     private final GroupSyncer syncer;
+    private final WriteWindow window;
     private final GarbageCollector gc;
     private SegmentWriter segment;
     private volatile boolean stopping;
@@ -78,6 +82,7 @@ final class AppendWorker implements Runnable {
         this.lz4 = ctx.config().compression() == Compression.LZ4 ? new Lz4Codec() : null;
         this.maxGroupRecords = ctx.durability().syncsEachBlock() ? 1 : GroupHeader.MAX_RECORDS;
         this.syncer = new GroupSyncer(this, ctx);
+        this.window = new WriteWindow(this, syncer, ctx, "spillway-write-io-" + ordinal, arena);
     }
 
     int ordinal() {
@@ -152,7 +157,7 @@ final class AppendWorker implements Runnable {
                 handOver(segment);
                 segment = null;
             }
-            syncer.hand(new WrittenGroup.Stop());
+            window.pass(new WrittenGroup.Stop());
         }
     }
 
@@ -200,17 +205,19 @@ final class AppendWorker implements Runnable {
         int done = 0;
         while (done < group.size()) {
             int n;
-            List<BlockLocation> locations;
-            List<BlockWrite> part;
             try {
                 ensureSegment(records.subList(done, done + 1));
                 n = fitting(records.subList(done, records.size()));
-                part = group.subList(done, done + n);
-                locations = segment.append(records.subList(done, done + n), () -> {
+                List<BlockWrite> part = group.subList(done, done + n);
+                window.write(segment, records.subList(done, done + n), part, () -> {
                     for (BlockWrite w : part) {
                         w.task().release(w.block());
                     }
                 });
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the next poll ends the loop
+                failBlocks(group.subList(done, group.size()), new IOException("the append worker was interrupted", e));
+                return;
             } catch (IOException | RuntimeException e) {
                 if (segment != null && segment.failed()) {
                     // Part of the group may be on disk and valid: fence the segment before the
@@ -227,8 +234,12 @@ final class AppendWorker implements Runnable {
                 return;
             }
             ctx.catalog().written(segment.segmentId(), segment.position());
-            syncer.hand(new WrittenGroup.Group(segment, List.copyOf(part), locations));
             done += n;
+            if (segment.failed()) {
+                // A write that reported at once (inline) failed it: retire it now, not at the next group.
+                handOver(segment);
+                segment = null;
+            }
         }
     }
 
@@ -330,7 +341,7 @@ final class AppendWorker implements Runnable {
     /** Hands {@code s} to the syncer to retire (seal, discard or leave to recovery). */
     private void handOver(SegmentWriter s) {
         ctx.catalog().retiring(s.segmentId());
-        syncer.hand(new WrittenGroup.Retire(s));
+        window.pass(new WrittenGroup.Retire(s));
     }
 
     /** Emergency eviction (capacity reached, or ENOSPC) on this writer thread; true if a segment now fits. */
@@ -463,9 +474,12 @@ final class AppendWorker implements Runnable {
         }
     }
 
-    /** Frees the staging buffer once all three threads have ended (close). */
+    /**
+     * Frees the staging and scratch buffers once all three threads have ended (close), and with
+     * them every write: the stop reaches the syncer only after the last write reported.
+     */
     void releaseMemory() {
-        if (!appenderThread.isAlive() && !syncerThread.isAlive() && !publisherThread.isAlive()) {
+        if (!appenderThread.isAlive() && !syncerThread.isAlive() && !publisherThread.isAlive() && window.close()) {
             arena.close();
         }
     }

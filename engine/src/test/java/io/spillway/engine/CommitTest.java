@@ -13,7 +13,6 @@ import io.spillway.engine.api.BlockKey;
 import io.spillway.testkit.Payloads;
 import io.spillway.testkit.io.FaultyFileIO;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -51,12 +50,12 @@ class CommitTest {
             assertEquals(3, store.commit(aborted, false));
             assertEquals(0, store.commit(aborted, true), "a rolled-back key has nothing left to commit");
             assertEquals("{0, 1, 2}", store.lookup(keys).toString());
-            assertLoadsExactly(store, arena, committed);
+            StoreFixture.assertLoadsExactly(store, arena, committed, BLOCK);
             assertEquals(3, load(store, arena, aborted).counts().get(Outcome.MISSING));
         }
         try (SegmentStore store = SegmentStore.open(config); Arena arena = Arena.ofShared()) {
             assertEquals("{0, 1, 2}", store.lookup(keys).toString(), "after reopen only committed blocks are visible");
-            assertLoadsExactly(store, arena, committed);
+            StoreFixture.assertLoadsExactly(store, arena, committed, BLOCK);
             assertEquals(3, load(store, arena, undecided).counts().get(Outcome.MISSING));
             assertEquals(0, store.commit(undecided, true), "an undecided dump does not outlive its process");
         }
@@ -110,7 +109,7 @@ class CommitTest {
 
             // A deleted key can be stored again.
             assertTrue(StoreFixture.await(store.dump(keys.subList(0, 1), Payloads.buffers(arena, keys.subList(0, 1), BLOCK))).allOk());
-            assertLoadsExactly(store, arena, keys.subList(0, 2));
+            StoreFixture.assertLoadsExactly(store, arena, keys.subList(0, 2), BLOCK);
         }
         try (SegmentStore store = SegmentStore.open(config, new SimpleMeterRegistry(), faulty::forDirectory)) {
             assertEquals("{0, 1}", store.lookup(keys).toString(), "deletes survive a reopen");
@@ -121,12 +120,4 @@ class CommitTest {
         return StoreFixture.await(store.load(keys, Payloads.empty(arena, keys.size(), BLOCK)));
     }
 
-    private static void assertLoadsExactly(SegmentStore store, Arena arena, List<BlockKey> keys) throws InterruptedException {
-        List<MemorySegment> dst = Payloads.empty(arena, keys.size(), BLOCK);
-        TaskResult r = StoreFixture.await(store.load(keys, dst));
-        assertTrue(r.allOk(), r.toString());
-        for (int i = 0; i < keys.size(); i++) {
-            assertTrue(Payloads.matches(dst.get(i), keys.get(i)), "block " + i);
-        }
-    }
 }

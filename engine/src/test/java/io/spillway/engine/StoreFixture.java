@@ -1,12 +1,16 @@
 package io.spillway.engine;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.Task;
 import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StoreConfig;
+import io.spillway.testkit.Payloads;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,6 +46,17 @@ public final class StoreFixture {
         TaskResult r = task.await(Duration.ofSeconds(60));
         assertNotNull(r, task + " did not complete");
         return r;
+    }
+
+    /** Loads {@code keys} (blocks of {@code blockBytes}) and asserts that each holds its key's payload. */
+    public static void assertLoadsExactly(SegmentStore store, Arena arena, List<BlockKey> keys, int blockBytes)
+            throws InterruptedException {
+        List<MemorySegment> dst = Payloads.empty(arena, keys.size(), blockBytes);
+        TaskResult r = await(store.load(keys, dst));
+        assertTrue(r.allOk(), r.toString());
+        for (int i = 0; i < keys.size(); i++) {
+            assertTrue(Payloads.matches(dst.get(i), keys.get(i)), "block " + i);
+        }
     }
 
     /** A store counter's value in this process, by its Micrometer name ({@code spillway.dump.blocks}). */

@@ -2,6 +2,7 @@ package io.spillway.segments;
 
 import io.spillway.segments.io.FileIO;
 import io.spillway.segments.io.StoreFile;
+import io.spillway.segments.io.WriteQueue;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -10,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentSkipListSet;
 
 /**
  * Appends record groups to one open segment. Owned by a single writer thread; not thread-safe.
@@ -30,8 +32,9 @@ import java.util.List;
  * A crash between any two steps leaves an {@code .open} file whose valid prefix recovery keeps.
  *
  * <p>Threads: one thread appends. Another may call {@link #sync} concurrently with appends (a
- * pipelined group commit: the sync covers every group whose append returned before it started),
- * and may seal once the appending thread has handed the segment over.
+ * pipelined group commit: the sync covers every group whose write had ended before it started:
+ * an {@link #append} that returned, an {@link #appendAsync} that reported), and may seal once
+ * the appending thread has handed the segment over and every write has reported.
  *
  * <p>Payloads are copied into an aligned staging buffer and written with one call per group.
  */
@@ -45,6 +48,8 @@ public final class SegmentWriter implements AutoCloseable {
     private final int alignment;
     private final MemorySegment staging;
     private final List<SegmentFooter.Entry> entries = new ArrayList<>();
+    /** The offsets of {@link #appendAsync} groups whose writes have not ended. */
+    private final ConcurrentSkipListSet<Long> writesInFlight = new ConcurrentSkipListSet<>();
     // Written by the appending thread; read by a thread that syncs and seals (see the class comment).
     private volatile long position;
     private volatile long syncedPosition;
@@ -142,7 +147,7 @@ public final class SegmentWriter implements AutoCloseable {
     }
 
     /**
-     * Appends one group. The group must {@linkplain #fits fit}.
+     * Appends one group, written before this returns. The group must {@linkplain #fits fit}.
      *
      * <p>Two paths, both checksumming the exact bytes they hand to the kernel:
      * <ul>
@@ -162,6 +167,91 @@ public final class SegmentWriter implements AutoCloseable {
      * @throws IOException if the write fails; the segment is then failed
      */
     public List<BlockLocation> append(List<RecordSource> records, Runnable onCopied) throws IOException {
+        Placement at = place(records);
+        try {
+            int[] crcs;
+            if (gatherable(records)) {
+                Gathered g = gather(records, at, staging, onCopied);
+                file.write(g.pieces(), at.groupOffset());
+                crcs = g.crcs();
+            } else {
+                crcs = writeStaged(records, at, onCopied);
+            }
+            return record(records, at, crcs);
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    /**
+     * {@link #append}, with a gather-path write left in flight on {@code queue}: the appending
+     * thread goes on with the next group while the disk takes this one. A staged group is still
+     * written before this returns (it is in the one staging buffer, which the next group reuses).
+     *
+     * <p>{@code written} reports exactly once, when the write has ended: on the queue's thread,
+     * or on this one (a staged group; an inline queue), possibly before this method returns. A
+     * failed write has failed the segment by the time it reports. A {@link #sync} covers a group
+     * only once its write has ended, so the caller must not count on a sync before
+     * {@code written} reported.
+     *
+     * @param scratch aligned native memory of at least {@link #scratchBytes} bytes that holds the
+     *     group's header block until {@code written} reports; one per write in flight
+     * @throws IOException when the write cannot start; the segment is then failed and
+     *     {@code written} never reports
+     */
+    public List<BlockLocation> appendAsync(List<RecordSource> records, Runnable onCopied, MemorySegment scratch,
+                                           WriteQueue queue, WriteQueue.WriteCompletion written) throws IOException {
+        if (scratch.byteSize() < scratchBytes(alignment) || scratch.address() % alignment != 0 || !scratch.isNative()) {
+            throw new IllegalArgumentException("scratch of " + scratch.byteSize() + " bytes at 0x" + Long.toHexString(scratch.address())
+                    + " is not aligned native memory of " + scratchBytes(alignment) + " bytes");
+        }
+        if (!gatherable(records)) {
+            List<BlockLocation> out = append(records, onCopied);
+            written.completed();
+            return out;
+        }
+        Placement at = place(records);
+        try {
+            Gathered g = gather(records, at, scratch, onCopied);
+            writesInFlight.add(at.groupOffset());
+            List<BlockLocation> out = record(records, at, g.crcs());
+            try {
+                queue.write(file, g.pieces(), at.groupOffset(), new WriteQueue.WriteCompletion() {
+                    @Override
+                    public void completed() {
+                        writesInFlight.remove(at.groupOffset());
+                        written.completed();
+                    }
+
+                    @Override
+                    public void failed(IOException error) {
+                        failed = true;
+                        writesInFlight.remove(at.groupOffset());
+                        written.failed(error);
+                    }
+                });
+            } catch (IOException | RuntimeException e) {
+                writesInFlight.remove(at.groupOffset());
+                throw e;
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    /** The scratch one {@link #appendAsync} in flight needs: a full group's header block and one unit of padding. */
+    public static long scratchBytes(int alignment) {
+        return GroupHeader.headerBlockLength(GroupHeader.MAX_RECORDS, alignment) + (long) alignment;
+    }
+
+    /** Where a group goes: its offset, header block, length and each record's payload offset. */
+    private record Placement(long groupOffset, int headerBlock, long groupLength, int[] lengths, long[] offsets) {
+    }
+
+    private Placement place(List<RecordSource> records) {
         ensureWritable();
         int n = records.size();
         if (n < 1 || n > GroupHeader.MAX_RECORDS) {
@@ -174,33 +264,28 @@ public final class SegmentWriter implements AutoCloseable {
         if (!fits(lengths)) {
             throw new IllegalStateException("group does not fit in segment " + segmentId() + " at " + position);
         }
-        long groupOffset = position;
         int headerBlock = GroupHeader.headerBlockLength(n, alignment);
-        long groupLength = SegmentLayout.groupLength(lengths, alignment);
         long[] offsets = new long[n];
-        long p = groupOffset + headerBlock;
+        long p = position + headerBlock;
         for (int i = 0; i < n; i++) {
             offsets[i] = p;
             p += SegmentLayout.alignUp(lengths[i], alignment);
         }
-        try {
-            int[] crcs = gatherable(records)
-                    ? writeGathered(records, groupOffset, headerBlock, groupLength, offsets, onCopied)
-                    : writeStaged(records, groupOffset, headerBlock, groupLength, offsets, onCopied);
-            List<BlockLocation> out = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-                RecordSource r = records.get(i);
-                BlockLocation loc = new BlockLocation(segmentId(), offsets[i], lengths[i], r.rawLength(), crcs[i], r.codec(),
-                        r.flags(), r.writeTimeMillis());
-                entries.add(new SegmentFooter.Entry(r.key(), loc));
-                out.add(loc);
-            }
-            position = groupOffset + groupLength;
-            return out;
-        } catch (IOException | RuntimeException e) {
-            failed = true;
-            throw e;
+        return new Placement(position, headerBlock, SegmentLayout.groupLength(lengths, alignment), lengths, offsets);
+    }
+
+    /** Takes the group's records into the footer's entries and moves the write position past it. */
+    private List<BlockLocation> record(List<RecordSource> records, Placement at, int[] crcs) {
+        List<BlockLocation> out = new ArrayList<>(records.size());
+        for (int i = 0; i < records.size(); i++) {
+            RecordSource r = records.get(i);
+            BlockLocation loc = new BlockLocation(segmentId(), at.offsets()[i], at.lengths()[i], r.rawLength(), crcs[i], r.codec(),
+                    r.flags(), r.writeTimeMillis());
+            entries.add(new SegmentFooter.Entry(r.key(), loc));
+            out.add(loc);
         }
+        position = at.groupOffset() + at.groupLength();
+        return out;
     }
 
     /** Whether every piece can go to the kernel as it is. */
@@ -216,19 +301,22 @@ public final class SegmentWriter implements AutoCloseable {
         return true;
     }
 
-    private int[] writeGathered(List<RecordSource> records, long groupOffset, int headerBlock, long groupLength,
-                                long[] offsets, Runnable onCopied) throws IOException {
+    /** A gather-path group: what to write, in order, and each record's CRC. */
+    private record Gathered(List<MemorySegment> pieces, int[] crcs) {
+    }
+
+    /** Checksums the caller's pieces and lays out the header block (and padding) in {@code scratch}. */
+    private Gathered gather(List<RecordSource> records, Placement at, MemorySegment scratch, Runnable onCopied) {
         int n = records.size();
         int[] crcs = new int[n];
         for (int i = 0; i < n; i++) {
             crcs[i] = Checksums.crc32c(records.get(i).pieces());
         }
         onCopied.run();
-        // The staging buffer holds the header block, then one alignment unit of zeros for padding.
-        MemorySegment header = staging.asSlice(0, headerBlock);
-        MemorySegment.copy(encodeHeaderBlock(records, groupOffset, headerBlock, groupLength, offsets, crcs), 0,
-                header, ValueLayout.JAVA_BYTE, 0, headerBlock);
-        MemorySegment zeros = staging.asSlice(headerBlock, alignment);
+        // The scratch holds the header block, then one alignment unit of zeros for padding.
+        MemorySegment header = scratch.asSlice(0, at.headerBlock());
+        MemorySegment.copy(encodeHeaderBlock(records, at, crcs), 0, header, ValueLayout.JAVA_BYTE, 0, at.headerBlock());
+        MemorySegment zeros = scratch.asSlice(at.headerBlock(), alignment);
         zeros.fill((byte) 0);
         List<MemorySegment> iov = new ArrayList<>();
         iov.add(header);
@@ -240,18 +328,17 @@ public final class SegmentWriter implements AutoCloseable {
                 iov.add(zeros.asSlice(0, pad));
             }
         }
-        file.write(iov, groupOffset);
-        return crcs;
+        return new Gathered(iov, crcs);
     }
 
-    private int[] writeStaged(List<RecordSource> records, long groupOffset, int headerBlock, long groupLength,
-                              long[] offsets, Runnable onCopied) throws IOException {
+    private int[] writeStaged(List<RecordSource> records, Placement at, Runnable onCopied) throws IOException {
         int n = records.size();
-        try (Arena overflow = groupLength > staging.byteSize() ? Arena.ofConfined() : null) {
-            MemorySegment buf = overflow == null ? staging : overflow.allocate(groupLength, alignment);
+        long groupOffset = at.groupOffset();
+        try (Arena overflow = at.groupLength() > staging.byteSize() ? Arena.ofConfined() : null) {
+            MemorySegment buf = overflow == null ? staging : overflow.allocate(at.groupLength(), alignment);
             int[] crcs = new int[n];
             for (int i = 0; i < n; i++) {
-                long rel = offsets[i] - groupOffset;
+                long rel = at.offsets()[i] - groupOffset;
                 long len = 0;
                 for (MemorySegment piece : records.get(i).pieces()) {
                     MemorySegment.copy(piece, 0, buf, rel + len, piece.byteSize());
@@ -260,22 +347,21 @@ public final class SegmentWriter implements AutoCloseable {
                 crcs[i] = Checksums.crc32c(buf.asSlice(rel, len));
                 buf.asSlice(rel + len, SegmentLayout.alignUp(len, alignment) - len).fill((byte) 0);
             }
-            byte[] header = encodeHeaderBlock(records, groupOffset, headerBlock, groupLength, offsets, crcs);
-            MemorySegment.copy(header, 0, buf, ValueLayout.JAVA_BYTE, 0, headerBlock);
+            byte[] header = encodeHeaderBlock(records, at, crcs);
+            MemorySegment.copy(header, 0, buf, ValueLayout.JAVA_BYTE, 0, at.headerBlock());
             onCopied.run();
-            file.write(buf.asSlice(0, groupLength), groupOffset);
+            file.write(buf.asSlice(0, at.groupLength()), groupOffset);
             return crcs;
         }
     }
 
-    private byte[] encodeHeaderBlock(List<RecordSource> records, long groupOffset, int headerBlock, long groupLength,
-                                     long[] offsets, int[] crcs) {
-        byte[] block = new byte[headerBlock];
+    private byte[] encodeHeaderBlock(List<RecordSource> records, Placement at, int[] crcs) {
+        byte[] block = new byte[at.headerBlock()];
         ByteBuffer b = ByteBuffer.wrap(block);
-        new GroupHeader(records.size(), segmentId(), groupOffset, groupLength, headerBlock).encode(b);
+        new GroupHeader(records.size(), segmentId(), at.groupOffset(), at.groupLength(), at.headerBlock()).encode(b);
         for (int i = 0; i < records.size(); i++) {
             RecordSource r = records.get(i);
-            new RecordHeader(r.key(), offsets[i], r.storedLength(), r.rawLength(), crcs[i], r.codec(), r.flags(),
+            new RecordHeader(r.key(), at.offsets()[i], r.storedLength(), r.rawLength(), crcs[i], r.codec(), r.flags(),
                     r.writeTimeMillis()).encode(b);
         }
         return block;
@@ -287,7 +373,13 @@ public final class SegmentWriter implements AutoCloseable {
      */
     public void sync() throws IOException {
         ensureWritable();
-        long covered = position; // everything appended before this sync starts is covered by it
+        // Covered: everything appended before this sync starts, up to the first write still in
+        // flight (position is read first: a write started after it lies beyond it).
+        long covered = position;
+        Long firstInFlight = writesInFlight.ceiling(Long.MIN_VALUE);
+        if (firstInFlight != null) {
+            covered = Math.min(covered, firstInFlight);
+        }
         try {
             file.sync();
             syncedPosition = covered;

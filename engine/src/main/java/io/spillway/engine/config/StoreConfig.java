@@ -37,6 +37,7 @@ import static io.spillway.engine.config.StoreKeys.TTL;
 import static io.spillway.engine.config.StoreKeys.WAITING_QUEUE_DEPTH;
 import static io.spillway.engine.config.StoreKeys.WRITER_ID;
 import static io.spillway.engine.config.StoreKeys.WRITE_GROUP_SIZE;
+import static io.spillway.engine.config.StoreKeys.WRITE_QUEUE_DEPTH;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -114,6 +115,11 @@ public final class StoreConfig extends SettingsConfig {
     /** {@link StoreKeys#LOAD_QUEUE_DEPTH}: chunk reads in flight for loads. */
     public int loadQueueDepth() {
         return get(LOAD_QUEUE_DEPTH);
+    }
+
+    /** {@link StoreKeys#WRITE_QUEUE_DEPTH}: group writes in flight per append writer. */
+    public int writeQueueDepth() {
+        return get(WRITE_QUEUE_DEPTH);
     }
 
     /** {@link StoreKeys#LOAD_IO_ENGINE}. */
@@ -312,6 +318,10 @@ public final class StoreConfig extends SettingsConfig {
 
         public Builder loadQueueDepth(int reads) {
             return set(LOAD_QUEUE_DEPTH, reads);
+        }
+
+        public Builder writeQueueDepth(int groups) {
+            return set(WRITE_QUEUE_DEPTH, groups);
         }
 
         public Builder loadIoEngine(LoadIoEngine engine) {

@@ -78,6 +78,14 @@ public final class StoreKeys {
             .byDefault(LoadIoEngine.AUTO)
             .doc("`auto`: io_uring where the kernel allows it (else threads, logged at open); `threads`: `load_queue_depth` blocking-read threads");
 
+    /**
+     * fio's best sequential writes on this project's disks come at iodepth 16 to 32 of 256 KiB;
+     * a group is one to several MiB, so a few groups in flight per writer give the disk that much.
+     */
+    public static final Key<Integer> WRITE_QUEUE_DEPTH = KEYS.key("write_queue_depth", ConfigTypes.integer(1, 256))
+            .byDefault(4)
+            .doc("group writes in flight per append writer (io_uring where the kernel allows it, else one at a time); 1 writes each group before the next is built");
+
     public static final Key<Duration> TIMEOUT_MS = KEYS.key("timeout_ms", ConfigTypes.millis(1, 86_400_000))
             .byDefault(Duration.ofSeconds(30))
             .doc("the deadline of each task");

@@ -43,7 +43,7 @@ class StoreConfigTest {
         Map<String, String> d = c.describe();
         assertEquals(List.of("storage_backends", "index_path", "kv_block_size", "alignment", "io_direct",
                 "stream_number", "waiting_queue_depth", "running_queue_depth", "load_queue_depth", "load_io_engine",
-                "timeout_ms", "write_group_size",
+                "write_queue_depth", "timeout_ms", "write_group_size",
                 "capacity", "segment_size", "durability", "compression", "auto_commit", "index_cache_size",
                 "gc_high_watermark", "gc_low_watermark", "eviction_policy", "reinsert_hits", "reinsert_budget_percent",
                 "compaction_threshold", "gc_max_bytes_per_sec", "ttl", "store_pipeline", "buffer_size", "cache_path",
@@ -57,6 +57,7 @@ class StoreConfigTest {
         assertEquals("2", d.get("stream_number"));
         assertEquals("32", d.get("load_queue_depth"));
         assertEquals("auto", d.get("load_io_engine"));
+        assertEquals("4", d.get("write_queue_depth"));
         assertEquals("30000", d.get("timeout_ms"));
         assertEquals("unlimited", d.get("capacity"));
         assertEquals("1 GiB", d.get("segment_size"));
@@ -74,7 +75,7 @@ class StoreConfigTest {
                 .storageBackends(List.of(A, B)).indexPath(Path.of("/ssd/idx"))
                 .kvBlockSize(ByteSize.ofKiB(64)).alignment(ByteSize.ofBytes(512)).ioDirect(false)
                 .streamNumber(8).waitingQueueDepth(10).runningQueueDepth(5).loadQueueDepth(7).loadIoEngine(LoadIoEngine.THREADS)
-                .timeout(Duration.ofMillis(1500))
+                .writeQueueDepth(3).timeout(Duration.ofMillis(1500))
                 .writeGroupSize(ByteSize.ofMiB(4)).capacity(Capacity.percent(80)).segmentSize(ByteSize.ofMiB(256))
                 .durability(Durability.ALWAYS).compression(Compression.LZ4).autoCommit(true)
                 .indexCacheSize(ByteSize.ofMiB(8))
@@ -92,7 +93,7 @@ class StoreConfigTest {
                 Map.entry("kv_block_size", "64 KiB"), Map.entry("alignment", "512"), Map.entry("io_direct", "false"),
                 Map.entry("stream_number", "8"), Map.entry("waiting_queue_depth", "10"),
                 Map.entry("running_queue_depth", "5"), Map.entry("load_queue_depth", "7"), Map.entry("load_io_engine", "threads"),
-                Map.entry("timeout_ms", "1500"),
+                Map.entry("write_queue_depth", "3"), Map.entry("timeout_ms", "1500"),
                 Map.entry("write_group_size", "4 MiB"), Map.entry("capacity", "80%"), Map.entry("segment_size", "256 MiB"),
                 Map.entry("durability", "always"), Map.entry("compression", "lz4"), Map.entry("auto_commit", "true"),
                 Map.entry("index_cache_size", "8 MiB"), Map.entry("gc_high_watermark", "0.95"),

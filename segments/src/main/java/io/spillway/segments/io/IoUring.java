@@ -35,6 +35,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class IoUring {
 
     static final byte IORING_OP_NOP = 0;
+    /** Linux 5.1, so every kernel that passes the READ probe (5.6) has it. */
+    static final byte IORING_OP_WRITEV = 2;
     static final byte IORING_OP_READ = 22;
     static final int IORING_ENTER_GETEVENTS = 1;
     static final int IORING_FEAT_SINGLE_MMAP = 1;
@@ -184,6 +186,20 @@ final class IoUring {
             throw new IllegalArgumentException("an io_uring read is 1 byte to " + MAX_READ + " bytes, got " + length);
         }
         submit(IORING_OP_READ, fileFd, address, (int) length, offset, userData);
+    }
+
+    /**
+     * Submits a gathered write of the {@code count} iovecs (16 bytes each: base, length) at
+     * native {@code iovecs} to {@code offset} of {@code fileFd}. The iovec array and the memory it
+     * points at must stay untouched until the completion, which carries {@code userData}.
+     *
+     * @throws IOException when the kernel refused the submission; the operation then never runs
+     */
+    void submitWritev(int fileFd, MemorySegment iovecs, int count, long offset, long userData) throws IOException {
+        if (count < 1 || count > LinuxSyscalls.IOV_MAX || iovecs.byteSize() < 16L * count) {
+            throw new IllegalArgumentException("an io_uring writev takes 1 to " + LinuxSyscalls.IOV_MAX + " iovecs, got " + count);
+        }
+        submit(IORING_OP_WRITEV, fileFd, iovecs.address(), count, offset, userData);
     }
 
     /** Submits a no-op whose completion carries {@code userData} (wakes the reaper). */

@@ -255,7 +255,7 @@ final class PosixStoreFile implements StoreFile {
         fd.close();
     }
 
-    /** The descriptor, for {@link IoUringReadQueue}: it holds a reference for every read it has in the kernel. */
+    /** The descriptor, for {@link IoUringQueue}: it holds a reference for every read it has in the kernel. */
     NativeFd descriptor() {
         return fd;
     }
@@ -302,7 +302,8 @@ final class PosixStoreFile implements StoreFile {
         }
     }
 
-    private void failIfPoisoned() throws IOException {
+    /** Throws the error of an earlier failed fdatasync, if any: the file takes no more writes. */
+    void failIfPoisoned() throws IOException {
         IOException earlier = syncFailure;
         if (earlier == null) {
             return;

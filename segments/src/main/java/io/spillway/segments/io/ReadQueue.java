@@ -11,7 +11,7 @@ import java.time.Duration;
  * <p>{@link #read} starts a read and returns; the read then fills its buffer as
  * {@link StoreFile#read} would (all of it, less only at end of file, short reads continued) and
  * reports exactly once to its {@link ReadCompletion}, on one of the queue's own threads. The
- * buffer must stay allocated and untouched until then. Implementations: {@link IoUringReadQueue}
+ * buffer must stay allocated and untouched until then. Implementations: {@link IoUringQueue}
  * (io_uring through FFM) and {@link ThreadedReadQueue} (blocking reads on a pool of threads);
  * {@link ReadQueues#open} picks one.
  *

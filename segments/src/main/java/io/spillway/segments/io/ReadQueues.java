@@ -33,7 +33,7 @@ public final class ReadQueues {
      * @param name    prefix of the queue's thread names
      */
     public static Opened open(boolean ioUring, int depth, String name) {
-        return open(ioUring, depth, name, IoUringReadQueue::open);
+        return open(ioUring, depth, name, IoUringQueue::open);
     }
 
     static Opened open(boolean ioUring, int depth, String name, RingOpener opener) {

@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * count (a thread blocked in {@code pread} costs a stack, not a core).
  *
  * <p>Works with every {@link StoreFile} (the portable {@link ChannelFileIO}, test doubles), so it
- * is also what {@link IoUringReadQueue} uses for files that have no descriptor of their own.
+ * is also what {@link IoUringQueue} uses for files that have no descriptor of their own.
  * Platform threads, not virtual ones: a blocking FFM downcall pins a virtual thread's carrier.
  */
 public final class ThreadedReadQueue implements ReadQueue {

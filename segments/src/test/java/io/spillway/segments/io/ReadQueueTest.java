@@ -60,15 +60,7 @@ class ReadQueueTest {
     }
 
     private ReadQueue queue(String engine, int depth) {
-        if (engine.equals("io_uring")) {
-            try {
-                queue = IoUringReadQueue.open(depth, "test-ring");
-            } catch (IOException | UnsupportedOperationException e) {
-                assumeTrue(false, "io_uring refused here: " + e.getMessage());
-            }
-        } else {
-            queue = new ThreadedReadQueue(depth, "test-threads");
-        }
+        queue = engine.equals("io_uring") ? TestQueues.ioUringOrSkip(depth, "test-ring") : new ThreadedReadQueue(depth, "test-threads");
         return queue;
     }
 
