@@ -46,82 +46,49 @@ final class Errno {
     private Errno() {
     }
 
-    /** The symbolic name, e.g. {@code ENOSPC}, or {@code errno N} if unknown. */
-    static String name(int errno) {
+    /** A number's symbolic name and strerror-like text, e.g. {@code ENOSPC}, {@code No space left on device}. */
+    private record Entry(String name, String text) {
+    }
+
+    /** The table's entry for {@code errno}, or null for a number not in it. */
+    private static Entry entry(int errno) {
         return switch (errno) {
-            case EPERM -> "EPERM";
-            case ENOENT -> "ENOENT";
-            case EINTR -> "EINTR";
-            case EIO -> "EIO";
-            case EBADF -> "EBADF";
-            case EAGAIN -> "EAGAIN";
-            case ENOMEM -> "ENOMEM";
-            case EACCES -> "EACCES";
-            case EBUSY -> "EBUSY";
-            case EEXIST -> "EEXIST";
-            case EXDEV -> "EXDEV";
-            case ENOTDIR -> "ENOTDIR";
-            case EISDIR -> "EISDIR";
-            case EINVAL -> "EINVAL";
-            case ENFILE -> "ENFILE";
-            case EMFILE -> "EMFILE";
-            case EFBIG -> "EFBIG";
-            case ENOSPC -> "ENOSPC";
-            case ESPIPE -> "ESPIPE";
-            case EROFS -> "EROFS";
-            case ENAMETOOLONG -> "ENAMETOOLONG";
-            case ENOSYS -> "ENOSYS";
-            case ENOTEMPTY -> "ENOTEMPTY";
-            case ELOOP -> "ELOOP";
-            case EOPNOTSUPP -> "EOPNOTSUPP";
-            case ETIMEDOUT -> "ETIMEDOUT";
-            case ESTALE -> "ESTALE";
-            case EDQUOT -> "EDQUOT";
-            default -> "errno " + errno;
+            case EPERM -> new Entry("EPERM", "Operation not permitted");
+            case ENOENT -> new Entry("ENOENT", "No such file or directory");
+            case EINTR -> new Entry("EINTR", "Interrupted system call");
+            case EIO -> new Entry("EIO", "Input/output error");
+            case EBADF -> new Entry("EBADF", "Bad file descriptor");
+            case EAGAIN -> new Entry("EAGAIN", "Resource temporarily unavailable");
+            case ENOMEM -> new Entry("ENOMEM", "Cannot allocate memory");
+            case EACCES -> new Entry("EACCES", "Permission denied");
+            case EBUSY -> new Entry("EBUSY", "Device or resource busy");
+            case EEXIST -> new Entry("EEXIST", "File exists");
+            case EXDEV -> new Entry("EXDEV", "Invalid cross-device link");
+            case ENOTDIR -> new Entry("ENOTDIR", "Not a directory");
+            case EISDIR -> new Entry("EISDIR", "Is a directory");
+            case EINVAL -> new Entry("EINVAL", "Invalid argument");
+            case ENFILE -> new Entry("ENFILE", "Too many open files in system");
+            case EMFILE -> new Entry("EMFILE", "Too many open files");
+            case EFBIG -> new Entry("EFBIG", "File too large");
+            case ENOSPC -> new Entry("ENOSPC", "No space left on device");
+            case ESPIPE -> new Entry("ESPIPE", "Illegal seek");
+            case EROFS -> new Entry("EROFS", "Read-only file system");
+            case ENAMETOOLONG -> new Entry("ENAMETOOLONG", "File name too long");
+            case ENOSYS -> new Entry("ENOSYS", "Function not implemented");
+            case ENOTEMPTY -> new Entry("ENOTEMPTY", "Directory not empty");
+            case ELOOP -> new Entry("ELOOP", "Too many levels of symbolic links");
+            case EOPNOTSUPP -> new Entry("EOPNOTSUPP", "Operation not supported");
+            case ETIMEDOUT -> new Entry("ETIMEDOUT", "Connection timed out");
+            case ESTALE -> new Entry("ESTALE", "Stale file handle");
+            case EDQUOT -> new Entry("EDQUOT", "Disk quota exceeded");
+            default -> null;
         };
     }
 
-    /** The strerror-like text, e.g. {@code No space left on device}. */
-    static String text(int errno) {
-        return switch (errno) {
-            case EPERM -> "Operation not permitted";
-            case ENOENT -> "No such file or directory";
-            case EINTR -> "Interrupted system call";
-            case EIO -> "Input/output error";
-            case EBADF -> "Bad file descriptor";
-            case EAGAIN -> "Resource temporarily unavailable";
-            case ENOMEM -> "Cannot allocate memory";
-            case EACCES -> "Permission denied";
-            case EBUSY -> "Device or resource busy";
-            case EEXIST -> "File exists";
-            case EXDEV -> "Invalid cross-device link";
-            case ENOTDIR -> "Not a directory";
-            case EISDIR -> "Is a directory";
-            case EINVAL -> "Invalid argument";
-            case ENFILE -> "Too many open files in system";
-            case EMFILE -> "Too many open files";
-            case EFBIG -> "File too large";
-            case ENOSPC -> "No space left on device";
-            case ESPIPE -> "Illegal seek";
-            case EROFS -> "Read-only file system";
-            case ENAMETOOLONG -> "File name too long";
-            case ENOSYS -> "Function not implemented";
-            case ENOTEMPTY -> "Directory not empty";
-            case ELOOP -> "Too many levels of symbolic links";
-            case EOPNOTSUPP -> "Operation not supported";
-            case ETIMEDOUT -> "Connection timed out";
-            case ESTALE -> "Stale file handle";
-            case EDQUOT -> "Disk quota exceeded";
-            default -> "Unknown error";
-        };
-    }
-
-    /** {@code No space left on device (ENOSPC, errno 28)}. */
+    /** {@code No space left on device (ENOSPC, errno 28)}, or {@code Unknown error (errno N)}. */
     static String describe(int errno) {
-        String name = name(errno);
-        return name.startsWith("errno ")
-                ? text(errno) + " (" + name + ")"
-                : text(errno) + " (" + name + ", errno " + errno + ")";
+        Entry e = entry(errno);
+        return e == null ? "Unknown error (errno " + errno + ")" : e.text() + " (" + e.name() + ", errno " + errno + ")";
     }
 
     /**
