@@ -4,15 +4,13 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.spillway.segments.io.ErrnoCapture.Downcall;
+import io.spillway.segments.io.ErrnoCapture.OnEintr;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -31,11 +29,7 @@ import java.util.function.Supplier;
  * <p>Every wrapper retries on EINTR (the call did nothing) and otherwise turns a failure into
  * {@link Errno#exception}, whose message names the call and the path. {@code close} is the
  * exception: on Linux the descriptor is gone even when close reports EINTR, so it is never
- * retried. {@code errno} is captured with {@link Linker.Option#captureCallState} because the JVM
- * may overwrite the thread's errno between the call and any later read of it.
- *
- * <p>The capture buffer and C strings live in a confined arena per call: a few hundred
- * nanoseconds next to a disk IO, and safe for virtual threads (no thread-local native memory).
+ * retried. {@link ErrnoCapture} captures errno and holds each call's C arguments.
  *
  * <p>Only Linux on x86-64 and aarch64 is supported; the open(2) flags and the {@code struct
  * stat} offsets below are those of these two ABIs.
@@ -83,35 +77,18 @@ final class LinuxSyscalls {
             MethodHandle ftruncate,
             MethodHandle lseek,
             MethodHandle rename,
-            MethodHandle stat, // null before glibc 2.33, which exported only __xstat
-            StructLayout captureLayout,
-            VarHandle errno) {
+            MethodHandle stat) { // null before glibc 2.33, which exported only __xstat
     }
 
-    private static final Handles H;
-    private static final String UNAVAILABLE;
-
-    static {
-        Handles handles = null;
-        String why;
-        try {
-            why = platformProblem();
-            if (why == null) {
-                handles = bind();
-            }
-        } catch (RuntimeException | LinkageError e) {
-            why = "binding libc through FFM failed: " + e;
-        }
-        H = handles;
-        UNAVAILABLE = why;
-    }
+    private static final NativeBinding<Handles> BINDING = NativeBinding.of(platformProblem(), "libc", LinuxSyscalls::bind);
+    private static final Handles H = BINDING.handles();
 
     private LinuxSyscalls() {
     }
 
     /** Empty if the syscalls are usable here, otherwise why not. */
     static Optional<String> unavailableReason() {
-        return Optional.ofNullable(UNAVAILABLE);
+        return BINDING.unavailableReason();
     }
 
     /** Whether {@code stat(2)} is bound, so {@link #allocatedBytes} reports real blocks. */
@@ -132,100 +109,35 @@ final class LinuxSyscalls {
 
     private static Handles bind() {
         Linker linker = Linker.nativeLinker();
-        Linker.Option errno = Linker.Option.captureCallState("errno");
-        StructLayout captureLayout = Linker.Option.captureStateLayout();
-        VarHandle errnoHandle = captureLayout.varHandle(MemoryLayout.PathElement.groupElement("errno"));
         return new Handles(
                 // open is variadic: the mode is the first variadic argument.
-                bind(linker, "open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-                        errno, Linker.Option.firstVariadicArg(2)),
-                bind(linker, "close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), errno),
-                bind(linker, "pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), errno),
-                bind(linker, "pwrite", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG), errno),
-                bind(linker, "pwritev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG), errno),
-                bind(linker, "fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT), errno),
-                bind(linker, "fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT), errno),
-                bind(linker, "fallocate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), errno),
-                bind(linker, "ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), errno),
-                bind(linker, "lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), errno),
-                bind(linker, "rename", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), errno),
-                linker.defaultLookup().find("stat")
-                        .map(addr -> linker.downcallHandle(addr, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), errno))
-                        .orElse(null),
-                captureLayout,
-                errnoHandle);
-    }
-
-    private static MethodHandle bind(Linker linker, String name, FunctionDescriptor fd, Linker.Option... options) {
-        MemorySegment addr = linker.defaultLookup().find(name)
-                .orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
-        return linker.downcallHandle(addr, fd, options);
+                ErrnoCapture.bind(linker, "open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+                        Linker.Option.firstVariadicArg(2)),
+                ErrnoCapture.bind(linker, "close", FunctionDescriptor.of(JAVA_INT, JAVA_INT)),
+                ErrnoCapture.bind(linker, "pread", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG)),
+                ErrnoCapture.bind(linker, "pwrite", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG)),
+                ErrnoCapture.bind(linker, "pwritev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG)),
+                ErrnoCapture.bind(linker, "fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT)),
+                ErrnoCapture.bind(linker, "fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT)),
+                ErrnoCapture.bind(linker, "fallocate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG)),
+                ErrnoCapture.bind(linker, "ftruncate", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG)),
+                ErrnoCapture.bind(linker, "lseek", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT)),
+                ErrnoCapture.bind(linker, "rename", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS)),
+                ErrnoCapture.bindIfPresent(linker, "stat", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS)).orElse(null));
     }
 
     private static Handles h() {
-        if (H == null) {
-            throw new UnsupportedOperationException("POSIX IO through FFM is unavailable: " + UNAVAILABLE);
-        }
-        return H;
-    }
-
-    private static int errno(MemorySegment state) {
-        return (int) H.errno.get(state, 0L);
-    }
-
-    /** What a wrapper does when the call fails with EINTR. */
-    private enum OnEintr {
-        /** Call again: the call did nothing (open, pread, pwrite, fsync, ...). */
-        RETRY,
-        /** Report the failure like any other errno. */
-        FAIL,
-        /** Return normally: on Linux the descriptor is released even when close(2) says EINTR. */
-        SUCCEED
+        return BINDING.get("POSIX IO");
     }
 
     /**
-     * One downcall. It gets the capture-state segment to pass first, and a confined arena for its
-     * arguments (C strings, iovecs, a {@code struct stat}); it returns the C result widened to
-     * long, negative on failure. On an EINTR retry it runs again in the same arena.
-     */
-    @FunctionalInterface
-    private interface Downcall {
-        long call(Arena arena, MemorySegment state) throws Throwable;
-    }
-
-    /**
-     * Runs {@code call} with errno captured (downcalls name {@code H}'s handles directly, a
-     * constant the JIT folds), retrying EINTR as {@code onEintr} says, and turns a
-     * failure into {@link Errno#exception} naming {@code name}, {@code path} and {@code detail}
-     * (built only on failure).
-     *
-     * @return the call's non-negative result
+     * {@link ErrnoCapture#invoke}, once the handles are known to be bound (downcalls name
+     * {@code H}'s handles directly, a constant the JIT folds).
      */
     private static long invoke(String name, Path path, Supplier<String> detail, OnEintr onEintr, Downcall call)
             throws IOException {
-        Handles h = h(); // throws where the bindings are unavailable, before any downcall reads H
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            while (true) {
-                long rc = call.call(arena, state);
-                if (rc >= 0) {
-                    return rc;
-                }
-                int e = errno(state);
-                if (e == Errno.EINTR && onEintr == OnEintr.RETRY) {
-                    continue;
-                }
-                if (e == Errno.EINTR && onEintr == OnEintr.SUCCEED) {
-                    return 0;
-                }
-                throw Errno.exception(name, path, detail.get(), e);
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            // invokeExact declares Throwable; a downcall throws nothing else.
-            throw new AssertionError(name + " downcall threw " + t, t);
-        }
+        h(); // throws where the bindings are unavailable, before any downcall reads H
+        return ErrnoCapture.invoke(name, path, detail, onEintr, call);
     }
 
     /** open(2); returns the descriptor. */

@@ -4,21 +4,18 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.spillway.segments.io.ErrnoCapture.OnEintr;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.util.Optional;
 
 /**
  * {@code mmap}, {@code munmap} and {@code madvise} through the FFM API, for the io_uring rings
  * ({@link IoUring}) and for anonymous read buffers ({@link AnonymousMemory}). Flags are the
- * Linux values, the same on x86-64 and aarch64; errno is captured as in {@link LinuxSyscalls}.
+ * Linux values, the same on x86-64 and aarch64; {@link ErrnoCapture} captures errno.
  */
 final class MappingSyscalls {
 
@@ -30,101 +27,51 @@ final class MappingSyscalls {
     static final int MAP_POPULATE = 0x8000;
     static final int MADV_HUGEPAGE = 14;
 
-    private record Handles(MethodHandle mmap, MethodHandle munmap, MethodHandle madvise, StructLayout captureLayout,
-                           VarHandle errno) {
+    private record Handles(MethodHandle mmap, MethodHandle munmap, MethodHandle madvise) {
     }
 
-    private static final Handles H;
-    private static final String UNAVAILABLE;
-
-    static {
-        Handles handles = null;
-        String why = LinuxSyscalls.unavailableReason().orElse(null);
-        if (why == null) {
-            try {
+    private static final NativeBinding<Handles> BINDING = NativeBinding.of(LinuxSyscalls.unavailableReason().orElse(null),
+            "mmap/munmap/madvise", () -> {
                 Linker linker = Linker.nativeLinker();
-                Linker.Option errno = Linker.Option.captureCallState("errno");
-                StructLayout layout = Linker.Option.captureStateLayout();
-                handles = new Handles(
-                        linker.downcallHandle(find(linker, "mmap"), FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT,
-                                JAVA_INT, JAVA_INT, JAVA_LONG), errno),
-                        linker.downcallHandle(find(linker, "munmap"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), errno),
-                        linker.downcallHandle(find(linker, "madvise"), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
-                                errno),
-                        layout, layout.varHandle(MemoryLayout.PathElement.groupElement("errno")));
-            } catch (RuntimeException | LinkageError e) {
-                why = "binding mmap/munmap/madvise through FFM failed: " + e;
-            }
-        }
-        H = handles;
-        UNAVAILABLE = why;
-    }
+                return new Handles(
+                        ErrnoCapture.bind(linker, "mmap", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT,
+                                JAVA_INT, JAVA_LONG)),
+                        ErrnoCapture.bind(linker, "munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG)),
+                        ErrnoCapture.bind(linker, "madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT)));
+            });
 
     private MappingSyscalls() {
     }
 
     static Optional<String> unavailableReason() {
-        return Optional.ofNullable(UNAVAILABLE);
-    }
-
-    private static MemorySegment find(Linker linker, String name) {
-        return linker.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
+        return BINDING.unavailableReason();
     }
 
     private static Handles h() {
-        if (H == null) {
-            throw new UnsupportedOperationException("mmap through FFM is unavailable: " + UNAVAILABLE);
-        }
-        return H;
+        return BINDING.get("mmap");
     }
 
     /** {@code mmap(NULL, length, PROT_READ|PROT_WRITE, flags, fd, offset)}, sized to {@code length}. */
     static MemorySegment mmap(long length, int flags, int fd, long offset, String what) throws IOException {
         Handles h = h();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            MemorySegment addr = (MemorySegment) h.mmap.invokeExact(state, MemorySegment.NULL, length, PROT_READ | PROT_WRITE,
-                    flags, fd, offset);
-            if (addr.address() == -1L) { // MAP_FAILED
-                throw Errno.exception("mmap", null, what + ", " + length + " bytes", (int) h.errno.get(state, 0L));
-            }
-            return addr.reinterpret(length);
-        } catch (IOException | RuntimeException | Error ex) {
-            throw ex;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        // MAP_FAILED is (void *) -1; a user-space mapping's address is always positive.
+        long addr = ErrnoCapture.invoke("mmap", null, () -> what + ", " + length + " bytes", OnEintr.FAIL,
+                (arena, state) -> ((MemorySegment) h.mmap.invokeExact(state, MemorySegment.NULL, length,
+                        PROT_READ | PROT_WRITE, flags, fd, offset)).address());
+        return MemorySegment.ofAddress(addr).reinterpret(length);
     }
 
     /** {@code munmap(addr, length)} of the whole of {@code mapping}. */
     static void munmap(MemorySegment mapping) throws IOException {
         Handles h = h();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            int rc = (int) h.munmap.invokeExact(state, mapping, mapping.byteSize());
-            if (rc != 0) {
-                throw Errno.exception("munmap", null, null, (int) h.errno.get(state, 0L));
-            }
-        } catch (IOException | RuntimeException | Error ex) {
-            throw ex;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        ErrnoCapture.invoke("munmap", null, () -> null, OnEintr.FAIL,
+                (arena, state) -> (int) h.munmap.invokeExact(state, mapping, mapping.byteSize()));
     }
 
     /** {@code madvise(addr, length, advice)}. */
     static void madvise(MemorySegment range, int advice) throws IOException {
         Handles h = h();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            int rc = (int) h.madvise.invokeExact(state, range, range.byteSize(), advice);
-            if (rc != 0) {
-                throw Errno.exception("madvise", null, "advice " + advice, (int) h.errno.get(state, 0L));
-            }
-        } catch (IOException | RuntimeException | Error ex) {
-            throw ex;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        ErrnoCapture.invoke("madvise", null, () -> "advice " + advice, OnEintr.FAIL,
+                (arena, state) -> (int) h.madvise.invokeExact(state, range, range.byteSize(), advice));
     }
 }
