@@ -7,8 +7,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code spillway fsck DIR [--deep] [--repair]}: checks the index against the segments and back
@@ -24,11 +24,8 @@ final class FsckCommand extends CliCommand {
     /** Exit code: the check could not run. */
     static final int EXIT_COULD_NOT_RUN = 2;
 
-    @Parameters(index = "0", paramLabel = "DIR", description = "The store directory.")
-    Path dir;
-
-    @Option(names = "--index", paramLabel = "PATH", description = "The index directory (default: DIR/index).")
-    Path index;
+    @Mixin
+    OfflineStoreArguments store;
 
     @Option(names = "--deep", description = "Also read every payload and check its CRC32C.")
     boolean deep;
@@ -44,13 +41,14 @@ final class FsckCommand extends CliCommand {
     public Integer call() {
         PrintWriter out = out();
         PrintWriter err = err();
+        Path dir = store.dir;
         Fsck.Result r;
         try {
-            DirArguments.existingStore(dir);
+            store.existingDir();
             if (SharedInspect.isShared(dir)) { // many writers (issue 15): every writer's segments and manifest
                 return SharedViews.fsck(dir, out);
             }
-            r = Fsck.run(dir, index == null ? dir.resolve("index") : index, deep, repair);
+            r = Fsck.run(dir, store.indexDir(), deep, repair);
         } catch (IOException | RuntimeException e) {
             err.println("fsck: could not run: " + e.getMessage());
             err.flush();

@@ -7,7 +7,7 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code DIR [--index PATH]}: the arguments of an offline tool that reads a store's segments and
- * index without opening the store ({@code inspect}, {@code rebuild-index}).
+ * index without opening the store ({@code fsck}, {@code inspect}, {@code rebuild-index}).
  */
 final class OfflineStoreArguments {
 
