@@ -55,8 +55,7 @@ public final class PinnedStagingPool implements AutoCloseable {
                 cuMemHostAlloc(p, bufferBytes,
                         JCudaDriver.CU_MEMHOSTALLOC_PORTABLE | JCudaDriver.CU_MEMHOSTALLOC_DEVICEMAP);
                 allocations.add(p);
-                long addr = JCudaAccess.address(p);
-                free.add(new PinnedBuffer(this, addr, MemorySegment.ofAddress(addr).reinterpret(bufferBytes)));
+                free.add(new PinnedBuffer(this, MemorySegment.ofAddress(JCudaAccess.address(p)).reinterpret(bufferBytes)));
             }
         } catch (RuntimeException e) {
             close();
@@ -118,19 +117,17 @@ public final class PinnedStagingPool implements AutoCloseable {
     /** A pinned buffer on loan from the pool; {@link #close()} gives it back. */
     public static final class PinnedBuffer implements AutoCloseable {
         private final PinnedStagingPool pool;
-        private final long address;
         private final MemorySegment segment;
         private volatile boolean taken;
 
-        PinnedBuffer(PinnedStagingPool pool, long address, MemorySegment segment) {
+        PinnedBuffer(PinnedStagingPool pool, MemorySegment segment) {
             this.pool = pool;
-            this.address = address;
             this.segment = segment;
         }
 
         /** The host address (also valid on the device: unified addressing). */
         public long address() {
-            return address;
+            return segment.address();
         }
 
         /** The pinned memory as a native segment, for the store's dump and load. */
