@@ -9,9 +9,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -209,26 +206,6 @@ final class TaskImpl implements Task {
     /** The result once every block has finished (set just before the future completes), else null. */
     TaskResult result() {
         return result;
-    }
-
-    @Override
-    public TaskResult await(Duration timeout) throws InterruptedException {
-        try {
-            return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            return null;
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("task futures never fail", e);
-        }
-    }
-
-    @Override
-    public TaskResult await() throws InterruptedException {
-        try {
-            return future.get();
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("task futures never fail", e);
-        }
     }
 
     @Override
