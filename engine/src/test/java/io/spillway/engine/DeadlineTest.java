@@ -126,11 +126,7 @@ class DeadlineTest extends FaultyStoreCase {
 
     @Test
     void failedWriteIsAnIoErrorAndLaterDumpsGoToANewSegment() throws Exception {
-        assertTrue(dump(keys.get(0)).allOk());
-        faulty.fail(FaultyFileIO.Op.WRITE, 1);
-        TaskResult failed = dump(keys.get(1));
-        assertEquals(Outcome.IO_ERROR, failed.outcome(0));
-        assertTrue(failed.details().get(0).contains("injected WRITE failure"), failed.details().get(0));
+        dumpFailingOnce(FaultyFileIO.Op.WRITE);
         assertEquals(1, StoreFixture.counter(store, "spillway.io.errors"));
         assertFalse(store.lookup(List.of(keys.get(1))).get(0));
 
@@ -149,14 +145,19 @@ class DeadlineTest extends FaultyStoreCase {
 
     @Test
     void failedSyncIsAnIoErrorAndTheStoreGoesOn() throws Exception {
-        assertTrue(dump(keys.get(0)).allOk());
-        faulty.fail(FaultyFileIO.Op.SYNC, 1);
-        TaskResult failed = dump(keys.get(1));
-        assertEquals(Outcome.IO_ERROR, failed.outcome(0));
-        assertTrue(failed.details().get(0).contains("injected SYNC failure"), failed.details().get(0));
+        dumpFailingOnce(FaultyFileIO.Op.SYNC);
         assertFalse(store.lookup(List.of(keys.get(1))).get(0));
         assertTrue(dump(keys.get(2)).allOk());
         assertLoads(List.of(keys.get(0), keys.get(2)));
+    }
+
+    /** Dumps key 0, then key 1 with one {@code op} failing: key 1 must end in an IO error that names the fault. */
+    private void dumpFailingOnce(FaultyFileIO.Op op) throws Exception {
+        assertTrue(dump(keys.get(0)).allOk());
+        faulty.fail(op, 1);
+        TaskResult failed = dump(keys.get(1));
+        assertEquals(Outcome.IO_ERROR, failed.outcome(0));
+        assertTrue(failed.details().get(0).contains("injected " + op + " failure"), failed.details().get(0));
     }
 
     private TaskResult load(BlockKey key, MemorySegment dst) throws InterruptedException {
