@@ -41,11 +41,9 @@ class CompressionTest {
 
     @Test
     void compressibleBlocksRoundTripAndTakeLessSpace() throws Exception {
-        StoreConfig config = StoreFixture.config(dir).compression(Compression.LZ4).build();
+        StoreConfig config = lz4Config();
         List<BlockKey> keys = StoreFixture.keys("lz4-compressible", BLOCKS);
-        roundTrip(config, keys, CompressionTest::fillCompressible);
-
-        Map<RecordKey, Codec> codecs = storedCodecs(config.storageBackends().getFirst());
+        Map<RecordKey, Codec> codecs = roundTripCodecs(config, keys, CompressionTest::fillCompressible);
         keys.forEach(k -> assertEquals(Codec.LZ4, codecs.get(k), "codec of " + k.shortHex()));
         try (SegmentStore store = SegmentStore.open(config)) {
             long raw = (long) BLOCKS * BLOCK;
@@ -56,15 +54,24 @@ class CompressionTest {
 
     @Test
     void incompressibleBlocksRoundTripAndAreStoredRaw() throws Exception {
-        StoreConfig config = StoreFixture.config(dir).compression(Compression.LZ4).build();
+        StoreConfig config = lz4Config();
         List<BlockKey> keys = StoreFixture.keys("lz4-random", BLOCKS);
-        roundTrip(config, keys, Payloads::fill);
-
-        Map<RecordKey, Codec> codecs = storedCodecs(config.storageBackends().getFirst());
+        Map<RecordKey, Codec> codecs = roundTripCodecs(config, keys, Payloads::fill);
         keys.forEach(k -> assertEquals(Codec.NONE, codecs.get(k), "random bytes are not worth compressing"));
         try (SegmentStore store = SegmentStore.open(config)) {
             assertTrue(store.stats().allocatedBytes() >= (long) BLOCKS * BLOCK);
         }
+    }
+
+    private StoreConfig lz4Config() {
+        return StoreFixture.config(dir).compression(Compression.LZ4).build();
+    }
+
+    /** {@link #roundTrip}, then each record's codec as the sealed segments' footers say. */
+    private static Map<RecordKey, Codec> roundTripCodecs(StoreConfig config, List<BlockKey> keys,
+            BiConsumer<MemorySegment, BlockKey> fill) throws Exception {
+        roundTrip(config, keys, fill);
+        return storedCodecs(config.storageBackends().getFirst());
     }
 
     /** Dumps with the given content, closes, reopens and checks every block's bytes. */
