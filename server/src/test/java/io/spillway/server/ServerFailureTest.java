@@ -130,9 +130,7 @@ class ServerFailureTest {
                             ServerFixture.Shm shm = f.shm(8L * 4096);
                             int region = c.registerRegion(shm.path(), shm.size());
                             KeyArray keys = ServerFixture.keys(1000 + seed, 4);
-                            for (int i = 0; i < 4; i++) {
-                                ServerFixture.fill(shm.memory().asSlice(i * 4096L, 4096), seed * 10L + i);
-                            }
+                            shm.fillRows(4, 4096, seed * 10L);
                             JobReport d = c.await(new long[] {c.dump(keys, ServerFixture.rows(region, 4, 4096, 0))}, WAIT, false).getFirst();
                             JobReport l = c.await(new long[] {c.load(keys, ServerFixture.rows(region, 4, 4096, 4 * 4096L))}, WAIT, false)
                                     .getFirst();

@@ -108,6 +108,13 @@ final class ServerFixture implements AutoCloseable {
 
     /** A /dev/shm file and this process's mapping of it. */
     record Shm(Path path, long size, MemorySegment memory) {
+
+        /** Fills rows 0 to {@code n - 1} of {@code length} bytes, row i as {@link #fill} does for {@code firstSeed + i}. */
+        void fillRows(int n, int length, long firstSeed) {
+            for (int i = 0; i < n; i++) {
+                fill(memory.asSlice((long) i * length, length), firstSeed + i);
+            }
+        }
     }
 
     /** {@code n} distinct keys of a chain named by {@code seed}. */

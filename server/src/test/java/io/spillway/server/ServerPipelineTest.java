@@ -55,9 +55,7 @@ class ServerPipelineTest {
             ServerFixture.Shm shm = f.shm(16L * BLOCK);
             int region = c.registerRegion(shm.path(), shm.size());
             KeyArray keys = ServerFixture.keys(11, 8);
-            for (int i = 0; i < 8; i++) {
-                ServerFixture.fill(shm.memory().asSlice((long) i * BLOCK, BLOCK), 300 + i);
-            }
+            shm.fillRows(8, BLOCK, 300);
             JobReport dumped = await(c, c.dump(keys, ServerFixture.rows(region, 8, BLOCK, 0)));
             assertTrue(dumped.allOk(), dumped.toString());
             assertEquals(8, c.lookupPrefix(keys));

@@ -41,9 +41,7 @@ class ServerRequestsTest {
             ServerFixture.Shm shm = f.shm(16L * BLOCK);
             int region = c.registerRegion(shm.path(), shm.size());
             KeyArray keys = ServerFixture.keys(7, 8);
-            for (int i = 0; i < 8; i++) {
-                ServerFixture.fill(shm.memory().asSlice((long) i * BLOCK, BLOCK), 100 + i);
-            }
+            shm.fillRows(8, BLOCK, 100);
             JobReport dumped = done(c, c.dump(keys, ServerFixture.rows(region, 8, BLOCK, 0)));
             assertTrue(dumped.allOk(), dumped.toString());
             assertEquals(8L * BLOCK, dumped.bytes());
