@@ -164,7 +164,8 @@ final class BenchCommand extends CliCommand {
         boolean fio = compare.contains("fio") && Fio.onPath();
         String fioStatus = !compare.contains("fio") ? "not requested"
                 : fio ? "fio --direct=1 at its best (" + (quick ? "libaio iodepth 16, 1 job" : "libaio and io_uring, iodepth 16 and 32, 1 and "
-                        + threads + " jobs") + "), same directory, block size and bytes; psync with " + threads + " jobs as a second row"
+                        + threads + " jobs") + "; over runs, the configuration with the best median), same directory, block size and bytes; psync with "
+                        + threads + " jobs as a second row"
                 : "fio is not installed: no physical-limit figures (install fio for them)";
         if (compare.contains("fio") && !fio) {
             out.println("NOTE: " + fioStatus);

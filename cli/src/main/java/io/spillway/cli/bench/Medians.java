@@ -16,6 +16,7 @@ import java.util.function.Function;
  * by 2x or more, so the bench repeats the whole sequence (every target, then fio) and reports,
  * per figure, the median over runs; each ratio is the median of the per-run ratios (a ratio
  * taken within one run cancels the disk's drift between runs, a ratio of medians would not).
+ * fio's figures and ratios are those of its best configuration over the runs ({@link FioResult#median}).
  * With an even number of runs the lower middle value is taken, so every reported figure is one
  * that was actually measured.
  */
@@ -43,10 +44,14 @@ public final class Medians {
                     medianPhase(all, TargetResult::load), medianPhase(all, TargetResult::mixed)));
         });
         FioResult fio = first.fio() == null ? null : FioResult.median(runs.stream().map(SizeResult::fio).toList());
+        // Against fio, each run's ratio is taken against the configuration that is best over all
+        // runs (FioResult.median says why), not against that run's fastest configuration.
+        List<Map<String, Double>> perRunRatios = runs.stream().map(r -> fio == null || r.fio() == null ? r.ratios()
+                : BenchReport.Ratios.of(r.targets(), r.fio().pinnedTo(fio))).toList();
         Map<String, Double> ratios = new LinkedHashMap<>();
         for (String key : first.ratios().keySet()) {
             List<Double> perRun = new ArrayList<>();
-            runs.forEach(r -> perRun.add(r.ratios().get(key)));
+            perRunRatios.forEach(r -> perRun.add(r.get(key)));
             ratios.put(key, median(perRun));
         }
         return new SizeResult(first.blockSize(), first.blockSizeLabel(), targets, fio, ratios);
