@@ -15,8 +15,8 @@ import java.util.function.Supplier;
 
 /**
  * Binding libc functions with {@code errno} captured, and calling them: the one place that
- * turns a failed downcall into {@link Errno#exception}, for {@link LinuxSyscalls} and
- * {@link MappingSyscalls}.
+ * turns a failed downcall into {@link Errno#exception}, for {@link LinuxSyscalls},
+ * {@link MappingSyscalls} and {@link IoUringSyscalls}.
  *
  * <p>errno is captured with {@link Linker.Option#captureCallState} because the JVM may
  * overwrite the thread's errno between the call and any later read of it. The capture buffer

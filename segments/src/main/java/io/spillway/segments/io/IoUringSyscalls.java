@@ -2,15 +2,12 @@ package io.spillway.segments.io;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.spillway.segments.io.ErrnoCapture.OnEintr;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.util.Optional;
 
 /**
@@ -21,8 +18,9 @@ import java.util.Optional;
  * {@code io_uring_register}, so they go through the variadic {@code syscall(2)}: every argument
  * is passed as a {@code long}, which is what glibc's {@code syscall} reads with
  * {@code va_arg(ap, long)}; the kernel truncates to each parameter's own type. The numbers 425 to
- * 427 are the same in the x86-64 and the generic (aarch64) syscall tables. As in
- * {@link LinuxSyscalls}, errno is captured with {@link Linker.Option#captureCallState}.
+ * 427 are the same in the x86-64 and the generic (aarch64) syscall tables. As for
+ * {@link LinuxSyscalls}, {@link NativeBinding} binds it once and {@link ErrnoCapture} captures
+ * errno.
  */
 final class IoUringSyscalls {
 
@@ -30,55 +28,20 @@ final class IoUringSyscalls {
     static final long SYS_IO_URING_ENTER = 426;
     static final long SYS_IO_URING_REGISTER = 427;
 
-    private record Handles(MethodHandle syscall, StructLayout captureLayout, VarHandle errno) {
+    /** The bound function; a record so the JIT trusts its field as a constant. */
+    private record Handles(MethodHandle syscall) {
     }
 
-    private static final Handles H;
-    private static final String UNAVAILABLE;
-
-    static {
-        Handles handles = null;
-        String why = MappingSyscalls.unavailableReason().orElse(null);
-        if (why == null) {
-            try {
-                handles = bind();
-            } catch (RuntimeException | LinkageError e) {
-                why = "binding syscall through FFM failed: " + e;
-            }
-        }
-        H = handles;
-        UNAVAILABLE = why;
-    }
+    private static final NativeBinding<Handles> BINDING = NativeBinding.of(MappingSyscalls.unavailableReason().orElse(null),
+            "syscall", () -> new Handles(ErrnoCapture.bind(Linker.nativeLinker(), "syscall", FunctionDescriptor.of(JAVA_LONG,
+                    JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1))));
 
     private IoUringSyscalls() {
     }
 
     /** Empty if the calls are bound, otherwise why not. */
     static Optional<String> unavailableReason() {
-        return Optional.ofNullable(UNAVAILABLE);
-    }
-
-    private static Handles bind() {
-        Linker linker = Linker.nativeLinker();
-        Linker.Option errno = Linker.Option.captureCallState("errno");
-        StructLayout captureLayout = Linker.Option.captureStateLayout();
-        VarHandle errnoHandle = captureLayout.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-        MemorySegment syscall = find(linker, "syscall");
-        return new Handles(
-                linker.downcallHandle(syscall, FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
-                        JAVA_LONG, JAVA_LONG, JAVA_LONG), errno, Linker.Option.firstVariadicArg(1)),
-                captureLayout, errnoHandle);
-    }
-
-    private static MemorySegment find(Linker linker, String name) {
-        return linker.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
-    }
-
-    private static Handles h() {
-        if (H == null) {
-            throw new UnsupportedOperationException("io_uring through FFM is unavailable: " + UNAVAILABLE);
-        }
-        return H;
+        return BINDING.unavailableReason();
     }
 
     /**
@@ -94,8 +57,8 @@ final class IoUringSyscalls {
 
     /**
      * {@code io_uring_enter(fd, toSubmit, minComplete, flags, NULL, 0)}; returns the number of
-     * submission entries consumed. Retries EINTR only when nothing was asked to be submitted
-     * (a wait for completions); the caller decides for the other cases.
+     * submission entries consumed. EINTR is not retried here: {@link IoUring} retries it, as it
+     * retries EAGAIN and EBUSY for a submission.
      */
     static int enter(int ringFd, int toSubmit, int minComplete, int flags) throws IOException {
         return (int) call("io_uring_enter", SYS_IO_URING_ENTER, ringFd, toSubmit, minComplete, flags, 0, 0);
@@ -106,20 +69,11 @@ final class IoUringSyscalls {
         return (int) call("io_uring_register", SYS_IO_URING_REGISTER, ringFd, opcode, arg.address(), nrArgs, 0, 0);
     }
 
+    /** One {@code syscall(number, a, ..., f)}; EINTR is the caller's to handle, like any errno. */
     private static long call(String name, long number, long a, long b, long c, long d, long e, long f) throws IOException {
-        Handles h = h();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(h.captureLayout);
-            long rc = (long) h.syscall.invokeExact(state, number, a, b, c, d, e, f);
-            if (rc < 0) {
-                throw Errno.exception(name, null, null, (int) h.errno.get(state, 0L));
-            }
-            return rc;
-        } catch (IOException | RuntimeException | Error ex) {
-            throw ex;
-        } catch (Throwable t) {
-            throw new AssertionError(t);
-        }
+        Handles h = BINDING.get("io_uring");
+        return ErrnoCapture.invoke(name, null, () -> null, OnEintr.FAIL,
+                (arena, state) -> (long) h.syscall.invokeExact(state, number, a, b, c, d, e, f));
     }
 
     /** Maps one of the ring's regions ({@code MAP_SHARED|MAP_POPULATE} at its magic offset). */
