@@ -121,6 +121,22 @@ class ReadQueueTest {
         }
     }
 
+    /** One read handed to a queue: the file offset, the buffer and the completion. */
+    private record Submitted(long offset, MemorySegment buf, Result result) {
+
+        /** Whether the first {@code length} bytes of the buffer are the file's, seeded with {@code seed}. */
+        boolean holdsSeeded(long seed, long length) {
+            return sameAsSeeded(buf, offset, seed, length);
+        }
+    }
+
+    /** Asks {@code q} to read {@code length} bytes of {@code f} at {@code offset} into a new aligned buffer. */
+    private static Submitted submit(ReadQueue q, StoreFile f, long offset, long length, Arena arena) throws IOException {
+        Submitted s = new Submitted(offset, AlignedBuffers.allocate(arena, length, ALIGN), new Result());
+        q.read(f, s.buf(), offset, s.result());
+        return s;
+    }
+
     @ParameterizedTest(name = "{0}, direct={1}")
     @CsvSource({"io_uring, true", "io_uring, false", "threads, true", "threads, false"})
     void readsFillTheBufferOrStopAtEndOfFile(String engine, boolean direct) throws Exception {
@@ -128,22 +144,16 @@ class ReadQueueTest {
         try (Arena arena = Arena.ofShared()) {
             long size = 5L * ALIGN + 1000; // the file ends inside its last page
             StoreFile f = file(io(direct), "a", size, 11, arena);
-            MemorySegment whole = AlignedBuffers.allocate(arena, 6L * ALIGN, ALIGN);
-            MemorySegment middle = AlignedBuffers.allocate(arena, 2L * ALIGN, ALIGN);
-            MemorySegment past = AlignedBuffers.allocate(arena, ALIGN, ALIGN);
-            Result r1 = new Result();
-            Result r2 = new Result();
-            Result r3 = new Result();
-            q.read(f, whole, 0, r1);
-            q.read(f, middle, 2L * ALIGN, r2);
-            q.read(f, past, 8L * ALIGN, r3);
-            assertEquals(size, r1.bytes(), "short only at end of file");
-            assertTrue(sameAsSeeded(whole, 0, 11, size));
-            assertEquals(2L * ALIGN, r2.bytes());
-            assertTrue(sameAsSeeded(middle, 2L * ALIGN, 11, 2L * ALIGN));
-            assertEquals(0, r3.bytes(), "past the end: nothing");
-            for (Result r : List.of(r1, r2, r3)) {
-                assertEquals(1, r.reports.get(), "reported exactly once");
+            Submitted whole = submit(q, f, 0, 6L * ALIGN, arena);
+            Submitted middle = submit(q, f, 2L * ALIGN, 2L * ALIGN, arena);
+            Submitted past = submit(q, f, 8L * ALIGN, ALIGN, arena);
+            assertEquals(size, whole.result().bytes(), "short only at end of file");
+            assertTrue(whole.holdsSeeded(11, size));
+            assertEquals(2L * ALIGN, middle.result().bytes());
+            assertTrue(middle.holdsSeeded(11, 2L * ALIGN));
+            assertEquals(0, past.result().bytes(), "past the end: nothing");
+            for (Submitted r : List.of(whole, middle, past)) {
+                assertEquals(1, r.result().reports.get(), "reported exactly once");
             }
         }
     }
@@ -158,21 +168,13 @@ class ReadQueueTest {
             StoreFile f = file(io(true), "b", chunk * chunks, 23, arena);
             SplittableRandom order = new SplittableRandom(5);
             for (int round = 0; round < 4; round++) {
-                List<Result> results = new ArrayList<>();
-                List<MemorySegment> bufs = new ArrayList<>();
-                List<Long> offsets = new ArrayList<>();
+                List<Submitted> reads = new ArrayList<>();
                 for (int i = 0; i < 16; i++) {
-                    long off = order.nextInt(chunks) * chunk;
-                    MemorySegment b = AlignedBuffers.allocate(arena, chunk, ALIGN);
-                    Result r = new Result();
-                    q.read(f, b, off, r);
-                    results.add(r);
-                    bufs.add(b);
-                    offsets.add(off);
+                    reads.add(submit(q, f, order.nextInt(chunks) * chunk, chunk, arena));
                 }
-                for (int i = 0; i < results.size(); i++) {
-                    assertEquals(chunk, results.get(i).bytes());
-                    assertTrue(sameAsSeeded(bufs.get(i), offsets.get(i), 23, chunk), "read " + i + " of round " + round);
+                for (int i = 0; i < reads.size(); i++) {
+                    assertEquals(chunk, reads.get(i).result().bytes());
+                    assertTrue(reads.get(i).holdsSeeded(23, chunk), "read " + i + " of round " + round);
                 }
             }
         }
@@ -185,29 +187,22 @@ class ReadQueueTest {
         try (Arena arena = Arena.ofShared()) {
             long chunk = 256 << 10;
             StoreFile f = file(io(true), "c", chunk * 16, 31, arena);
-            List<Result> results = new ArrayList<>();
-            List<MemorySegment> bufs = new ArrayList<>();
-            int started = 0;
+            List<Submitted> reads = new ArrayList<>();
             for (int i = 0; i < 16; i++) {
-                MemorySegment b = AlignedBuffers.allocate(arena, chunk, ALIGN);
-                Result r = new Result();
                 try {
-                    q.read(f, b, i * chunk, r);
-                    started++;
+                    reads.add(submit(q, f, i * chunk, chunk, arena));
                 } catch (IOException e) {
                     break; // the file was closed under us by then: refused, never reported
                 }
-                results.add(r);
-                bufs.add(b);
                 if (i == 3) {
                     f.close();
                 }
             }
-            assertTrue(started >= 4);
-            for (int i = 0; i < results.size(); i++) {
+            assertTrue(reads.size() >= 4);
+            for (int i = 0; i < reads.size(); i++) {
                 try {
-                    assertEquals(chunk, results.get(i).bytes());
-                    assertTrue(sameAsSeeded(bufs.get(i), i * chunk, 31, chunk), "read " + i + " read another file's bytes");
+                    assertEquals(chunk, reads.get(i).result().bytes());
+                    assertTrue(reads.get(i).holdsSeeded(31, chunk), "read " + i + " read another file's bytes");
                 } catch (ExecutionException e) {
                     // The threaded queue takes the descriptor when a read runs, not when it is queued: a read
                     // still queued when the file closed fails cleanly. The ring holds it from submission on.
