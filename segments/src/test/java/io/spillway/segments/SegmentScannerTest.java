@@ -66,15 +66,43 @@ class SegmentScannerTest {
         return groups;
     }
 
-    private static List<SegmentFooter.Entry> entriesBefore(List<Group> groups, long cut, boolean payloadEnd) {
-        List<SegmentFooter.Entry> out = new ArrayList<>();
-        for (Group g : groups) {
-            if ((payloadEnd ? g.payloadEnd() : g.end()) > cut) {
-                break;
-            }
-            out.addAll(g.entries());
+    /** An open segment written by {@link #writeOpenSegment(boolean, long)}: its IO, its groups and its file. */
+    private record Written(FileIO io, List<Group> groups, Path file) {
+
+        SegmentScanner.Result scan() throws IOException {
+            return scanAll(io, file);
         }
-        return out;
+    }
+
+    /** A scan of segment {@link #ID} that verifies payloads, with no limit. */
+    private static SegmentScanner.Result scanAll(FileIO io, Path file) throws IOException {
+        return SegmentScanner.scan(io, file, ID, true, Long.MAX_VALUE);
+    }
+
+    /** {@link #writeOpenSegment(FileIO, Path, long, long)} in {@link #dir}, as segment {@link #ID}, with O_DIRECT or not. */
+    private Written writeOpenSegment(boolean direct, long seed) throws IOException {
+        FileIO io = SegmentFixtures.io(dir, direct);
+        return new Written(io, writeOpenSegment(io, dir, ID, seed), openFile(dir, ID));
+    }
+
+    private static Path openFile(Path in, long id) {
+        return new SegmentPath(id, SegmentPath.State.OPEN).in(in);
+    }
+
+    /**
+     * How many leading groups lie before {@code cut}: whole, or (with {@code payloadEnd}) all but
+     * their final padding.
+     */
+    private static int groupsBefore(List<Group> groups, long cut, boolean payloadEnd) {
+        int kept = 0;
+        while (kept < groups.size() && (payloadEnd ? groups.get(kept).payloadEnd() : groups.get(kept).end()) <= cut) {
+            kept++;
+        }
+        return kept;
+    }
+
+    private static List<SegmentFooter.Entry> entriesBefore(List<Group> groups, long cut, boolean payloadEnd) {
+        return SegmentFixtures.entriesOf(groups.subList(0, groupsBefore(groups, cut, payloadEnd)));
     }
 
     private static long endOf(List<Group> groups, int kept) {
@@ -84,16 +112,15 @@ class SegmentScannerTest {
     @ParameterizedTest(name = "direct={0}")
     @ValueSource(booleans = {true, false})
     void intactOpenSegmentScansCompletely(boolean direct) throws IOException {
-        FileIO io = SegmentFixtures.io(dir, direct);
-        List<Group> groups = writeOpenSegment(io, dir, ID, 1);
-        Path file = new SegmentPath(ID, SegmentPath.State.OPEN).in(dir);
-        SegmentScanner.Result r = SegmentScanner.scan(io, file, ID, true, Long.MAX_VALUE);
+        Written w = writeOpenSegment(direct, 1);
+        List<Group> groups = w.groups();
+        SegmentScanner.Result r = w.scan();
         assertEquals(SegmentFixtures.entriesOf(groups), r.records());
         assertEquals(groups.getLast().end(), r.validEnd());
         assertTrue(r.stop() == Stop.END_OF_FILE || r.stop() == Stop.CLEAN_END, r.stop().toString());
         assertNull(r.problem());
         // A limit stops the scan at a group boundary.
-        SegmentScanner.Result limited = SegmentScanner.scan(io, file, ID, false, groups.get(3).end());
+        SegmentScanner.Result limited = SegmentScanner.scan(w.io(), w.file(), ID, false, groups.get(3).end());
         assertEquals(entriesBefore(groups, groups.get(3).end(), false), limited.records());
         assertEquals(Stop.END_OF_FILE, limited.stop());
     }
@@ -102,16 +129,15 @@ class SegmentScannerTest {
     @ParameterizedTest(name = "direct={0}")
     @ValueSource(booleans = {true, false})
     void zeroTailIsACleanEnd(boolean direct) throws IOException {
-        FileIO io = SegmentFixtures.io(dir, direct);
-        List<Group> groups = writeOpenSegment(io, dir, ID, 2);
-        Path file = new SegmentPath(ID, SegmentPath.State.OPEN).in(dir);
+        Written written = writeOpenSegment(direct, 2);
+        FileIO io = written.io();
         // fallocate(KEEP_SIZE) reserves the tail without growing the file; a file system
         // without it, or a crash after the size reached disk but not the data, leaves zeros.
-        SegmentFixtures.truncate(file, SEGMENT_SIZE);
-        SegmentScanner.Result r = SegmentScanner.scan(io, file, ID, true, Long.MAX_VALUE);
+        SegmentFixtures.truncate(written.file(), SEGMENT_SIZE);
+        SegmentScanner.Result r = written.scan();
         assertEquals(Stop.CLEAN_END, r.stop());
-        assertEquals(SegmentFixtures.entriesOf(groups), r.records());
-        assertEquals(groups.getLast().end(), r.validEnd());
+        assertEquals(SegmentFixtures.entriesOf(written.groups()), r.records());
+        assertEquals(written.groups().getLast().end(), r.validEnd());
         assertNull(r.problem());
         // An empty open segment: the zeros start at the first group.
         Path empty = dir.resolve("empty");
@@ -119,7 +145,7 @@ class SegmentScannerTest {
         try (Arena arena = Arena.ofConfined(); SegmentWriter w = SegmentWriter.create(io, empty, 6, SEGMENT_SIZE, ALIGN, staging(arena))) {
             w.sync();
         }
-        Path emptyFile = new SegmentPath(6, SegmentPath.State.OPEN).in(empty);
+        Path emptyFile = openFile(empty, 6);
         SegmentScanner.Result e = SegmentScanner.scan(io, emptyFile, 6, true, Long.MAX_VALUE);
         assertTrue(e.records().isEmpty());
         assertEquals(ALIGN, e.validEnd());
@@ -133,9 +159,8 @@ class SegmentScannerTest {
     @ParameterizedTest(name = "direct={0}")
     @ValueSource(booleans = {true, false})
     void truncatedTailKeepsExactlyTheCompleteGroups(boolean direct) throws IOException {
-        FileIO io = SegmentFixtures.io(dir, direct);
-        List<Group> groups = writeOpenSegment(io, dir, ID, 3);
-        Path file = new SegmentPath(ID, SegmentPath.State.OPEN).in(dir);
+        Written w = writeOpenSegment(direct, 3);
+        List<Group> groups = w.groups();
         Random rnd = new Random(33);
         TreeSet<Long> cuts = new TreeSet<>();
         cuts.add((long) ALIGN);
@@ -154,15 +179,10 @@ class SegmentScannerTest {
         int checked = 0;
         // Cutting shorter and shorter leaves each prefix exactly as written, so one file serves all.
         for (long cut : cuts.descendingSet()) {
-            SegmentFixtures.truncate(file, cut);
-            SegmentScanner.Result r = SegmentScanner.scan(io, file, ID, true, Long.MAX_VALUE);
-            List<SegmentFooter.Entry> expected = entriesBefore(groups, cut, false);
-            int kept = 0;
-            while (kept < groups.size() && groups.get(kept).end() <= cut) {
-                kept++;
-            }
-            long validEnd = endOf(groups, kept);
-            assertEquals(expected, r.records(), "cut at " + cut);
+            SegmentFixtures.truncate(w.file(), cut);
+            SegmentScanner.Result r = w.scan();
+            long validEnd = endOf(groups, groupsBefore(groups, cut, false));
+            assertEquals(entriesBefore(groups, cut, false), r.records(), "cut at " + cut);
             assertEquals(validEnd, r.validEnd(), "cut at " + cut);
             if (cut - validEnd < GroupHeader.BYTES) {
                 assertEquals(Stop.END_OF_FILE, r.stop(), "cut at " + cut);
@@ -184,8 +204,8 @@ class SegmentScannerTest {
         Path orig = dir.resolve("orig");
         Files.createDirectory(orig);
         List<Group> groups = writeOpenSegment(io, orig, ID, 4);
-        Path source = new SegmentPath(ID, SegmentPath.State.OPEN).in(orig);
-        Path file = new SegmentPath(ID, SegmentPath.State.OPEN).in(dir);
+        Path source = openFile(orig, ID);
+        Path file = openFile(dir, ID);
         long end = groups.getLast().end();
         Random rnd = new Random(44);
         List<Long> offsets = new ArrayList<>();
@@ -205,15 +225,10 @@ class SegmentScannerTest {
             Files.copy(source, file, StandardCopyOption.REPLACE_EXISTING);
             int length = Math.toIntExact(end - at) + 1 + rnd.nextInt(3 * ALIGN);
             SegmentFixtures.scribble(file, at, length, at);
-            SegmentScanner.Result r = SegmentScanner.scan(io, file, ID, true, Long.MAX_VALUE);
+            SegmentScanner.Result r = scanAll(io, file);
             // A group survives when everything but its final padding is before the nonsense.
-            List<SegmentFooter.Entry> expected = entriesBefore(groups, at, true);
-            int kept = 0;
-            while (kept < groups.size() && groups.get(kept).payloadEnd() <= at) {
-                kept++;
-            }
-            assertEquals(expected, r.records(), "nonsense from " + at);
-            assertEquals(endOf(groups, kept), r.validEnd(), "nonsense from " + at);
+            assertEquals(entriesBefore(groups, at, true), r.records(), "nonsense from " + at);
+            assertEquals(endOf(groups, groupsBefore(groups, at, true)), r.validEnd(), "nonsense from " + at);
             assertTrue(r.stop() == Stop.CORRUPT || r.stop() == Stop.CLEAN_END, r.stop() + " for nonsense from " + at);
             if (r.stop() == Stop.CORRUPT) {
                 assertNotNull(r.problem());
@@ -225,18 +240,16 @@ class SegmentScannerTest {
     /** Without payload verification a scan trusts payloads: that is what the flag means. */
     @Test
     void scanWithoutPayloadVerificationKeepsGroupsWithDamagedPayloads() throws IOException {
-        FileIO io = SegmentFixtures.io(dir, false);
-        List<Group> groups = writeOpenSegment(io, dir, ID, 5);
-        Path file = new SegmentPath(ID, SegmentPath.State.OPEN).in(dir);
-        Group g = groups.get(5);
+        Written w = writeOpenSegment(false, 5);
+        Group g = w.groups().get(5);
         long at = g.entries().getFirst().location().payloadOffset();
-        byte[] one = read(file, at, 1);
+        byte[] one = read(w.file(), at, 1);
         one[0] ^= (byte) 0xff;
-        write(file, at, one);
-        SegmentScanner.Result quick = SegmentScanner.scan(io, file, ID, false, Long.MAX_VALUE);
-        assertEquals(SegmentFixtures.entriesOf(groups), quick.records());
-        SegmentScanner.Result full = SegmentScanner.scan(io, file, ID, true, Long.MAX_VALUE);
-        assertEquals(entriesBefore(groups, g.start(), false), full.records());
+        write(w.file(), at, one);
+        SegmentScanner.Result quick = SegmentScanner.scan(w.io(), w.file(), ID, false, Long.MAX_VALUE);
+        assertEquals(SegmentFixtures.entriesOf(w.groups()), quick.records());
+        SegmentScanner.Result full = w.scan();
+        assertEquals(entriesBefore(w.groups(), g.start(), false), full.records());
         assertEquals(Stop.CORRUPT, full.stop());
         assertEquals(g.entries().getFirst().location().payloadOffset(), full.problem().offset());
         assertEquals(g.start(), full.validEnd());
@@ -251,14 +264,14 @@ class SegmentScannerTest {
         List<Group> groups = writeOpenSegment(io, dir, ID, 6);
         List<Group> twin = writeOpenSegment(io, other, ID + 1, 6); // same layout, other segment id
         assertEquals(groups.getLast().end(), twin.getLast().end());
-        Path file = new SegmentPath(ID, SegmentPath.State.OPEN).in(dir);
-        Path otherFile = new SegmentPath(ID + 1, SegmentPath.State.OPEN).in(other);
+        Path file = openFile(dir, ID);
+        Path otherFile = openFile(other, ID + 1);
 
         // Replay group 0 after the last group.
         Group first = groups.getFirst();
         byte[] replay = read(file, first.start(), (int) (first.end() - first.start()));
         write(file, groups.getLast().end(), replay);
-        SegmentScanner.Result r = SegmentScanner.scan(io, file, ID, true, Long.MAX_VALUE);
+        SegmentScanner.Result r = scanAll(io, file);
         assertEquals(SegmentFixtures.entriesOf(groups), r.records());
         assertEquals(Stop.CORRUPT, r.stop());
         assertTrue(r.problem().getMessage().contains("claims offset"), r.problem().getMessage());
@@ -266,7 +279,7 @@ class SegmentScannerTest {
         // Replace group 7 by the other segment's group 7 (same offset, same length).
         Group g7 = groups.get(7);
         write(file, g7.start(), read(otherFile, g7.start(), (int) (g7.end() - g7.start())));
-        r = SegmentScanner.scan(io, file, ID, true, Long.MAX_VALUE);
+        r = scanAll(io, file);
         assertEquals(entriesBefore(groups, g7.start(), false), r.records());
         assertEquals(g7.start(), r.validEnd());
         assertTrue(r.problem().getMessage().contains("belongs to segment"), r.problem().getMessage());
@@ -275,15 +288,14 @@ class SegmentScannerTest {
     /** Damage to the segment header is not a torn tail: the scan refuses the whole file. */
     @Test
     void badSegmentHeaderOrWrongIdThrows() throws IOException {
-        FileIO io = SegmentFixtures.io(dir, false);
-        writeOpenSegment(io, dir, ID, 7);
-        Path file = new SegmentPath(ID, SegmentPath.State.OPEN).in(dir);
-        CorruptRecordException e = assertThrows(CorruptRecordException.class, () -> SegmentScanner.scan(io, file, ID + 1, true, Long.MAX_VALUE));
+        Written w = writeOpenSegment(false, 7);
+        CorruptRecordException e = assertThrows(CorruptRecordException.class,
+                () -> SegmentScanner.scan(w.io(), w.file(), ID + 1, true, Long.MAX_VALUE));
         assertTrue(e.getMessage().contains("expected " + (ID + 1)), e.getMessage());
-        SegmentFixtures.scribble(file, 20, 4, 1);
-        assertThrows(CorruptRecordException.class, () -> SegmentScanner.scan(io, file, ID, true, Long.MAX_VALUE));
-        SegmentFixtures.truncate(file, 10);
-        assertThrows(CorruptRecordException.class, () -> SegmentScanner.scan(io, file, ID, true, Long.MAX_VALUE));
+        SegmentFixtures.scribble(w.file(), 20, 4, 1);
+        assertThrows(CorruptRecordException.class, w::scan);
+        SegmentFixtures.truncate(w.file(), 10);
+        assertThrows(CorruptRecordException.class, w::scan);
     }
 
     private static byte[] read(Path file, long offset, int length) throws IOException {
