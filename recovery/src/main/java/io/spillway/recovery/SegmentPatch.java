@@ -77,10 +77,7 @@ final class SegmentPatch {
      * buffered IO: the view reads any range of the file at any offset.
      */
     FileIO view(FileIO base, Path file) {
-        if (base.directIo()) {
-            throw new IllegalArgumentException("a patched view reads through buffered IO only");
-        }
-        return new PatchedView(base, file, List.copyOf(writes), length, 0);
+        return new PatchedView(requireBuffered(base), file, List.copyOf(writes), length, 0);
     }
 
     /**
@@ -89,10 +86,15 @@ final class SegmentPatch {
      * file format that starts at offset 0 can then be pointed at any later offset.
      */
     static FileIO suffix(FileIO base, Path file, long from) {
+        return new PatchedView(requireBuffered(base), file, List.of(), -1, from);
+    }
+
+    /** {@code base}, refused if it does direct IO: a view reads any range at any offset. */
+    private static FileIO requireBuffered(FileIO base) {
         if (base.directIo()) {
             throw new IllegalArgumentException("a patched view reads through buffered IO only");
         }
-        return new PatchedView(base, file, List.of(), -1, from);
+        return base;
     }
 
     /**
