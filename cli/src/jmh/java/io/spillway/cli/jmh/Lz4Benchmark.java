@@ -2,22 +2,13 @@ package io.spillway.cli.jmh;
 
 import java.util.Locale;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * LZ4 (lz4-java's fastest instance, fast compressor: what {@code compression: lz4} uses) on a
@@ -32,13 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>The ratio (raw / compressed) is printed once per trial ("LZ4 on bf16-kv: ... ratio"), next
  * to JMH's speed figures: it depends on the data only, not on timing.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class Lz4Benchmark {
+public class Lz4Benchmark extends BlockThroughputBenchmark {
 
     private static final int BLOCK = 2 << 20;
     private static final int CHANNELS = 128;
