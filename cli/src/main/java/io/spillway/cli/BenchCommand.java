@@ -156,8 +156,8 @@ final class BenchCommand extends CliCommand {
         applyDefaults();
         validate();
         PrintWriter out = out();
-        Path root = dir != null ? DirArguments.createIfMissing("--dir", dir) : Files.createTempDirectory("spillway-bench");
-        Path work = Files.createTempDirectory(root, "bench-");
+        ScratchDir scratch = ScratchDir.create(dir, "bench");
+        Path work = scratch.work();
         String fsType = fileSystem(work);
         StoreConfig probe = config.load().storageBackend(work.resolve("probe")).build();
         durabilities = durabilityNames == null ? List.of(probe.durability()) : parseDurabilities(durabilityNames);
@@ -177,13 +177,13 @@ final class BenchCommand extends CliCommand {
                 String.join(",", workloads), work, fsType, threads, Units.bytes(bytes.bytes()), durabilityList(),
                 pageCache == null ? "dropped before loads" : "NOT dropped");
         out.flush();
-        Header header = new Header(root, fsType, pageCacheStatus, fioStatus);
+        Header header = new Header(scratch.root(), fsType, pageCacheStatus, fioStatus);
         List<SizeResult> sizes = List.of();
         List<List<SizeResult>> perRun = new ArrayList<>();
         BenchReport.LookupResult lookup = null;
         CacheBenchReport cache = null;
         boolean clean = true;
-        try {
+        try (scratch) {
             if (needsThroughput()) {
                 for (int run = 1; run <= runs; run++) {
                     if (runs > 1) {
@@ -214,11 +214,6 @@ final class BenchCommand extends CliCommand {
             }
             if (workloads.contains(CACHE_WORKLOAD)) {
                 cache = CacheBench.run(out, work, CacheBench.Settings.of(quick, zipf, runs, seed, cacheReopenSize.bytes()));
-            }
-        } finally {
-            FileTrees.deleteRecursively(work);
-            if (dir == null) {
-                FileTrees.deleteRecursively(root);
             }
         }
         BenchReport report = report(header, sizes, perRun, lookup, List.of(), cache);

@@ -1,10 +1,8 @@
 package io.spillway.cli;
 
 import io.spillway.cli.bench.LookupBenchmark;
-import io.spillway.segments.io.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;
@@ -36,23 +34,16 @@ final class LookupCommand extends CliCommand {
         if (chain < 1 || keys < chain || iterations < 1) {
             throw usageError("need --chain >= 1, --keys >= --chain and --iterations >= 1; got " + chain + ", " + keys + ", " + iterations);
         }
-        Path root = dir != null ? DirArguments.createIfMissing("--dir", dir) : Files.createTempDirectory("spillway-lookup");
-        Path work = Files.createTempDirectory(root, "lookup-");
         PrintWriter out = out();
-        try {
+        try (ScratchDir scratch = ScratchDir.create(dir, "lookup")) {
             LookupBenchmark.Result r;
             try (ProgressBar bar = Progress.bar("index", keys, " keys", 1)) {
-                r = LookupBenchmark.run(work, keys, chain, iterations, bar::stepTo);
+                r = LookupBenchmark.run(scratch.work(), keys, chain, iterations, bar::stepTo);
             }
             out.printf(Locale.ROOT, "indexed %,d keys in %.1f s%n", r.indexedKeys(), r.fillSeconds());
             out.printf(Locale.ROOT, "lookupPrefix of %d keys (all hits), %d calls: p50 %.3f ms, p99 %.3f ms, max %.3f ms%n",
                     r.chainLength(), r.iterations(), r.p50Micros() / 1000, r.p99Micros() / 1000, r.maxMicros() / 1000);
             out.flush();
-        } finally {
-            FileTrees.deleteRecursively(work);
-            if (dir == null) {
-                FileTrees.deleteRecursively(root);
-            }
         }
         return 0;
     }

@@ -4,10 +4,8 @@ import io.spillway.cli.bench.GcLatencyBenchmark;
 import io.spillway.cli.bench.ReplayBenchmark;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.EvictionPolicy;
-import io.spillway.segments.io.FileTrees;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;
@@ -61,49 +59,40 @@ final class ReplayCommand extends CliCommand {
         ReplayBenchmark.Trace base = ReplayBenchmark.Trace.defaults();
         ReplayBenchmark.Trace trace = new ReplayBenchmark.Trace(capacity.bytes(), base.blockBytes(), prefixes, base.prefixBlocks(),
                 base.suffixBlocks(), base.zipf(), writeFactor, seed);
-        Path root = dir != null ? DirArguments.createIfMissing("--dir", dir) : Files.createTempDirectory("spillway-replay");
-        Path work = Files.createTempDirectory(root, "replay-");
         PrintWriter out = out();
-        if (latency) {
-            try {
-                var r = GcLatencyBenchmark.run(work, config.load().segmentSize(segmentSize), 1536, 2 << 20);
-                out.printf(Locale.ROOT, "load latency idle: p50 %.2f ms, p99 %.2f ms%n", r.p50Idle(), r.p99Idle());
-                out.printf(Locale.ROOT, "load latency during GC: p50 %.2f ms, p99 %.2f ms over %d loads (p99 ratio %.2f)%n",
-                        r.p50Gc(), r.p99Gc(), r.loadsDuringGc(), r.p99Gc() / r.p99Idle());
-                out.printf(Locale.ROOT, "the GC pass: %s%n", r.gc());
-                out.flush();
-                return 0;
-            } finally {
-                FileTrees.deleteRecursively(work);
-                if (dir == null) {
-                    FileTrees.deleteRecursively(root);
-                }
-            }
+        try (ScratchDir scratch = ScratchDir.create(dir, "replay")) {
+            return latency ? latency(out, scratch.work()) : replay(out, scratch.work(), trace);
         }
-        try {
-            ReplayBenchmark.Result r;
-            long total = writeFactor * capacity.bytes();
-            try (ProgressBar bar = Progress.bar("replay", total >> 20, " MiB", 1)) {
-                r = ReplayBenchmark.run(work, trace,
-                        config.load().segmentSize(segmentSize).evictionPolicy(EvictionPolicy.parse(policy)),
-                        written -> bar.stepTo(written >> 20));
-            }
-            out.printf(Locale.ROOT, "replay: %d requests, %s written by users in %.1f s (%s policy)%n", r.requests(),
-                    Units.bytes(r.userBytesWritten()), r.seconds(), policy);
-            out.printf(Locale.ROOT, "peak space %s, capacity %s, allowed %s (capacity + one segment per writer): %s%n",
-                    Units.bytes(r.peakUsedBytes()), Units.bytes(r.capacityBytes()), Units.bytes(r.allowedPeak()),
-                    r.peakUsedBytes() <= r.allowedPeak() ? "within" : "OVER");
-            out.printf(Locale.ROOT, "write amplification %.3f (GC wrote %s)%n", r.writeAmplification(), Units.bytes(r.gcBytesWritten()));
-            out.printf(Locale.ROOT, "hit ratio %.3f, exact LRU %.3f: %.1f%% of LRU%n", r.hitRatio(), r.lruHitRatio(),
-                    100 * r.hitRatio() / r.lruHitRatio());
-            out.printf(Locale.ROOT, "loads that returned wrong bytes or an error: %d%n", r.badLoads());
-            out.flush();
-            return r.badLoads() == 0 ? 0 : 1;
-        } finally {
-            FileTrees.deleteRecursively(work);
-            if (dir == null) {
-                FileTrees.deleteRecursively(root);
-            }
+    }
+
+    private int latency(PrintWriter out, Path work) throws IOException, InterruptedException {
+        var r = GcLatencyBenchmark.run(work, config.load().segmentSize(segmentSize), 1536, 2 << 20);
+        out.printf(Locale.ROOT, "load latency idle: p50 %.2f ms, p99 %.2f ms%n", r.p50Idle(), r.p99Idle());
+        out.printf(Locale.ROOT, "load latency during GC: p50 %.2f ms, p99 %.2f ms over %d loads (p99 ratio %.2f)%n",
+                r.p50Gc(), r.p99Gc(), r.loadsDuringGc(), r.p99Gc() / r.p99Idle());
+        out.printf(Locale.ROOT, "the GC pass: %s%n", r.gc());
+        out.flush();
+        return 0;
+    }
+
+    private int replay(PrintWriter out, Path work, ReplayBenchmark.Trace trace) throws IOException, InterruptedException {
+        ReplayBenchmark.Result r;
+        long total = writeFactor * capacity.bytes();
+        try (ProgressBar bar = Progress.bar("replay", total >> 20, " MiB", 1)) {
+            r = ReplayBenchmark.run(work, trace,
+                    config.load().segmentSize(segmentSize).evictionPolicy(EvictionPolicy.parse(policy)),
+                    written -> bar.stepTo(written >> 20));
         }
+        out.printf(Locale.ROOT, "replay: %d requests, %s written by users in %.1f s (%s policy)%n", r.requests(),
+                Units.bytes(r.userBytesWritten()), r.seconds(), policy);
+        out.printf(Locale.ROOT, "peak space %s, capacity %s, allowed %s (capacity + one segment per writer): %s%n",
+                Units.bytes(r.peakUsedBytes()), Units.bytes(r.capacityBytes()), Units.bytes(r.allowedPeak()),
+                r.peakUsedBytes() <= r.allowedPeak() ? "within" : "OVER");
+        out.printf(Locale.ROOT, "write amplification %.3f (GC wrote %s)%n", r.writeAmplification(), Units.bytes(r.gcBytesWritten()));
+        out.printf(Locale.ROOT, "hit ratio %.3f, exact LRU %.3f: %.1f%% of LRU%n", r.hitRatio(), r.lruHitRatio(),
+                100 * r.hitRatio() / r.lruHitRatio());
+        out.printf(Locale.ROOT, "loads that returned wrong bytes or an error: %d%n", r.badLoads());
+        out.flush();
+        return r.badLoads() == 0 ? 0 : 1;
     }
 }
