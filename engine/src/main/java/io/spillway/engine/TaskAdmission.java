@@ -4,8 +4,6 @@ import io.spillway.engine.api.Outcome;
 import io.spillway.engine.api.Task;
 import io.spillway.engine.api.TaskResult;
 import io.spillway.engine.config.StoreConfig;
-import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -89,14 +87,7 @@ final class TaskAdmission {
      * also ends by its own deadline). Returns early, keeping the interrupt, if interrupted.
      */
     void awaitOutstanding(long untilNanos) {
-        for (TaskImpl t : List.copyOf(outstanding)) {
-            try {
-                t.await(Duration.ofNanos(Math.max(0, untilNanos - System.nanoTime())));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        BlockTask.awaitAll(outstanding, untilNanos);
     }
 
     /** Stops the scheduler's threads; tasks still queued fail. */

@@ -1,17 +1,11 @@
 package io.spillway.engine.cache;
 
+import io.spillway.engine.BlockTask;
 import io.spillway.engine.api.Outcome;
-import io.spillway.engine.api.Task;
 import io.spillway.engine.api.TaskResult;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -38,24 +32,14 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * block is on the disk tier. For a task with nothing to write back it is the same result as
  * {@link #future()}'s.
  */
-final class CacheTask implements Task {
+final class CacheTask extends BlockTask {
 
     static final int PENDING = 0;
     static final int CLAIMED = 1;
     static final int DONE = 2;
 
-    private final long id;
-    private final Kind kind;
-    private final long startNanos = System.nanoTime();
-    private final long deadlineNanos;
     private final AtomicIntegerArray state;
-    private final Outcome[] outcomes;
-    private final String[] details;
-    private final AtomicInteger remaining;
-    private final AtomicLong bytes = new AtomicLong();
-    private final AtomicInteger deduplicated = new AtomicInteger();
     private final boolean[] durable;
-    private final CompletableFuture<TaskResult> future = new CompletableFuture<>();
     private final DurableResult durability;
     private final boolean writeBack;
     private final AtomicReferenceArray<Runnable> jobs;
@@ -67,40 +51,16 @@ final class CacheTask implements Task {
      * @param pool the copy threads its jobs are queued for
      */
     CacheTask(long id, Kind kind, int blocks, Duration timeout, boolean writeBack, CopyPool pool) {
+        super(id, kind, blocks, timeout);
         this.pool = pool;
-        this.id = id;
-        this.kind = kind;
-        this.deadlineNanos = startNanos + timeout.toNanos();
         this.state = new AtomicIntegerArray(blocks);
-        this.outcomes = new Outcome[blocks];
-        this.details = new String[blocks];
         this.durable = new boolean[blocks];
-        this.remaining = new AtomicInteger(blocks);
         this.jobs = new AtomicReferenceArray<>(blocks);
-        this.durability = new DurableResult(id, kind, blocks, startNanos);
+        this.durability = new DurableResult(id, kind, blocks, startNanos());
         this.writeBack = writeBack && kind == Kind.D2S;
         if (blocks == 0) {
             complete();
         }
-    }
-
-    @Override
-    public long id() {
-        return id;
-    }
-
-    @Override
-    public Kind kind() {
-        return kind;
-    }
-
-    @Override
-    public int size() {
-        return outcomes.length;
-    }
-
-    long deadlineNanos() {
-        return deadlineNanos;
     }
 
     /**
@@ -136,7 +96,7 @@ final class CacheTask implements Task {
      * is a copy of one block, so this returns at most one block's copy after that time.
      */
     private void help(long untilNanos) {
-        for (int i = 0; i < outcomes.length && !future.isDone(); i++) {
+        for (int i = 0; i < size() && !isDone(); i++) {
             if (untilNanos - System.nanoTime() <= 0) {
                 return;
             }
@@ -149,13 +109,13 @@ final class CacheTask implements Task {
         long start = System.nanoTime();
         long wait = Math.min(timeout.toNanos(), Long.MAX_VALUE / 4);
         help(start + wait);
-        return Task.super.await(Duration.ofNanos(Math.max(0, wait - (System.nanoTime() - start))));
+        return super.await(Duration.ofNanos(Math.max(0, wait - (System.nanoTime() - start))));
     }
 
     @Override
     public TaskResult await() throws InterruptedException {
         help(System.nanoTime() + Long.MAX_VALUE / 4);
-        return Task.super.await();
+        return super.await();
     }
 
     /** PENDING to CLAIMED; false if the block is already done (the deadline took it). */
@@ -170,14 +130,14 @@ final class CacheTask implements Task {
      */
     void unclaim(int i) {
         if (!state.compareAndSet(i, CLAIMED, PENDING)) {
-            throw new IllegalStateException("block " + i + " of task " + id + " unclaimed while not claimed");
+            throw new IllegalStateException("block " + i + " of task " + id() + " unclaimed while not claimed");
         }
     }
 
     /** Finishes a block this thread claimed. */
     void finishClaimed(int i, Outcome o, String detail, long moved, boolean isDurable) {
         if (!state.compareAndSet(i, CLAIMED, DONE)) {
-            throw new IllegalStateException("block " + i + " of task " + id + " finished while not claimed");
+            throw new IllegalStateException("block " + i + " of task " + id() + " finished while not claimed");
         }
         record(i, o, detail, moved, isDurable, false);
     }
@@ -212,7 +172,7 @@ final class CacheTask implements Task {
     /** A claimed dump block that stored nothing because the key is present or in flight. */
     void finishClaimedDeduplicated(int i, boolean isDurable) {
         if (!state.compareAndSet(i, CLAIMED, DONE)) {
-            throw new IllegalStateException("block " + i + " of task " + id + " finished while not claimed");
+            throw new IllegalStateException("block " + i + " of task " + id() + " finished while not claimed");
         }
         record(i, Outcome.OK, null, 0, isDurable, true);
     }
@@ -232,14 +192,13 @@ final class CacheTask implements Task {
 
     /** Times out every block still pending. */
     void expire() {
-        for (int i = 0; i < outcomes.length; i++) {
-            tryFinish(i, Outcome.TIMEOUT, "deadline of " + TimeUnit.NANOSECONDS.toMillis(deadlineNanos - startNanos)
-                    + " ms passed", 0, false);
+        for (int i = 0; i < size(); i++) {
+            tryFinish(i, Outcome.TIMEOUT, deadlinePassed(), 0, false);
         }
     }
 
     void failAll(Outcome o, String detail) {
-        for (int i = 0; i < outcomes.length; i++) {
+        for (int i = 0; i < size(); i++) {
             tryFinish(i, o, detail, 0, false);
         }
     }
@@ -249,55 +208,31 @@ final class CacheTask implements Task {
         return durability;
     }
 
+    /** Notes whether block {@code i} is durable, then records it (the durability is read at completion). */
     private void record(int i, Outcome o, String detail, long moved, boolean isDurable, boolean dedup) {
-        outcomes[i] = o;
-        details[i] = o == Outcome.OK ? null : detail;
         durable[i] = isDurable;
-        if (o == Outcome.OK) {
-            bytes.addAndGet(moved);
-        }
-        if (dedup) {
-            deduplicated.incrementAndGet();
-        }
-        if (remaining.decrementAndGet() == 0) {
-            complete();
-        }
-    }
-
-    private void complete() {
-        boolean allDurable = kind == Kind.D2S && Arrays.stream(outcomes).anyMatch(Outcome::ok);
-        for (int i = 0; i < outcomes.length && allDurable; i++) {
-            allDurable = outcomes[i] != Outcome.OK || durable[i];
-        }
-        TaskResult r = new TaskResult(id, kind, List.of(outcomes.clone()), new ArrayList<>(Arrays.asList(details.clone())),
-                bytes.get(), deduplicated.get(), allDurable, Duration.ofNanos(System.nanoTime() - startNanos));
-        // Blocks that were already durable, or not stored, have their write-back answer now (all
-        // of them when nothing is written back).
-        for (int i = 0; i < outcomes.length; i++) {
-            if (!writeBack || outcomes[i] != Outcome.OK || durable[i]) {
-                durability.settle(i, outcomes[i], details[i], durable[i]);
-            }
-        }
-        future.complete(r);
+        record(i, o, detail, moved, dedup);
     }
 
     @Override
-    public CompletableFuture<TaskResult> future() {
-        return future;
+    protected void complete() {
+        boolean allDurable = kind() == Kind.D2S && anyOk();
+        for (int i = 0; i < size() && allDurable; i++) {
+            allDurable = outcome(i) != Outcome.OK || durable[i];
+        }
+        TaskResult r = newResult(allDurable);
+        // Blocks that were already durable, or not stored, have their write-back answer now (all
+        // of them when nothing is written back).
+        for (int i = 0; i < size(); i++) {
+            if (!writeBack || outcome(i) != Outcome.OK || durable[i]) {
+                durability.settle(i, outcome(i), detail(i), durable[i]);
+            }
+        }
+        future().complete(r);
     }
 
     @Override
     public CompletableFuture<TaskResult> whenDurable() {
         return durability.future();
-    }
-
-    @Override
-    public boolean isDone() {
-        return future.isDone();
-    }
-
-    @Override
-    public String toString() {
-        return "Task(" + id + ", " + kind + ", " + outcomes.length + " blocks)";
     }
 }

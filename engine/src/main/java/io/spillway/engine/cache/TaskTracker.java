@@ -1,9 +1,9 @@
 package io.spillway.engine.cache;
 
+import io.spillway.engine.BlockTask;
 import io.spillway.engine.api.Outcome;
 import io.spillway.engine.api.Task;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,14 +58,6 @@ final class TaskTracker {
 
     /** Waits for the tasks in flight, each at most until its deadline (plus a second). */
     void awaitOutstanding() {
-        long until = System.nanoTime() + timeout.toNanos() + 1_000_000_000L;
-        for (CacheTask t : List.copyOf(outstanding)) {
-            try {
-                t.await(Duration.ofNanos(Math.max(0, until - System.nanoTime())));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
+        BlockTask.awaitAll(outstanding, System.nanoTime() + timeout.toNanos() + 1_000_000_000L);
     }
 }
