@@ -50,21 +50,11 @@ final class SlotCopier {
      * @throws CacheFaultException if the arena's memory faulted
      */
     static int copyIn(List<MemorySegment> sources, MemorySegment slot) throws CacheFaultException {
-        CRC32C crc = new CRC32C();
-        long at = 0;
         try {
-            for (MemorySegment src : sources) {
-                for (long off = 0; off < src.byteSize(); off += CHUNK) {
-                    long n = Math.min(CHUNK, src.byteSize() - off);
-                    MemorySegment.copy(src, off, slot, at, n);
-                    crc.update(slot.asSlice(at, n).asByteBuffer());
-                    at += n;
-                }
-            }
+            return copyCrc(sources, slot, true, CHUNK);
         } catch (InternalError e) {
             throw new CacheFaultException("the cache arena faulted while a block was copied in (was its file truncated?)", e);
         }
-        return (int) crc.getValue();
     }
 
     /**
@@ -91,7 +81,7 @@ final class SlotCopier {
                 return Result.RACED; // R4
             }
             int crc = switch (verify) {
-                case WHILE_COPYING -> copyVerified(slot, destinations); // R5 and R6, chunk by chunk
+                case WHILE_COPYING -> copyCrc(destinations, slot, false, OUT_CHUNK); // R5 and R6, chunk by chunk
                 case BEFORE_COPYING -> crc(slot, length); // R5
                 case OFF -> expectedCrc;
             };
@@ -120,16 +110,22 @@ final class SlotCopier {
     }
 
     /**
-     * Copies the front of {@code slot} to {@code destinations} in {@link #OUT_CHUNK}s, each CRCed
-     * right after its copy, from the cache; the CRC32C of the slot's bytes.
+     * Copies between the front of {@code slot} and {@code pieces} in turn, {@code chunk} bytes a
+     * step: into the slot ({@link #copyIn}) or out of it (a verified copy out, {@link
+     * #OUT_CHUNK}s). Each chunk is CRCed right after its copy, from the cache, and always the
+     * slot's bytes, never the caller's; the CRC32C of the slot's bytes copied.
      */
-    private static int copyVerified(MemorySegment slot, List<MemorySegment> destinations) {
+    private static int copyCrc(List<MemorySegment> pieces, MemorySegment slot, boolean intoSlot, int chunk) {
         CRC32C crc = new CRC32C();
         long at = 0;
-        for (MemorySegment d : destinations) {
-            for (long off = 0; off < d.byteSize(); off += OUT_CHUNK) {
-                long n = Math.min(OUT_CHUNK, d.byteSize() - off);
-                MemorySegment.copy(slot, at, d, off, n);
+        for (MemorySegment p : pieces) {
+            for (long off = 0; off < p.byteSize(); off += chunk) {
+                long n = Math.min(chunk, p.byteSize() - off);
+                if (intoSlot) {
+                    MemorySegment.copy(p, off, slot, at, n);
+                } else {
+                    MemorySegment.copy(slot, at, p, off, n);
+                }
                 crc.update(slot.asSlice(at, n).asByteBuffer());
                 at += n;
             }
