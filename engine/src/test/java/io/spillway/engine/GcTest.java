@@ -74,12 +74,7 @@ class GcTest {
             assertTrue(StoreFixture.counter(store, "spillway.gc.evicted.segments") > 0);
             assertEquals(0, store.lookupPrefix(keys), "the oldest blocks were evicted first");
             assertTrue(store.lookup(keys.subList(190, 200)).cardinality() == 10, "the newest blocks are kept");
-            List<MemorySegment> dst = Payloads.empty(arena, 10, BLOCK);
-            TaskResult loaded = StoreFixture.await(store.load(keys.subList(190, 200), dst));
-            assertTrue(loaded.allOk(), loaded.toString());
-            for (int i = 0; i < 10; i++) {
-                assertTrue(Payloads.matches(dst.get(i), keys.get(190 + i)));
-            }
+            StoreFixture.assertLoadsExactly(store, arena, keys.subList(190, 200), BLOCK);
         }
     }
 
@@ -257,10 +252,7 @@ class GcTest {
             }
             GcReport report = store.gc(0); // evict everything sealed
             assertTrue(report.reinsertedBlocks() >= 2, report.toString());
-            List<MemorySegment> dst = Payloads.empty(arena, 2, BLOCK);
-            TaskResult r = StoreFixture.await(store.load(hot, dst));
-            assertTrue(r.allOk(), r.toString());
-            assertTrue(Payloads.matches(dst.get(0), hot.get(0)) && Payloads.matches(dst.get(1), hot.get(1)));
+            StoreFixture.assertLoadsExactly(store, arena, hot, BLOCK);
             assertFalse(store.lookup(List.of(keys.get(0))).get(0), "a cold block of an evicted segment is gone");
             assertTrue(StoreFixture.counter(store, "spillway.gc.bytes.written") >= 2L * BLOCK);
         }
@@ -282,12 +274,7 @@ class GcTest {
             assertTrue(report.compactedSegments() > 0, report.toString());
             List<BlockKey> live = new ArrayList<>(keys);
             live.removeAll(dead);
-            List<MemorySegment> dst = Payloads.empty(arena, live.size(), BLOCK);
-            TaskResult r = StoreFixture.await(store.load(live, dst));
-            assertTrue(r.allOk(), r.toString());
-            for (int i = 0; i < live.size(); i++) {
-                assertTrue(Payloads.matches(dst.get(i), live.get(i)));
-            }
+            StoreFixture.assertLoadsExactly(store, arena, live, BLOCK);
         }
     }
 
@@ -311,11 +298,7 @@ class GcTest {
             store.delete(dead);
             GcReport report = store.gc(-1);
             assertTrue(report.compactedSegments() > 0, report.toString());
-            BlockKey live = keys.getFirst();
-            MemorySegment dst = arena.allocate(big, 4096);
-            TaskResult r = StoreFixture.await(store.load(List.of(live), List.of(dst)));
-            assertEquals(Outcome.OK, r.outcome(0), r.toString());
-            assertTrue(Payloads.matches(dst, live));
+            StoreFixture.assertLoadsExactly(store, arena, List.of(keys.getFirst()), big);
         }
     }
 
@@ -350,12 +333,9 @@ class GcTest {
             store.delete(dead); // the first segment now holds one live block (awaiting commit) of 15
             GcReport report = store.gc(-1);
             assertTrue(report.compactedSegments() > 0, report.toString());
-            BlockKey first = keys.getFirst();
-            assertEquals(1, store.commit(List.of(first), true));
-            MemorySegment dst = arena.allocate(BLOCK, 4096);
-            TaskResult r = StoreFixture.await(store.load(List.of(first), List.of(dst)));
-            assertEquals(Outcome.OK, r.outcome(0), r.toString());
-            assertTrue(Payloads.matches(dst, first));
+            List<BlockKey> first = List.of(keys.getFirst());
+            assertEquals(1, store.commit(first, true));
+            StoreFixture.assertLoadsExactly(store, arena, first, BLOCK);
         }
     }
 
@@ -377,13 +357,10 @@ class GcTest {
             assertEquals(0, full.evictedSegments(), full.toString());
             faulty.diskFull(false);
             List<BlockKey> live = List.of(keys.getFirst());
-            MemorySegment dst = arena.allocate(BLOCK, 4096);
-            TaskResult r = StoreFixture.await(store.load(live, List.of(dst)));
-            assertEquals(Outcome.OK, r.outcome(0), r.toString());
-            assertTrue(Payloads.matches(dst, live.getFirst()));
+            StoreFixture.assertLoadsExactly(store, arena, live, BLOCK);
             GcReport later = store.gc(-1);
             assertTrue(later.compactedSegments() > 0, "compacted once there is space: " + later);
-            assertEquals(Outcome.OK, StoreFixture.await(store.load(live, List.of(dst))).outcome(0));
+            StoreFixture.assertLoadsExactly(store, arena, live, BLOCK);
         }
     }
 
