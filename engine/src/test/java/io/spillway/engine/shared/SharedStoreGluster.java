@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link SharedStoreSuite} on GlusterFS: each of the 5 processes uses its own FUSE mount of one volume.
@@ -16,9 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code .ci/gluster}, which exports {@code SPILLWAY_GLUSTER_MOUNTS}; without them it fails.
  */
 class SharedStoreGluster extends SharedStoreSuite {
-
-    @TempDir
-    Path tmp;
 
     @Override
     List<Path> mounts() throws IOException {
@@ -51,11 +47,6 @@ class SharedStoreGluster extends SharedStoreSuite {
     @Override
     long leaseMillis() {
         return 4000;
-    }
-
-    @Override
-    Path local() {
-        return tmp;
     }
 
     @Test

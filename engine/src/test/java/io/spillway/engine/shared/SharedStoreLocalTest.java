@@ -5,24 +5,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@link SharedStoreSuite} with the store in one local directory (part of the default build). */
 class SharedStoreLocalTest extends SharedStoreSuite {
-
-    @TempDir
-    Path tmp;
 
     @Override
     List<Path> mounts() throws IOException {
         Path store = tmp.resolve("store");
         Files.createDirectories(store);
         return List.of(store);
-    }
-
-    @Override
-    Path local() {
-        return tmp;
     }
 
     @Test

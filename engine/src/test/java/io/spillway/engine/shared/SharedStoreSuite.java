@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The shared-store suite (issue 15), over real processes: 3 writers, each through its own mount
@@ -39,8 +40,9 @@ abstract class SharedStoreSuite {
     /** The store directory as each process sees it (one per process slot, cycled). */
     abstract List<Path> mounts() throws IOException;
 
-    /** Local scratch for the processes' indexes. */
-    abstract Path local();
+    /** Local scratch for the processes' indexes (and, for a local store, the store itself). */
+    @TempDir
+    Path tmp;
 
     /**
      * Takes the mount of process slot {@code slot} away ({@code up} false) or gives it back; false
@@ -74,7 +76,7 @@ abstract class SharedStoreSuite {
                 c.process.destroyForcibly();
                 c.process.waitFor(30, TimeUnit.SECONDS);
             }
-            Files.writeString(local().resolve("figures.txt"), figures.toString());
+            Files.writeString(tmp.resolve("figures.txt"), figures.toString());
             System.out.print(figures);
         }
         assertTrue(wrong.isEmpty(), () -> "wrong bytes loaded: " + wrong);
@@ -186,7 +188,7 @@ abstract class SharedStoreSuite {
             survivor.waitAcks(survivor.acks.size() + 80, 60);
             assertEquals("DUMP 0", survivor.ask("DUMP 0"));
             assertTrue(survivor.ask("RESTART").startsWith("RESTARTED"));
-            Path during = local().resolve("phase5.keys");
+            Path during = tmp.resolve("phase5.keys");
             synchronized (survivor.ackLog) {
                 // Its own namespace only: a "shared" key may be acknowledged as a duplicate of an old copy the GC evicts.
                 Files.write(during, survivor.ackLog.subList(before, survivor.ackLog.size()).stream()
@@ -200,14 +202,14 @@ abstract class SharedStoreSuite {
             mount(4, true);
         }
         long up = System.nanoTime();
-        Path all = local().resolve("phase5.keys");
+        Path all = tmp.resolve("phase5.keys");
         r1.waitCheck(all, 60);
         figures.append(String.format("phase 5: mount away %.0f ms; back: r1 loads all %d of the survivor's blocks %.0f ms later%n",
                 (up - down) / 1e6, lines(all), (System.nanoTime() - up) / 1e6));
     }
 
     private Child start(String role, Path store, String name, int seed) throws IOException {
-        Path dir = local().resolve(name);
+        Path dir = tmp.resolve(name);
         Files.createDirectories(dir);
         String java = ProcessHandle.current().info().command().orElseThrow();
         Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Dspillway.suite.lease_ms=" + leaseMillis(),
@@ -221,7 +223,7 @@ abstract class SharedStoreSuite {
         for (Child c : of) {
             keys.addAll(c.acks);
         }
-        Path f = local().resolve(name + ".keys");
+        Path f = tmp.resolve(name + ".keys");
         Files.write(f, keys);
         return f;
     }
@@ -332,7 +334,7 @@ abstract class SharedStoreSuite {
 
         String stderr() {
             try {
-                String e = Files.readString(local().resolve(name).resolve("stderr.txt"));
+                String e = Files.readString(tmp.resolve(name).resolve("stderr.txt"));
                 return e.length() > 4000 ? e.substring(e.length() - 4000) : e;
             } catch (IOException e) {
                 return "(no stderr)";
