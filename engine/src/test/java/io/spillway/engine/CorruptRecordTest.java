@@ -14,15 +14,13 @@ import io.spillway.segments.SegmentFooter;
 import io.spillway.segments.SegmentPath;
 import io.spillway.segments.SegmentReader;
 import io.spillway.segments.io.ChannelFileIO;
+import io.spillway.testkit.FileBytes;
 import io.spillway.testkit.Payloads;
 import io.spillway.testkit.SegmentFiles;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -96,13 +94,7 @@ class CorruptRecordTest {
                 if (e.key().equals(key)) {
                     BlockLocation loc = e.location();
                     assertEquals(BLOCK, loc.storedLength());
-                    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                        ByteBuffer b = ByteBuffer.allocate(1);
-                        ch.read(b, loc.payloadOffset() + at);
-                        b.put(0, (byte) (b.get(0) ^ 0x10)).rewind();
-                        assertEquals(1, ch.write(b, loc.payloadOffset() + at));
-                        ch.force(false);
-                    }
+                    FileBytes.flip(file, loc.payloadOffset() + at, 0x10);
                     return;
                 }
             }

@@ -13,14 +13,12 @@ import io.spillway.engine.config.LoadIoEngine;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.segments.BlockLocation;
 import io.spillway.segments.SegmentPath;
+import io.spillway.testkit.FileBytes;
 import io.spillway.testkit.Payloads;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -180,12 +178,6 @@ class LoadPathTest {
     /** Flips one payload byte of {@code loc} in whichever segment file holds it. */
     private static void flipByte(Path data, BlockLocation loc, long at) throws IOException {
         Path file = new SegmentPath(loc.segmentId(), SegmentPath.State.SEALED).in(data);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer b = ByteBuffer.allocate(1);
-            ch.read(b, loc.payloadOffset() + at);
-            b.put(0, (byte) (b.get(0) ^ 0x01)).rewind();
-            assertEquals(1, ch.write(b, loc.payloadOffset() + at));
-            ch.force(false);
-        }
+        FileBytes.flip(file, loc.payloadOffset() + at, 0x01);
     }
 }

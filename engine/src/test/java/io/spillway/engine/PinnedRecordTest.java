@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.spillway.testkit.FileBytes;
 import io.spillway.testkit.Payloads;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.TaskResult;
@@ -15,11 +16,8 @@ import io.spillway.segments.SegmentPath;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -83,14 +81,8 @@ class PinnedRecordTest {
     void aCorruptPayloadIsRefusedThroughThePin() throws Exception {
         try (SegmentStore store = open(); Arena arena = Arena.ofShared()) {
             List<BlockKey> keys = dumped(store, arena, "flip");
-            try (PinnedRecord pin = store.pin(keys.getFirst()).orElseThrow();
-                 FileChannel ch = FileChannel.open(pin.file(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                ByteBuffer one = ByteBuffer.allocate(1);
-                long at = pin.location().payloadOffset() + 100;
-                ch.read(one, at);
-                one.put(0, (byte) (one.get(0) ^ 0x5a));
-                ch.write(one.rewind(), at);
-                ch.force(true);
+            try (PinnedRecord pin = store.pin(keys.getFirst()).orElseThrow()) {
+                FileBytes.flip(pin.file(), pin.location().payloadOffset() + 100, 0x5a);
                 MemorySegment dst = arena.allocate(pin.readLength(), 4096);
                 assertThrows(CorruptRecordException.class, () -> pin.readVerified(dst));
             }
