@@ -1,5 +1,8 @@
 package io.spillway.server;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.IoFactory;
 import io.spillway.engine.SegmentStore;
@@ -7,6 +10,7 @@ import io.spillway.engine.StoreFixture;
 import io.spillway.engine.api.BlockStore;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.server.client.DaemonClient;
+import io.spillway.server.protocol.JobReport;
 import io.spillway.server.protocol.KeyArray;
 import io.spillway.server.protocol.ReplyException;
 import io.spillway.server.protocol.SliceArray;
@@ -141,6 +145,38 @@ final class ServerFixture implements AutoCloseable {
         MemorySegment want = MemorySegment.ofArray(new byte[(int) m.byteSize()]);
         fill(want, seed);
         return m.mismatch(want) == -1;
+    }
+
+    /** Waits for {@code job}, at most 30 s, and asserts that it is done; returns its report. */
+    static JobReport done(DaemonClient c, long job) throws IOException, ReplyException {
+        JobReport r = c.await(new long[] {job}, Duration.ofSeconds(30), false).getFirst();
+        assertEquals(JobReport.State.DONE, r.state(), r.toString());
+        return r;
+    }
+
+    /** What {@link #roundTrip} reports: the dump's and the load's jobs. */
+    record RoundTrip(JobReport dumped, JobReport loaded) {
+    }
+
+    /**
+     * The daemon's basic promise, through shared memory: fills rows 0 to n - 1 of {@code shm} (row
+     * i as {@link #fill} does for {@code firstSeed + i}) and dumps them under the n {@code keys};
+     * checks that all n are found; loads them into rows n to 2n - 1 and checks that each holds its
+     * row's content.
+     */
+    static RoundTrip roundTrip(DaemonClient c, Shm shm, int region, KeyArray keys, int block, long firstSeed)
+            throws IOException, ReplyException {
+        int n = keys.count();
+        shm.fillRows(n, block, firstSeed);
+        JobReport dumped = done(c, c.dump(keys, rows(region, n, block, 0)));
+        assertTrue(dumped.allOk(), dumped.toString());
+        assertEquals(n, c.lookupPrefix(keys));
+        JobReport loaded = done(c, c.load(keys, rows(region, n, block, (long) n * block)));
+        assertTrue(loaded.allOk(), loaded.toString());
+        for (int i = 0; i < n; i++) {
+            assertTrue(holds(shm.memory().asSlice((long) (n + i) * block, block), firstSeed + i), "block " + i);
+        }
+        return new RoundTrip(dumped, loaded);
     }
 
     /** Waits until the daemon holds nothing for any client, at most {@code timeout}. */

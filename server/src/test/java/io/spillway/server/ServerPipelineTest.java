@@ -6,13 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.spillway.engine.config.ByteSize;
 import io.spillway.engine.config.StorePipeline;
 import io.spillway.server.client.DaemonClient;
-import io.spillway.server.protocol.JobReport;
-import io.spillway.server.protocol.KeyArray;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
-import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -54,26 +50,11 @@ class ServerPipelineTest {
             assertEquals(pipeline, f.store.config().storePipeline());
             ServerFixture.Shm shm = f.shm(16L * BLOCK);
             int region = c.registerRegion(shm.path(), shm.size());
-            KeyArray keys = ServerFixture.keys(11, 8);
-            shm.fillRows(8, BLOCK, 300);
-            JobReport dumped = await(c, c.dump(keys, ServerFixture.rows(region, 8, BLOCK, 0)));
-            assertTrue(dumped.allOk(), dumped.toString());
-            assertEquals(8, c.lookupPrefix(keys));
-            JobReport loaded = await(c, c.load(keys, ServerFixture.rows(region, 8, BLOCK, 8L * BLOCK)));
-            assertTrue(loaded.allOk(), loaded.toString());
-            for (int i = 0; i < 8; i++) {
-                assertTrue(ServerFixture.holds(shm.memory().asSlice((long) (8 + i) * BLOCK, BLOCK), 300 + i), "block " + i);
-            }
+            ServerFixture.roundTrip(c, shm, region, ServerFixture.keys(11, 8), BLOCK, 300);
             String stats = c.stats();
             if (pipeline.hasCache()) {
                 assertTrue(stats.contains("\"cache.hits\":8"), stats);
             }
         }
-    }
-
-    private static JobReport await(DaemonClient c, long job) throws Exception {
-        List<JobReport> r = c.await(new long[] {job}, Duration.ofSeconds(30), false);
-        assertEquals(JobReport.State.DONE, r.getFirst().state(), r.toString());
-        return r.getFirst();
     }
 }

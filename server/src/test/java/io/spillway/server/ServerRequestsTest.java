@@ -1,5 +1,6 @@
 package io.spillway.server;
 
+import static io.spillway.server.ServerFixture.done;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -29,30 +30,17 @@ class ServerRequestsTest {
     @TempDir
     Path dir;
 
-    private static JobReport done(DaemonClient c, long job) throws Exception {
-        JobReport r = c.await(new long[] {job}, WAIT, false).getFirst();
-        assertEquals(JobReport.State.DONE, r.state(), r.toString());
-        return r;
-    }
-
     @Test
     void dumpsAndLoadsGoThroughSharedMemory() throws Exception {
         try (ServerFixture f = ServerFixture.start(dir); DaemonClient c = f.client("ns-a")) {
             ServerFixture.Shm shm = f.shm(16L * BLOCK);
             int region = c.registerRegion(shm.path(), shm.size());
             KeyArray keys = ServerFixture.keys(7, 8);
-            shm.fillRows(8, BLOCK, 100);
-            JobReport dumped = done(c, c.dump(keys, ServerFixture.rows(region, 8, BLOCK, 0)));
-            assertTrue(dumped.allOk(), dumped.toString());
+            ServerFixture.RoundTrip trip = ServerFixture.roundTrip(c, shm, region, keys, BLOCK, 100);
+            JobReport dumped = trip.dumped();
             assertEquals(8L * BLOCK, dumped.bytes());
             assertEquals(JobReport.KIND_DUMP, dumped.kind());
-            assertEquals(8, c.lookupPrefix(keys));
-
-            JobReport loaded = done(c, c.load(keys, ServerFixture.rows(region, 8, BLOCK, 8L * BLOCK)));
-            assertTrue(loaded.allOk(), loaded.toString());
-            for (int i = 0; i < 8; i++) {
-                assertTrue(ServerFixture.holds(shm.memory().asSlice((long) (8 + i) * BLOCK, BLOCK), 100 + i), "block " + i);
-            }
+            JobReport loaded = trip.loaded();
             // Reported once: asking again says unknown.
             assertEquals(JobReport.State.UNKNOWN, c.await(new long[] {loaded.jobId()}, Duration.ZERO, false).getFirst().state());
             // A second dump of the same keys writes nothing.
