@@ -87,6 +87,29 @@ abstract class ChainRun<S extends BlockStore> implements AutoCloseable {
         throw new ModelFailure(sb.toString());
     }
 
+    /** A part of a run that may throw anything: see {@link #traced}. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run() throws Exception;
+    }
+
+    /**
+     * Runs {@code work} and returns its result. Anything it throws but a {@link ModelFailure} fails
+     * the run as "{@code what} threw ..." ({@link #fail}), so that the failure carries the replay
+     * line and the trace.
+     */
+    <T> T traced(String what, Work<T> work) {
+        T result = null;
+        try {
+            result = work.run();
+        } catch (ModelFailure e) {
+            throw e;
+        } catch (Exception | AssertionError e) {
+            fail(what + " threw " + e);
+        }
+        return result;
+    }
+
     /** One operation of {@code ops}, drawn with the given weights (a weight of 0 is never drawn). */
     protected <E extends Enum<E>> E pick(E[] ops, ToIntFunction<E> weight) {
         int total = 0;

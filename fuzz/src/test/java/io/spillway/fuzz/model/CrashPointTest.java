@@ -92,7 +92,7 @@ class CrashPointTest {
         FaultPlan.Mode mode = FaultPlan.Mode.valueOf(p[0]);
         long at = Long.parseLong(p[1]);
         try (ModelRun run = new ModelRun(Choices.seeded(WORKLOAD_SEED), REPLAY + point, EnumSet.of(ModelRun.IndexFate.KEEP))) {
-            try {
+            return run.traced("crash point " + point, () -> {
                 run.disk().faults().arm(mode, at);
                 run.model().faultsActive = mode != FaultPlan.Mode.NONE;
                 run.runUntilFault(OPS);
@@ -101,12 +101,7 @@ class CrashPointTest {
                 run.crashAfterFault(false, at * 3 + mode.ordinal());
                 run.finish();
                 return fired;
-            } catch (ModelRun.ModelFailure e) {
-                throw e;
-            } catch (Exception | AssertionError e) {
-                run.fail("crash point " + point + " threw " + e);
-                return false;
-            }
+            });
         }
     }
 }

@@ -101,7 +101,7 @@ class EnvironmentFaultsTest {
     /** One seed: faults during the workload, then a power cut and a clean check; returns the faults injected. */
     private static int runSeed(long seed, double[] p) throws Exception {
         try (ModelRun run = new ModelRun(Choices.seeded(seed), REPLAY + seed, EnumSet.of(ModelRun.IndexFate.KEEP))) {
-            try {
+            return run.traced("seed " + seed, () -> {
                 run.open();
                 run.disk().faults().armRandom(seed, p);
                 run.model().faultsActive = true;
@@ -111,12 +111,7 @@ class EnvironmentFaultsTest {
                 run.crashAfterFault(seed % 2 == 0, seed);
                 run.finish();
                 return faults;
-            } catch (ModelRun.ModelFailure e) {
-                throw e;
-            } catch (Exception | AssertionError e) {
-                run.fail("seed " + seed + " threw " + e);
-                return 0;
-            }
+            });
         }
     }
 

@@ -84,18 +84,14 @@ class PowerCutTest {
     /** One seed: returns {steps, crashes}. */
     static int[] runSeed(long seed) throws Exception {
         try (ModelRun run = new ModelRun(Choices.seeded(seed), REPLAY + seed, FATES)) {
-            try {
+            return run.traced("seed " + seed, () -> {
                 run.open();
                 // One seed in four also crashes or reopens mid-run; the rest pay for two opens only.
                 run.run(OPS, seed % 4 == 0);
                 run.crashAfterFault(false, seed * 31 + 7);
                 run.finish();
-            } catch (ModelRun.ModelFailure e) {
-                throw e;
-            } catch (Exception | AssertionError e) {
-                run.fail("seed " + seed + " threw " + e);
-            }
-            return new int[] {run.steps(), run.crashes()};
+                return new int[] {run.steps(), run.crashes()};
+            });
         }
     }
 }
