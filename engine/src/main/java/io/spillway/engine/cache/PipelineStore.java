@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -184,21 +185,16 @@ public final class PipelineStore implements BlockStore {
 
     @Override
     public Task dumpScattered(List<BlockKey> keys, List<List<MemorySegment>> sources) {
-        List<BlockKey> k = BlockBuffers.keys(keys);
-        if (!cacheUp()) {
-            return disk.dumpScattered(k, sources);
-        }
-        BlockArgs.Checked c = BlockArgs.buffers(k, sources, "sources", false, pool.ioThread());
-        CacheTask t = start(Task.Kind.D2S, k.size(), true);
-        if (t.isDone()) {
-            return t;
-        }
+        return scattered(Task.Kind.D2S, keys, sources, disk::dumpScattered, this::dumpCached);
+    }
+
+    private void dumpCached(CacheTask t, List<BlockKey> k, BlockArgs.Checked c) {
         BitSet onDisk;
         try {
             onDisk = disk.lookup(k);
         } catch (IOException | RuntimeException e) {
             t.failAll(Outcome.IO_ERROR, "disk-tier lookup failed: " + e.getMessage());
-            return t;
+            return;
         }
         List<Integer> direct = new ArrayList<>();
         for (int i = 0; i < k.size(); i++) {
@@ -232,7 +228,6 @@ public final class PipelineStore implements BlockStore {
             }
         }
         handoff.toDisk(t, direct, k, c.buffers());
-        return t;
     }
 
     private void storeBlock(CacheTask t, int i, BlockKey key, List<MemorySegment> src, int size) {
@@ -303,15 +298,10 @@ public final class PipelineStore implements BlockStore {
 
     @Override
     public Task loadScattered(List<BlockKey> keys, List<List<MemorySegment>> destinations) {
-        List<BlockKey> k = BlockBuffers.keys(keys);
-        if (!cacheUp()) {
-            return disk.loadScattered(k, destinations);
-        }
-        BlockArgs.Checked c = BlockArgs.buffers(k, destinations, "destinations", true, pool.ioThread());
-        CacheTask t = start(Task.Kind.S2D, k.size(), false);
-        if (t.isDone()) {
-            return t;
-        }
+        return scattered(Task.Kind.S2D, keys, destinations, disk::loadScattered, this::loadCached);
+    }
+
+    private void loadCached(CacheTask t, List<BlockKey> k, BlockArgs.Checked c) {
         List<Integer> misses = new ArrayList<>();
         for (int i = 0; i < k.size(); i++) {
             int b = i;
@@ -321,7 +311,6 @@ public final class PipelineStore implements BlockStore {
             }
         }
         handoff.fromDisk(t, misses, k, c);
-        return t;
     }
 
     private void loadBlock(CacheTask t, int i, BlockKey key, List<MemorySegment> dst, int size) {
@@ -379,8 +368,29 @@ public final class PipelineStore implements BlockStore {
         return config;
     }
 
-    private CacheTask start(Task.Kind kind, int blocks, boolean writesBack) {
-        return tasks.start(kind, blocks, writesBack, closed);
+    /** A dump's or a load's work once its arguments are checked and its task started. */
+    private interface CachedPath {
+        void run(CacheTask t, List<BlockKey> keys, BlockArgs.Checked checked);
+    }
+
+    /**
+     * What a dump and a load share before they differ: the disk tier alone while the DRAM tier is
+     * down, else the buffers checked and a task started for {@code cached} to fill, unless it is
+     * already done (no keys, or the pipeline closed).
+     */
+    private Task scattered(Task.Kind kind, List<BlockKey> keys, List<List<MemorySegment>> buffers,
+            BiFunction<List<BlockKey>, List<List<MemorySegment>>, Task> diskOnly, CachedPath cached) {
+        List<BlockKey> k = BlockBuffers.keys(keys);
+        if (!cacheUp()) {
+            return diskOnly.apply(k, buffers);
+        }
+        boolean load = kind == Task.Kind.S2D;
+        BlockArgs.Checked c = BlockArgs.buffers(k, buffers, load ? "destinations" : "sources", load, pool.ioThread());
+        CacheTask t = tasks.start(kind, k.size(), !load, closed);
+        if (!t.isDone()) {
+            cached.run(t, k, c);
+        }
+        return t;
     }
 
     /**
