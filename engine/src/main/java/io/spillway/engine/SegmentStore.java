@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntUnaryOperator;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,30 +108,34 @@ public final class SegmentStore implements BlockStore {
     /** Which of {@code keys} are stored and committed (one probe of the in-memory key table each). */
     @Override
     public BitSet lookup(List<BlockKey> keys) throws IOException {
-        List<RecordKey> k = BufferChecks.keys(keys);
-        ensureOpen();
-        long t0 = System.nanoTime();
-        BitSet hits = ctx.index().contains(k);
-        countLookup(keys.size(), hits.cardinality(), t0);
-        return hits;
+        return counted(keys, BlockIndex::contains, BitSet::cardinality, hits -> keys.size());
     }
 
     @Override
     public int lookupPrefix(List<BlockKey> keys) throws IOException {
+        // The probe stops at the first miss: the keys after it are not looked up.
+        return counted(keys, BlockIndex::prefixHits, hits -> hits, hits -> Math.min(keys.size(), hits + 1));
+    }
+
+    private interface Probe<R> {
+        R run(BlockIndex index, List<RecordKey> keys) throws IOException;
+    }
+
+    /** Runs {@code probe} on the open store, its latency, keys and hits counted in the lookup metrics. */
+    private <R> R counted(List<BlockKey> keys, Probe<R> probe, ToIntFunction<R> hitsOf, IntUnaryOperator lookedFor)
+            throws IOException {
         List<RecordKey> k = BufferChecks.keys(keys);
         ensureOpen();
         long t0 = System.nanoTime();
-        int hits = ctx.index().prefixHits(k);
-        countLookup(Math.min(keys.size(), hits + 1), hits, t0);
-        return hits;
-    }
-
-    private void countLookup(int looked, int hits, long t0) {
+        R result = probe.run(ctx.index(), k);
+        int hits = hitsOf.applyAsInt(result);
+        int looked = lookedFor.applyAsInt(hits);
         StoreMetrics m = ctx.metrics();
         m.lookupKeys.increment(looked);
         m.lookupHits.increment(hits);
         m.lookupMisses.increment(looked - hits);
         m.lookupLatency.record(System.nanoTime() - t0, TimeUnit.NANOSECONDS);
+        return result;
     }
 
     // ---------------------------------------------------------------- dump, load
