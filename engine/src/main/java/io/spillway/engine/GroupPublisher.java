@@ -28,32 +28,16 @@ import java.util.Map;
  *       does not point at), deletes an empty one, leaves a failed one {@code .open} for recovery.
  * </ol>
  */
-final class GroupPublisher extends CommitStage {
+final class GroupPublisher extends CommitStage<WrittenGroup.Synced> {
 
     GroupPublisher(AppendWorker owner, StoreContext ctx) {
-        super(owner, ctx);
+        super(owner, ctx, WrittenGroup.Synced.class);
     }
 
+    /** Step 4. */
     @Override
-    boolean turn(List<WrittenGroup> items) {
-        List<WrittenGroup.Synced> runs = new ArrayList<>();
-        for (WrittenGroup item : items) {
-            switch (item) {
-                case WrittenGroup.Synced s -> runs.add(s);
-                case WrittenGroup.Retire r -> {
-                    publish(runs);
-                    runs.clear();
-                    owner.retire(r.segment());
-                }
-                case WrittenGroup.Stop s -> {
-                    publish(runs);
-                    return false;
-                }
-                case WrittenGroup.Group g -> throw new IllegalStateException("the publisher is handed synced groups only");
-            }
-        }
-        publish(runs);
-        return true;
+    void retire(WrittenGroup.Retire r) {
+        owner.retire(r.segment());
     }
 
     /**
@@ -62,7 +46,8 @@ final class GroupPublisher extends CommitStage {
      * aborted, or failed by its sync) is then durably decided, and recovery never re-decides it
      * from the segment.
      */
-    private void publish(List<WrittenGroup.Synced> runs) {
+    @Override
+    void handleRun(List<WrittenGroup.Synced> runs) {
         if (runs.isEmpty()) {
             return;
         }

@@ -2,7 +2,6 @@ package io.spillway.engine;
 
 import io.spillway.segments.SegmentWriter;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -27,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * N+1 and the synced index batch of group N. Data is still durable before the index entry that
  * points at it (design invariant 2): a group reaches the publisher only after its own sync.
  */
-final class GroupSyncer extends CommitStage {
+final class GroupSyncer extends CommitStage<WrittenGroup.Group> {
 
     private static final Logger LOG = LoggerFactory.getLogger(GroupSyncer.class);
 
@@ -36,7 +35,7 @@ final class GroupSyncer extends CommitStage {
     private final boolean syncs;
 
     GroupSyncer(AppendWorker owner, StoreContext ctx) {
-        super(owner, ctx);
+        super(owner, ctx, WrittenGroup.Group.class);
         this.publisher = new GroupPublisher(owner, ctx);
         this.syncs = ctx.durability().syncsData();
     }
@@ -69,32 +68,20 @@ final class GroupSyncer extends CommitStage {
     }
 
     @Override
-    boolean turn(List<WrittenGroup> items) {
-        List<WrittenGroup.Group> groups = new ArrayList<>();
-        for (WrittenGroup item : items) {
-            switch (item) {
-                case WrittenGroup.Group g -> groups.add(g);
-                case WrittenGroup.Retire r -> {
-                    sync(groups);
-                    groups = new ArrayList<>();
-                    publisher.hand(r);
-                }
-                case WrittenGroup.Stop s -> {
-                    sync(groups);
-                    if (syncs) {
-                        publisher.hand(s); // under none, hand() already passed it on
-                    }
-                    return false;
-                }
-                case WrittenGroup.Synced s -> throw new IllegalStateException("the syncer is handed written groups, not synced ones");
-            }
+    void retire(WrittenGroup.Retire r) {
+        publisher.hand(r);
+    }
+
+    @Override
+    void stop(WrittenGroup.Stop s) {
+        if (syncs) {
+            publisher.hand(s); // under none, hand() already passed it on
         }
-        sync(groups);
-        return true;
     }
 
     /** Syncs a run of groups and hands them to the publisher, the failed ones marked. */
-    private void sync(List<WrittenGroup.Group> groups) {
+    @Override
+    void handleRun(List<WrittenGroup.Group> groups) {
         if (!groups.isEmpty()) {
             publisher.hand(new WrittenGroup.Synced(groups, syncAll(groups)));
         }
