@@ -272,10 +272,8 @@ final class Publisher {
      * @return how many keys were present in any of those states
      */
     int delete(List<RecordKey> keys) throws IOException {
-        int removed = 0;
-        lock.writeLock().lock();
-        try (BlockIndex.Batch batch = index.batch()) {
-            List<BlockLocation> locs = index.getAll(keys);
+        return updateLocked(keys, syncIndex, (batch, locs) -> {
+            int removed = 0;
             for (int i = 0; i < keys.size(); i++) {
                 RecordKey key = keys.get(i);
                 boolean hit = false;
@@ -297,11 +295,8 @@ final class Publisher {
                     removed++;
                 }
             }
-            index.write(batch, syncIndex);
-        } finally {
-            lock.writeLock().unlock();
-        }
-        return removed;
+            return removed;
+        });
     }
 
     /**
@@ -337,13 +332,11 @@ final class Publisher {
      */
     boolean[] relocate(List<? extends RecordKey> keys, List<BlockLocation> from, List<BlockLocation> to, long segmentId, long watermark)
             throws IOException {
-        boolean[] moved = new boolean[keys.size()];
-        lock.writeLock().lock();
-        try (BlockIndex.Batch batch = index.batch()) {
+        return updateLocked(keys, syncIndex, (batch, current) -> {
             // The copies' fate is decided here, moved or not: recovery must not re-index the
             // copies of keys that were deleted meanwhile.
             batch.watermark(segmentId, watermark);
-            List<BlockLocation> current = index.getAll(keys);
+            boolean[] moved = new boolean[keys.size()];
             for (int i = 0; i < keys.size(); i++) {
                 if (from.get(i).equals(current.get(i))) {
                     batch.remove(keys.get(i), from.get(i));
@@ -353,11 +346,8 @@ final class Publisher {
                     moved[i] = true; // a dump awaiting commit: its commit publishes the copy
                 }
             }
-            index.write(batch, syncIndex);
-        } finally {
-            lock.writeLock().unlock();
-        }
-        return moved;
+            return moved;
+        });
     }
 
     /**
@@ -385,11 +375,9 @@ final class Publisher {
      * a location in a deleted file.
      */
     Removed removeIn(List<RecordKey> keys, long segmentId) throws IOException {
-        long removed = 0;
-        long bytes = 0;
-        lock.writeLock().lock();
-        try (BlockIndex.Batch batch = index.batch()) {
-            List<BlockLocation> current = index.getAll(keys);
+        return updateLocked(keys, syncIndex, (batch, current) -> {
+            long removed = 0;
+            long bytes = 0;
             for (int i = 0; i < keys.size(); i++) {
                 BlockLocation c = current.get(i);
                 if (c != null && c.segmentId() == segmentId) {
@@ -403,11 +391,8 @@ final class Publisher {
                     bytes += u.rawLength();
                 }
             }
-            index.write(batch, syncIndex);
-        } finally {
-            lock.writeLock().unlock();
-        }
-        return new Removed(removed, bytes);
+            return new Removed(removed, bytes);
+        });
     }
 
     /**
@@ -419,10 +404,8 @@ final class Publisher {
      * @return how many entries were added
      */
     int ingest(List<SegmentFooter.Entry> entries, LongPredicate present) throws IOException {
-        int added = 0;
-        lock.writeLock().lock();
-        try (BlockIndex.Batch batch = index.batch()) {
-            List<BlockLocation> current = index.getAll(entries.stream().map(SegmentFooter.Entry::key).toList());
+        return updateLocked(entries.stream().map(SegmentFooter.Entry::key).toList(), false, (batch, current) -> {
+            int added = 0;
             for (int i = 0; i < entries.size(); i++) {
                 SegmentFooter.Entry e = entries.get(i);
                 BlockLocation cur = current.get(i);
@@ -435,15 +418,32 @@ final class Publisher {
                 batch.put(e.key(), e.location());
                 added++;
             }
-            index.write(batch, false);
-        } finally {
-            lock.writeLock().unlock();
-        }
-        return added;
+            return added;
+        });
     }
 
     /** Keys dumped under manual commit and not yet committed or rolled back. */
     int uncommittedCount() {
         return uncommitted.size();
+    }
+
+    private interface Update<T> {
+        T fill(BlockIndex.Batch batch, List<BlockLocation> current) throws IOException;
+    }
+
+    /**
+     * Reads the index entries of {@code keys}, has {@code update} fill a batch from them and
+     * writes it, all under the write lock: no publish, commit, delete or GC update interleaves
+     * between the read and the write.
+     */
+    private <T> T updateLocked(List<? extends RecordKey> keys, boolean sync, Update<T> update) throws IOException {
+        lock.writeLock().lock();
+        try (BlockIndex.Batch batch = index.batch()) {
+            T result = update.fill(batch, index.getAll(keys));
+            index.write(batch, sync);
+            return result;
+        } finally {
+            lock.writeLock().unlock();
+        }
     }
 }
