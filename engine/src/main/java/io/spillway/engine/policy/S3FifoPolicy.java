@@ -6,6 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.SequencedSet;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -115,48 +116,55 @@ public final class S3FifoPolicy<K> implements EvictionPolicy<K> {
 
     /** The first evictable one-hit item of small; items read often enough move to main as they are passed. */
     private K fromSmall(Predicate<? super K> evictable, boolean promote) {
-        List<K> toMain = new ArrayList<>();
-        K found = null;
-        for (K k : small) {
-            if (promote && freq.get(k) >= moveToMainHits) {
-                toMain.add(k);
-            } else if (evictable.test(k)) {
-                found = k;
-                break;
-            }
-        }
-        for (K k : toMain) {
+        return scan(small, k -> promote && freq.get(k) >= moveToMainHits, evictable, k -> {
             small.remove(k);
             main.add(k);
             freq.put(k, 0);
-        }
-        return found;
+        });
     }
 
     /** CLOCK over main: read items go to the tail with one read less, the first unread evictable item is the victim. */
     private K fromMain(Predicate<? super K> evictable) {
         for (int pass = 0; pass <= MAX_FREQ && !main.isEmpty(); pass++) {
-            List<K> reinserted = new ArrayList<>();
-            K found = null;
-            for (K k : main) {
-                int f = freq.get(k);
-                if (f > 0) {
-                    freq.put(k, f - 1);
-                    reinserted.add(k);
-                } else if (evictable.test(k)) {
-                    found = k;
-                    break;
-                }
-            }
-            for (K k : reinserted) {
+            K found = scan(main, this::spendRead, evictable, k -> {
                 main.remove(k);
                 main.add(k);
-            }
+            });
             if (found != null) {
                 return found;
             }
         }
         return null;
+    }
+
+    /** Takes one read off {@code k}'s counter; false if it has none left. */
+    private boolean spendRead(K k) {
+        int f = freq.get(k);
+        if (f == 0) {
+            return false;
+        }
+        freq.put(k, f - 1);
+        return true;
+    }
+
+    /**
+     * The first evictable item of {@code queue} not passed over ({@code passOver} may update the
+     * counter of an item it passes over). The items passed over go to {@code move} after the scan:
+     * the queue cannot change under its iterator.
+     */
+    private K scan(SequencedSet<K> queue, Predicate<K> passOver, Predicate<? super K> evictable, Consumer<K> move) {
+        List<K> passed = new ArrayList<>();
+        K found = null;
+        for (K k : queue) {
+            if (passOver.test(k)) {
+                passed.add(k);
+            } else if (evictable.test(k)) {
+                found = k;
+                break;
+            }
+        }
+        passed.forEach(move);
+        return found;
     }
 
     @Override
