@@ -80,7 +80,7 @@ final class PosixStoreFile implements StoreFile {
                 }
                 long n = LinuxSyscalls.pwritev(f, run, at, path);
                 if (n < want) {
-                    long done = io.directIo() ? n & ~(io.alignment() - 1L) : n;
+                    long done = alignedDown(n);
                     long pos = 0;
                     for (MemorySegment s : run) {
                         long end = pos + s.byteSize();
@@ -103,12 +103,10 @@ final class PosixStoreFile implements StoreFile {
      * so the loop resumes from the last aligned point; rewriting those bytes is harmless.
      */
     private void writeFully(int f, MemorySegment src, long offset) throws IOException {
-        boolean direct = io.directIo();
-        long mask = io.alignment() - 1L;
         long done = 0;
         while (done < src.byteSize()) {
             long n = LinuxSyscalls.pwrite(f, src.asSlice(done), offset + done, path);
-            long next = direct ? (done + n) & ~mask : done + n;
+            long next = alignedDown(done + n);
             if (next <= done) {
                 throw new IOException(path + ": pwrite made no progress (" + n + " of " + (src.byteSize() - done)
                         + " bytes at offset " + (offset + done) + ")");
@@ -173,8 +171,6 @@ final class PosixStoreFile implements StoreFile {
      * unaligned offset would only earn EINVAL).
      */
     private long readFully(int f, MemorySegment dst, long offset) throws IOException {
-        boolean direct = io.directIo();
-        long mask = io.alignment() - 1L;
         long done = 0;
         while (done < dst.byteSize()) {
             long n = LinuxSyscalls.pread(f, dst.asSlice(done), offset + done, path);
@@ -182,11 +178,16 @@ final class PosixStoreFile implements StoreFile {
                 break;
             }
             done += n;
-            if (direct && (n & mask) != 0) {
+            if (alignedDown(n) != n) {
                 break;
             }
         }
         return done;
+    }
+
+    /** {@code n} rounded down to the alignment under O_DIRECT, whose transfers start only at aligned offsets. */
+    private long alignedDown(long n) {
+        return io.directIo() ? n & ~(io.alignment() - 1L) : n;
     }
 
     @Override
