@@ -54,6 +54,15 @@ class SpaceTicketsTest {
         t.created(id);
     }
 
+    /** Writer a's tickets with one of each kind: segment 1's file created with {@code suffix}, segment 2 admitted, its file not yet. */
+    private SpaceTickets createdAndAdmitted(long capacity, String suffix) throws Exception {
+        Path dir = ownDir("a");
+        SpaceTickets t = new SpaceTickets(roots(), "a", List.of(dir), capacity, SEG);
+        create(t, dir, 1, suffix);
+        assertTrue(t.admit(2));
+        return t;
+    }
+
     /** Eight writers (each its own ticket holder, as eight processes would be) race for 10 tickets: exactly 10 are held. */
     @Test
     void racingWritersNeverHoldMoreTicketsThanTheCapacityHolds() throws Exception {
@@ -98,9 +107,7 @@ class SpaceTicketsTest {
     void aTicketIsGivenBackOnlyOnceItsSegmentIsGoneInEveryState() throws Exception {
         List<Path> roots = roots();
         Path dir = ownDir("a");
-        SpaceTickets t = new SpaceTickets(roots, "a", List.of(dir), 2 * SEG, SEG);
-        create(t, dir, 1, ".open");
-        assertTrue(t.admit(2));
+        SpaceTickets t = createdAndAdmitted(2 * SEG, ".open");
         t.abandoned(2);
         assertEquals(1, SpaceTickets.taken(roots.getFirst()), "an abandoned segment's ticket is given back at once");
         Files.move(dir.resolve(String.format("seg-%016x.open", 1)), dir.resolve(String.format("seg-%016x.deleted", 1)));
@@ -114,9 +121,7 @@ class SpaceTicketsTest {
     void reopeningGivesBackTheTicketsOfSegmentsNeverCreatedAndKeepsTheOthers() throws Exception {
         List<Path> roots = roots();
         Path dir = ownDir("a");
-        SpaceTickets before = new SpaceTickets(roots, "a", List.of(dir), 4 * SEG, SEG);
-        create(before, dir, 1, ".seg");
-        assertTrue(before.admit(2)); // the process dies before it creates segment 2
+        createdAndAdmitted(4 * SEG, ".seg"); // the process dies before it creates segment 2
         Files.writeString(roots.getFirst().resolve("space").resolve(".tmp-a-dead"), "a 3\n"); // and one inside a take
         SpaceTickets after = new SpaceTickets(roots, "a", List.of(dir), 4 * SEG, SEG);
         assertEquals(1, after.held());
