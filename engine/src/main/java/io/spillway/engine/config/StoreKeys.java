@@ -69,9 +69,13 @@ public final class StoreKeys {
             .byDefault(64)
             .doc("tasks executing at once");
 
-    /** fio's deep-queue figures on NVMe and virtual disks are reached at 16 to 32 requests in flight. */
+    /**
+     * fio's best randread of 32 MiB blocks keeps 16-32 whole blocks in flight; 32 chunks of 2 MiB
+     * (64 MiB) held 32 MiB loads at 0.54-0.86 of it, 128 chunks at 0.77-1.01 (docs/disk-profile.md).
+     * Idle chunks and threads cost nothing: the pool is mapped lazily, read threads start on demand.
+     */
     public static final Key<Integer> LOAD_QUEUE_DEPTH = KEYS.key("load_queue_depth", ConfigTypes.integer(1, 4096))
-            .byDefault(32)
+            .byDefault(128)
             .doc("reads in flight for loads, each into a bounce chunk of min(`kv_block_size`, 2 MiB) (the chunks are that much memory at most)");
 
     public static final Key<LoadIoEngine> LOAD_IO_ENGINE = KEYS.key("load_io_engine", ConfigTypes.enumOf(LoadIoEngine.class))

@@ -55,7 +55,7 @@ class StoreConfigTest {
         assertEquals("4096", d.get("alignment"));
         assertEquals("true", d.get("io_direct"));
         assertEquals("2", d.get("stream_number"));
-        assertEquals("32", d.get("load_queue_depth"));
+        assertEquals("128", d.get("load_queue_depth"));
         assertEquals("auto", d.get("load_io_engine"));
         assertEquals("4", d.get("write_queue_depth"));
         assertEquals("30000", d.get("timeout_ms"));
