@@ -150,6 +150,7 @@ final class BenchCommand extends CliCommand {
 
     private final List<String> notes = new ArrayList<>();
     private List<Durability> durabilities;
+    private Map<String, String> storeSettings;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
@@ -161,6 +162,7 @@ final class BenchCommand extends CliCommand {
         String fsType = fileSystem(work);
         StoreConfig probe = config.load().storageBackend(work.resolve("probe")).build();
         durabilities = durabilityNames == null ? List.of(probe.durability()) : parseDurabilities(durabilityNames);
+        storeSettings = probe.describe();
         boolean fio = compare.contains("fio") && Fio.onPath();
         String fioStatus = !compare.contains("fio") ? "not requested"
                 : fio ? "fio --direct=1 at its best (" + (quick ? "libaio iodepth 16, 1 job" : "libaio and io_uring, iodepth 16 and 32, 1 and "
@@ -490,6 +492,6 @@ final class BenchCommand extends CliCommand {
 
     private BenchReport.Settings settings() {
         return new BenchReport.Settings(runs, threads, bytes.bytes(), batch, mixedSeconds, loadShare, zipf, durabilityList(),
-                workloads, compare, quick);
+                workloads, compare, quick, storeSettings);
     }
 }

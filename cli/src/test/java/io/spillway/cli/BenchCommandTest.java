@@ -36,11 +36,12 @@ class BenchCommandTest {
         assertTrue(out.contains("Spillway / file-per-block-fsync"), out);
 
         JsonNode doc = Json.read(Files.readString(json));
-        assertEquals(3, doc.get("schemaVersion").asInt());
+        assertEquals(4, doc.get("schemaVersion").asInt());
         for (String field : List.of("date", "command", "machine", "settings", "pageCache", "fio", "sizes", "lookup", "notes")) {
             assertTrue(doc.has(field), "missing " + field);
         }
         assertEquals("not requested", doc.get("fio").asText());
+        assertEquals("128", doc.get("settings").get("store").get("load_queue_depth").asText(), "the store's effective settings");
         JsonNode size = doc.get("sizes").get(0);
         assertEquals(65536, size.get("blockSize").asLong());
         for (String target : List.of("spillway", "file-per-block", "file-per-block-fsync", "rocksdb-blob")) {

@@ -22,17 +22,23 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
     /**
      * 2: {@code settings.durability} lists every measured mode, and several Spillway targets key
      * their ratios by id. 3: {@code cache}, the DRAM tier's figures (null unless the cache
-     * workload ran).
+     * workload ran). 4: {@code settings.store}, the store configuration.
      */
-    public static final int SCHEMA_VERSION = 3;
+    public static final int SCHEMA_VERSION = 4;
 
     /** Where it ran. {@code loadAverage} is the 1-minute load when the run started (a noisy machine shows here). */
     public record Machine(String os, String kernel, int cores, long memoryBytes, String java, String dir, String fileSystem,
                           double loadAverage) {
     }
 
+    /**
+     * How it ran. {@code store}: every key of the configuration the Spillway targets start from
+     * ({@code --config} and defaults, e.g. {@code load_queue_depth}), so that a figure can be
+     * traced to the settings that made it; each target then sets its own directory and durability.
+     */
     public record Settings(int runs, int threads, long bytesPerSize, int batch, double mixedSeconds, double mixedLoadShare,
-                           double zipfExponent, String durability, List<String> workloads, List<String> compare, boolean quick) {
+                           double zipfExponent, String durability, List<String> workloads, List<String> compare, boolean quick,
+                           Map<String, String> store) {
     }
 
     /**
