@@ -116,6 +116,9 @@ def test_sigterm_drains_then_closes_the_store(region, tmp_path):
         assert d.process.wait(120) == 128 + signal.SIGTERM
         assert not os.path.exists(d.socket_path)
         assert "closed store" in d.log()
+    own = os.path.dirname(d.log_path)
+    assert not os.path.exists(own), "stop() leaves none of the daemon's socket, config or log behind"
+    assert os.path.isdir(d.directory), "a store the caller named is kept"
     with Daemon(d.directory, config=STORE) as again, again.client(namespace="drain") as c:
         assert c.lookup_prefix(keys) == 16
         assert "crash recovery" not in again.log(), "a drained shutdown is a clean one: no recovery at the next open"

@@ -146,19 +146,29 @@ class Daemon:
             self.process.wait(30)
 
     def stop(self) -> None:
-        """Terminates the daemon (killing it if it does not stop in time) and removes its temporary files."""
+        """Terminates the daemon (killing it if it does not stop in time) and removes its temporary files: the
+        socket, the config and the log (read :meth:`log` before this), and the store unless it is kept."""
         atexit.unregister(self.stop)
         if self.process is not None and self.process.poll() is None:
             try:
                 self.terminate()
             except subprocess.TimeoutExpired:
                 self.kill()
-        if not self.keep:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-        elif os.path.isdir(self._tmp):
-            for name in ("s", "spillway.yaml"):
+        # The socket, the config and the log are this object's own; only a kept store that lives
+        # in the same temporary directory outlives it. (Kept stores used to leave the directory,
+        # with its config and log, in /tmp for good.)
+        store = os.path.abspath(self.directory)
+        if self.keep and os.path.dirname(store) == os.path.abspath(self._tmp):
+            for name in os.listdir(self._tmp) if os.path.isdir(self._tmp) else ():
                 p = os.path.join(self._tmp, name)
-                shutil.rmtree(p, ignore_errors=True) if os.path.isdir(p) else None
+                if os.path.abspath(p) == store:
+                    continue
+                if os.path.isdir(p):
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    os.remove(p)
+        else:
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> "Daemon":
         return self.start()
