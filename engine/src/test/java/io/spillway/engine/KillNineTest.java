@@ -44,7 +44,10 @@ class KillNineTest {
         String java = ProcessHandle.current().info().command().orElseThrow();
         for (int cycle = 0; cycle < CYCLES; cycle++) {
             String ns = "kill9-" + cycle;
-            Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+            // RocksDB and LZ4 unpack their native libraries into java.io.tmpdir and delete them only at a
+            // normal exit; a killed child would leave them in /tmp, so they go under the test's directory.
+            Path jvmTmp = Files.createDirectories(dir.resolve("jvm-tmp"));
+            Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + jvmTmp, "-cp", System.getProperty("java.class.path"),
                     CrashChildMain.class.getName(), dir.toString(), ns, String.valueOf(random.nextLong()))
                     .redirectError(dir.resolve("child.err").toFile())
                     .start();

@@ -61,7 +61,10 @@ class SecondOpenerTest {
     void openHeldByAnotherProcessIsRefusedWithItsPid() throws Exception {
         Path data = dir.resolve("data");
         String java = ProcessHandle.current().info().command().orElseThrow();
-        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        // RocksDB and LZ4 unpack their native libraries into java.io.tmpdir and delete them only at a
+        // normal exit; a killed child would leave them in /tmp, so they go under the test's directory.
+        Path jvmTmp = Files.createDirectories(dir.resolve("jvm-tmp"));
+        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + jvmTmp, "-cp", System.getProperty("java.class.path"),
                 StoreHolderMain.class.getName(), data.toString())
                 .redirectError(dir.resolve("child.err").toFile())
                 .start();

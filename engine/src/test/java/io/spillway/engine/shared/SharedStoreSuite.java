@@ -212,7 +212,10 @@ abstract class SharedStoreSuite {
         Path dir = tmp.resolve(name);
         Files.createDirectories(dir);
         String java = ProcessHandle.current().info().command().orElseThrow();
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Dspillway.suite.lease_ms=" + leaseMillis(),
+        // RocksDB and LZ4 unpack their native libraries into java.io.tmpdir and delete them only at a
+        // normal exit; a killed child would leave them in /tmp, so they go under the test's directory.
+        Path jvmTmp = Files.createDirectories(dir.resolve("jvm-tmp"));
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + jvmTmp, "-Dspillway.suite.lease_ms=" + leaseMillis(),
                 "-cp", System.getProperty("java.class.path"), SharedChildMain.class.getName(), role, store.toString(), dir.toString(), role.equals("writer") ? name : "-",
                 Integer.toString(seed)).redirectError(dir.resolve("stderr.txt").toFile()).start();
         return new Child(name, p);
