@@ -22,9 +22,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
@@ -40,8 +40,10 @@ final class ServerFixture implements AutoCloseable {
     final Path dir;
     final BlockStore store;
     final SpillwayServer server;
-    private final List<Path> shmFiles = new ArrayList<>();
-    private final List<Arena> arenas = new ArrayList<>();
+    // Tests call shm() from many client threads at once (sixtyFourClientsAtOnce): with plain lists
+    // an add was lost now and then, and its /dev/shm file outlived the run.
+    private final List<Path> shmFiles = new CopyOnWriteArrayList<>();
+    private final List<Arena> arenas = new CopyOnWriteArrayList<>();
 
     private ServerFixture(Path dir, BlockStore store, SpillwayServer server) {
         this.dir = dir;
