@@ -1,6 +1,5 @@
 package io.spillway.cli;
 
-import com.sun.management.OperatingSystemMXBean;
 import io.spillway.cli.bench.BenchReport;
 import io.spillway.cli.bench.BenchReport.Phase;
 import io.spillway.cli.bench.BenchReport.SizeResult;
@@ -48,8 +47,8 @@ import picocli.CommandLine.Option;
  * shared or virtual disk only same-run ratios mean anything.
  *
  * <p>For each block size, each target in turn gets a fresh directory under {@code --dir} and the
- * same client run ({@link ClientRun}): dump {@code --bytes}, drop the page cache (where allowed),
- * load every block in random order, then the 70/30 mixed workload; then fio writes and
+ * same client run ({@link ClientRun}): dump {@code --bytes}; {@code --load-passes} times, drop the
+ * page cache (where allowed) and load every block in random order; then the 70/30 mixed workload; then fio writes and
  * random-reads the same amount with the same block size and jobs. Then the lookup workload times
  * {@code lookupPrefix} of 1000 keys. Every loaded block is verified; a mismatch fails the run.
  *
@@ -101,6 +100,11 @@ final class BenchCommand extends CliCommand {
             description = "Blocks per task, capped so one batch is at most 64 MiB (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--load-passes", paramLabel = "N",
+            description = "Load every block N times per target and size, the page cache dropped before each pass; the load figure is the median pass"
+                    + " (default: 3; --quick: 1).")
+    Integer loadPasses;
+
     @Option(names = "--mixed-seconds", paramLabel = "S", description = "Duration of the mixed workload per target and size (default: 5; --quick: 1).")
     Double mixedSeconds;
 
@@ -148,6 +152,7 @@ final class BenchCommand extends CliCommand {
     @Mixin
     ConfigOption config;
 
+    private final double loadAverageAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     private final List<String> notes = new ArrayList<>();
     private List<Durability> durabilities;
     private Map<String, String> storeSettings;
@@ -159,15 +164,16 @@ final class BenchCommand extends CliCommand {
         PrintWriter out = out();
         ScratchDir scratch = ScratchDir.create(dir, "bench");
         Path work = scratch.work();
-        String fsType = fileSystem(work);
+        String fsType = BenchMachine.fileSystem(work);
         StoreConfig probe = config.load().storageBackend(work.resolve("probe")).build();
         durabilities = durabilityNames == null ? List.of(probe.durability()) : parseDurabilities(durabilityNames);
         storeSettings = probe.describe();
         boolean fio = compare.contains("fio") && Fio.onPath();
         String fioStatus = !compare.contains("fio") ? "not requested"
                 : fio ? "fio --direct=1 at its best (" + (quick ? "libaio iodepth 16, 1 job" : "libaio and io_uring, iodepth 16 and 32, 1 and "
-                        + threads + " jobs") + "; over runs, the configuration with the best median), same directory, block size and bytes; psync with "
-                        + threads + " jobs as a second row"
+                        + threads + " jobs") + "; over runs, the configuration with the best median), same directory, block size and bytes"
+                        + (fioSweep().readRampSeconds() > 0 ? "; random reads timed after " + fioSweep().readRampSeconds() + " s of warm-up" : "")
+                        + "; psync with " + threads + " jobs as a second row"
                 : "fio is not installed: no physical-limit figures (install fio for them)";
         if (compare.contains("fio") && !fio) {
             out.println("NOTE: " + fioStatus);
@@ -175,8 +181,9 @@ final class BenchCommand extends CliCommand {
         String pageCache = dropCaches ? PageCache.drop() : "--no-drop-caches";
         String pageCacheStatus = pageCache == null ? "dropped (echo 1 > /proc/sys/vm/drop_caches) before every load phase"
                 : "NOT dropped (" + pageCache + "): buffered peers may be served from the page cache";
-        out.printf("bench: %s in %s (%s), %d threads, %s per size and target, durability %s; page cache %s%n",
+        out.printf("bench: %s in %s (%s), %d threads, %s per size and target, durability %s; loads: %s; page cache %s%n",
                 String.join(",", workloads), work, fsType, threads, Units.bytes(bytes.bytes()), durabilityList(),
+                loadPasses == 1 ? "one pass" : "median of " + loadPasses + " passes",
                 pageCache == null ? "dropped before loads" : "NOT dropped");
         out.flush();
         Header header = new Header(scratch.root(), fsType, pageCacheStatus, fioStatus);
@@ -251,7 +258,7 @@ final class BenchCommand extends CliCommand {
         allNotes.addAll(notes);
         return new BenchReport(BenchReport.SCHEMA_VERSION, Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
                 "spillway " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
-                machine(h.root(), h.fsType()), settings(), h.pageCache(), h.fio(), sizes, runs > 1 ? List.copyOf(perRun) : List.of(),
+                BenchMachine.describe(h.root(), h.fsType(), loadAverageAtStart), settings(), h.pageCache(), h.fio(), sizes, runs > 1 ? List.copyOf(perRun) : List.of(),
                 lookup, List.copyOf(allNotes), cache);
     }
 
@@ -277,6 +284,9 @@ final class BenchCommand extends CliCommand {
         }
         if (bytes == null) {
             bytes = quick ? ByteSize.ofMiB(64) : ByteSize.ofGiB(1);
+        }
+        if (loadPasses == null) {
+            loadPasses = quick ? 1 : 3;
         }
         if (mixedSeconds == null) {
             mixedSeconds = quick ? 1.0 : 5.0;
@@ -304,6 +314,9 @@ final class BenchCommand extends CliCommand {
         }
         if (runs < 1 || runs > 100) {
             throw new CommandLine.ParameterException(cl, "--runs must be between 1 and 100, got " + runs);
+        }
+        if (loadPasses < 1 || loadPasses > 20) {
+            throw new CommandLine.ParameterException(cl, "--load-passes must be between 1 and 20, got " + loadPasses);
         }
         if (threads < 1 || threads > 255) {
             throw new CommandLine.ParameterException(cl, "--threads must be between 1 and 255, got " + threads);
@@ -390,7 +403,7 @@ final class BenchCommand extends CliCommand {
             for (int i : order) {
                 if (i < 0) {
                     fioResult = FioReference.measure(work, block, (long) perThread * threads * block, threads,
-                            quick ? FioReference.Sweep.quick() : FioReference.Sweep.full(threads), this::dropPageCache, notes::add);
+                            fioSweep(), this::dropPageCache, notes::add);
                     continue;
                 }
                 String id = ids.get(i);
@@ -405,6 +418,10 @@ final class BenchCommand extends CliCommand {
         Map<String, TargetResult> targets = new LinkedHashMap<>();
         ids.forEach(id -> targets.put(id, measured.get(id)));
         return BenchReport.sizeResult(block, size.toString(), targets, fioResult);
+    }
+
+    private FioReference.Sweep fioSweep() {
+        return quick ? FioReference.Sweep.quick() : FioReference.Sweep.full(threads);
     }
 
     private BenchTarget spillway(Path d, ByteSize size, Durability mode, boolean several) throws IOException {
@@ -427,11 +444,13 @@ final class BenchCommand extends CliCommand {
             dump = run.dumpAll(target, bar::stepBy);
         }
         target.settle();
-        PhaseResult load = null;
-        if (workloads.contains("load")) {
+        // Several passes: the first one also maps what a freshly opened store touches on first use
+        // (its load buffers), which a virtual machine can make cost seconds (README, Performance).
+        List<PhaseResult> loads = new ArrayList<>();
+        for (int pass = 1; workloads.contains("load") && pass <= loadPasses; pass++) {
             dropPageCache();
-            try (ProgressBar bar = Progress.bar("load " + what, run.totalBytes(), " MiB", 1 << 20)) {
-                load = run.loadAll(target, bar::stepBy);
+            try (ProgressBar bar = Progress.bar("load " + what + (loadPasses > 1 ? " pass " + pass : ""), run.totalBytes(), " MiB", 1 << 20)) {
+                loads.add(run.loadAll(target, bar::stepBy));
             }
         }
         PhaseResult mixed = null;
@@ -441,7 +460,7 @@ final class BenchCommand extends CliCommand {
                 mixed = run.mixed(target, Duration.ofMillis((long) (mixedSeconds * 1000)), loadShare, zipf, bar::stepBy);
             }
         }
-        return new TargetResult(target.label(), target.readPath(), Phase.of(dump), Phase.of(load), Phase.of(mixed));
+        return new TargetResult(target.label(), target.readPath(), Phase.of(dump), loads.isEmpty() ? null : Phase.of(loads), Phase.of(mixed));
     }
 
     private void dropPageCache() {
@@ -467,31 +486,8 @@ final class BenchCommand extends CliCommand {
         return BenchTable.clean(t);
     }
 
-    private static String fileSystem(Path p) {
-        try {
-            return Files.getFileStore(p).type();
-        } catch (IOException e) {
-            return "unknown";
-        }
-    }
-
-    private BenchReport.Machine machine(Path root, String fsType) {
-        String kernel;
-        try {
-            kernel = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
-        } catch (IOException e) {
-            kernel = System.getProperty("os.version");
-        }
-        long memory = ManagementFactory.getOperatingSystemMXBean() instanceof OperatingSystemMXBean os
-                ? os.getTotalMemorySize() : -1;
-        return new BenchReport.Machine(System.getProperty("os.name"), kernel, Runtime.getRuntime().availableProcessors(), memory,
-                Runtime.version().toString(), root.toString(), fsType, loadAverageAtStart);
-    }
-
-    private final double loadAverageAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-
     private BenchReport.Settings settings() {
         return new BenchReport.Settings(runs, threads, bytes.bytes(), batch, mixedSeconds, loadShare, zipf, durabilityList(),
-                workloads, compare, quick, storeSettings);
+                workloads, compare, quick, storeSettings, loadPasses, fioSweep().readRampSeconds());
     }
 }

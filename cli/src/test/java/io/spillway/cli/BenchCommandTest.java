@@ -36,12 +36,14 @@ class BenchCommandTest {
         assertTrue(out.contains("Spillway / file-per-block-fsync"), out);
 
         JsonNode doc = Json.read(Files.readString(json));
-        assertEquals(4, doc.get("schemaVersion").asInt());
+        assertEquals(5, doc.get("schemaVersion").asInt());
         for (String field : List.of("date", "command", "machine", "settings", "pageCache", "fio", "sizes", "lookup", "notes")) {
             assertTrue(doc.has(field), "missing " + field);
         }
         assertEquals("not requested", doc.get("fio").asText());
         assertEquals("128", doc.get("settings").get("store").get("load_queue_depth").asText(), "the store's effective settings");
+        assertEquals(1, doc.get("settings").get("loadPasses").asInt(), "--quick loads once");
+        assertEquals(0, doc.get("settings").get("fioReadRampSeconds").asInt(), "--quick times fio from its start");
         JsonNode size = doc.get("sizes").get(0);
         assertEquals(65536, size.get("blockSize").asLong());
         for (String target : List.of("spillway", "file-per-block", "file-per-block-fsync", "rocksdb-blob")) {
@@ -72,7 +74,7 @@ class BenchCommandTest {
         Path json = tmp.resolve("modes.json");
         String out = bench("--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
                 "--workloads", "dump,load", "--no-drop-caches", "--durability", "none,batch", "--compare", "file-per-block",
-                "--runs", "2", "--json", json.toString());
+                "--runs", "2", "--load-passes", "3", "--json", json.toString());
         assertTrue(out.contains("durability none,batch"), out);
         assertTrue(out.contains("Spillway, durability batch / spillway-none"), out);
         assertTrue(out.contains("Spillway, durability none / file-per-block"), out);
@@ -89,6 +91,18 @@ class BenchCommandTest {
         JsonNode second = doc.get("runs").get(1).get(0).get("targets");
         assertEquals(List.of("spillway-none", "spillway-batch", "file-per-block"), listOf(second.fieldNames()));
         second.forEach(t -> assertTrue(t.get("load").get("gbps").asDouble() > 0, t.toString()));
+        // Three passes each: the figure is the median pass, and every pass is on record.
+        assertEquals(3, doc.get("settings").get("loadPasses").asInt());
+        for (JsonNode run : doc.get("runs")) {
+            run.get(0).get("targets").forEach(t -> {
+                JsonNode load = t.get("load");
+                List<Double> passes = new ArrayList<>();
+                load.get("passes").forEach(v -> passes.add(v.asDouble()));
+                assertEquals(3, passes.size(), t.toString());
+                assertEquals(passes.stream().sorted().toList().get(1), load.get("gbps").asDouble(), 1e-9, t.toString());
+                assertEquals(1, t.get("dump").get("passes").size(), "a dump is one pass");
+            });
+        }
         for (String mode : List.of("none", "batch")) {
             assertTrue(size.get("targets").get("spillway-" + mode).get("dump").get("gbps").asDouble() > 0, mode);
             assertTrue(size.get("ratios").get("spillway-" + mode + ":load/file-per-block").asDouble() > 0, mode);

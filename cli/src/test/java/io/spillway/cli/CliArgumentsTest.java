@@ -48,6 +48,7 @@ class CliArgumentsTest {
         "frobnicate",
         "gpu-check /nonexistent --blocks 100",
         "gpu-check",
+        "bench --load-passes 0",
     })
     void badArgumentsExitTwoWithOneLine(String line) {
         assertEquals(2, run(line.split(" ")), err.toString());

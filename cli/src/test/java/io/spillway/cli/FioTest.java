@@ -86,6 +86,17 @@ class FioTest {
         FioJob read = new FioJob("j1", Path.of("/d"), "randread", 2 << 20, "libaio", 16, 1, 1L << 30, false);
         assertTrue(read.command().contains("--iodepth=16"));
         assertFalse(read.command().contains("--end_fsync=1"));
+        assertFalse(read.command().contains("--time_based"), "a one-pass job is timed from its start");
+    }
+
+    @Test
+    void aWarmedReadRunsUntimedThenTimedForAsLong() {
+        FioJob read = new FioJob("j1", Path.of("/d"), "randread", 32 << 20, "libaio", 32, 1, 1L << 30, false, 2);
+        List<String> cmd = read.command();
+        assertTrue(cmd.containsAll(List.of("--time_based", "--ramp_time=2", "--runtime=2")), cmd.toString());
+        assertThrows(IllegalArgumentException.class, () -> new FioJob("j", Path.of("/d"), "write", 4096, "libaio", 16, 1, 1 << 20, false, 2),
+                "a write overwrites its files for as long as it is timed");
+        assertThrows(IllegalArgumentException.class, () -> new FioJob("j", Path.of("/d"), "randread", 4096, "libaio", 16, 1, 1 << 20, false, -1));
     }
 
     @Test

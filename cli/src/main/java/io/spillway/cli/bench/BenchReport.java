@@ -3,6 +3,7 @@ package io.spillway.cli.bench;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,9 +23,11 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
     /**
      * 2: {@code settings.durability} lists every measured mode, and several Spillway targets key
      * their ratios by id. 3: {@code cache}, the DRAM tier's figures (null unless the cache
-     * workload ran). 4: {@code settings.store}, the store configuration.
+     * workload ran). 4: {@code settings.store}, the store configuration. 5: loads run
+     * {@code settings.loadPasses} passes, every phase lists its {@code passes}, and fio's random
+     * reads are timed after a warm-up ({@code settings.fioReadRampSeconds}).
      */
-    public static final int SCHEMA_VERSION = 4;
+    public static final int SCHEMA_VERSION = 5;
 
     /** Where it ran. {@code loadAverage} is the 1-minute load when the run started (a noisy machine shows here). */
     public record Machine(String os, String kernel, int cores, long memoryBytes, String java, String dir, String fileSystem,
@@ -35,10 +38,12 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
      * How it ran. {@code store}: every key of the configuration the Spillway targets start from
      * ({@code --config} and defaults, e.g. {@code load_queue_depth}), so that a figure can be
      * traced to the settings that made it; each target then sets its own directory and durability.
+     * {@code loadPasses}: passes of each load phase ({@link Phase}). {@code fioReadRampSeconds}:
+     * how long each fio random read runs before fio starts timing it (0: timed from the start).
      */
     public record Settings(int runs, int threads, long bytesPerSize, int batch, double mixedSeconds, double mixedLoadShare,
                            double zipfExponent, String durability, List<String> workloads, List<String> compare, boolean quick,
-                           Map<String, String> store) {
+                           Map<String, String> store, int loadPasses, int fioReadRampSeconds) {
     }
 
     /**
@@ -52,16 +57,28 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
     public record TargetResult(String label, String readPath, Phase dump, Phase load, Phase mixed) {
     }
 
+    /**
+     * One phase of one target. A load runs {@code --load-passes} times over the same blocks, the
+     * page cache dropped before each pass; the phase is then the pass whose rate is the lower
+     * median, with failures and mismatches summed over all passes, and {@code passes} lists every
+     * pass's rate in order (the first one includes what a freshly opened store maps on first use;
+     * see the README's Performance notes). A dump or a mixed phase is one pass.
+     */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Phase(long bytes, long blocks, long tasks, double seconds, double gbps, double p50Ms, double p99Ms,
-                        long failed, long mismatches) {
+                        long failed, long mismatches, List<Double> passes) {
 
         public static Phase of(PhaseResult r) {
-            if (r == null) {
-                return null;
-            }
-            return new Phase(r.bytes(), r.blocks(), r.tasks(), r.wall().toNanos() / 1e9, round(r.gbps()),
-                    r.p50().toNanos() / 1e6, r.p99().toNanos() / 1e6, r.failed(), r.mismatches());
+            return r == null ? null : of(List.of(r));
+        }
+
+        /** The lower-median pass of {@code passes} (at least one), failures and mismatches summed. */
+        public static Phase of(List<PhaseResult> passes) {
+            List<PhaseResult> byRate = passes.stream().sorted(Comparator.comparingDouble(PhaseResult::gbps)).toList();
+            PhaseResult m = byRate.get((byRate.size() - 1) / 2);
+            return new Phase(m.bytes(), m.blocks(), m.tasks(), m.wall().toNanos() / 1e9, round(m.gbps()),
+                    m.p50().toNanos() / 1e6, m.p99().toNanos() / 1e6, passes.stream().mapToLong(PhaseResult::failed).sum(),
+                    passes.stream().mapToLong(PhaseResult::mismatches).sum(), passes.stream().map(p -> round(p.gbps())).toList());
         }
     }
 

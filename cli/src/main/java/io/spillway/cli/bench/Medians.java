@@ -66,6 +66,6 @@ public final class Medians {
         Phase m = phases.get((phases.size() - 1) / 2);
         long failed = phases.stream().mapToLong(Phase::failed).sum();
         long mismatches = phases.stream().mapToLong(Phase::mismatches).sum();
-        return new Phase(m.bytes(), m.blocks(), m.tasks(), m.seconds(), m.gbps(), m.p50Ms(), m.p99Ms(), failed, mismatches);
+        return new Phase(m.bytes(), m.blocks(), m.tasks(), m.seconds(), m.gbps(), m.p50Ms(), m.p99Ms(), failed, mismatches, m.passes());
     }
 }

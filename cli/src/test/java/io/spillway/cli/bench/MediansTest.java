@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class MediansTest {
 
     private static Phase gbps(double v, long mismatches) {
-        return new Phase(1, 1, 1, 1, v, 0, 0, 0, mismatches);
+        return new Phase(1, 1, 1, 1, v, 0, 0, 0, mismatches, List.of(v));
     }
 
     private static SizeResult run(double spillwayLoad, double peerLoad, double fioRead, long mismatches) {

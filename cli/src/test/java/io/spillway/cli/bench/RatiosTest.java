@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class RatiosTest {
 
     private static Phase gbps(double v) {
-        return new Phase(1, 1, 1, 1, v, 0, 0, 0, 0);
+        return new Phase(1, 1, 1, 1, v, 0, 0, 0, 0, List.of(v));
     }
 
     static FioResult.Figure figure(String rw, boolean endFsync, double gbps) {
