@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.spillway.recovery.Fsck;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.io.StoreLock;
+import io.spillway.testkit.ChildJvm;
 import io.spillway.testkit.Payloads;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -41,14 +42,10 @@ class KillNineTest {
     void everyAcknowledgedBlockSurvivesRepeatedKillNine() throws Exception {
         Random random = new Random(20261121);
         List<BlockKey> acked = new ArrayList<>();
-        String java = ProcessHandle.current().info().command().orElseThrow();
         for (int cycle = 0; cycle < CYCLES; cycle++) {
             String ns = "kill9-" + cycle;
-            // RocksDB and LZ4 unpack their native libraries into java.io.tmpdir and delete them only at a
-            // normal exit; a killed child would leave them in /tmp, so they go under the test's directory.
-            Path jvmTmp = Files.createDirectories(dir.resolve("jvm-tmp"));
-            Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + jvmTmp, "-cp", System.getProperty("java.class.path"),
-                    CrashChildMain.class.getName(), dir.toString(), ns, String.valueOf(random.nextLong()))
+            Process child = new ProcessBuilder(ChildJvm.command(dir, List.of(), CrashChildMain.class, dir.toString(), ns,
+                    String.valueOf(random.nextLong())))
                     .redirectError(dir.resolve("child.err").toFile())
                     .start();
             int target = 1 + random.nextInt(120);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.spillway.engine.config.StoreConfig;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.segments.io.StoreLockedException;
+import io.spillway.testkit.ChildJvm;
 import io.spillway.testkit.Payloads;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -60,12 +61,7 @@ class SecondOpenerTest {
     @Test
     void openHeldByAnotherProcessIsRefusedWithItsPid() throws Exception {
         Path data = dir.resolve("data");
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        // RocksDB and LZ4 unpack their native libraries into java.io.tmpdir and delete them only at a
-        // normal exit; a killed child would leave them in /tmp, so they go under the test's directory.
-        Path jvmTmp = Files.createDirectories(dir.resolve("jvm-tmp"));
-        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + jvmTmp, "-cp", System.getProperty("java.class.path"),
-                StoreHolderMain.class.getName(), data.toString())
+        Process child = new ProcessBuilder(ChildJvm.command(dir, List.of(), StoreHolderMain.class, data.toString()))
                 .redirectError(dir.resolve("child.err").toFile())
                 .start();
         try {

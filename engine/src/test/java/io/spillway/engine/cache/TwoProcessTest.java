@@ -7,6 +7,7 @@ import io.spillway.engine.StoreFixture;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.Outcome;
 import io.spillway.engine.config.CacheVerify;
+import io.spillway.testkit.ChildJvm;
 import io.spillway.testkit.Payloads;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -24,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two processes on one arena: a child owns it and writes and evicts under pressure; this process
@@ -39,6 +41,10 @@ class TwoProcessTest {
     private static final int SLOTS = 32;
     private static final int KEYS = 200;
     private static final int MIN_KILLS = 2;
+
+    /** The writers' java.io.tmpdir goes here ({@link ChildJvm}), not on /dev/shm. */
+    @TempDir
+    Path tmp;
 
     @Test
     void aReaderNeverGetsWrongBytesWhileTheWriterEvictsAndIsKilled() throws Exception {
@@ -122,19 +128,22 @@ class TwoProcessTest {
         return TimeUnit.MILLISECONDS.toNanos(min + r.nextInt(max - min));
     }
 
-    /** Starts a writer and waits until it owns the cache (the previous one is dead by then). */
-    private static Process startWriter(Path dir, long seed) throws Exception {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+    /**
+     * Starts a writer and waits until it owns the cache (the previous one is dead by then).
+     *
+     * @param arena the writer's arena directory, on /dev/shm
+     */
+    private Process startWriter(Path arena, long seed) throws Exception {
+        List<String> options = new ArrayList<>();
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.startsWith("--") || a.startsWith("-D")) {
-                cmd.add(a);
+                options.add(a); // Chronicle Map's --add-opens and --add-exports
             }
         }
         // C1 only: the writer's JVM starts (Chronicle Map's classes) about twice as fast.
-        cmd.addAll(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), CacheWriterMain.class.getName(),
-                dir.toString(), Integer.toString(SLOTS), Integer.toString(BLOCK), Integer.toString(KEYS), Long.toString(seed)));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        options.addAll(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1"));
+        Process p = new ProcessBuilder(ChildJvm.command(tmp, options, CacheWriterMain.class, arena.toString(), Integer.toString(SLOTS),
+                Integer.toString(BLOCK), Integer.toString(KEYS), Long.toString(seed))).redirectErrorStream(true).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         for (String line; (line = out.readLine()) != null; ) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.spillway.segments.SegmentPath;
+import io.spillway.testkit.ChildJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -211,13 +212,9 @@ abstract class SharedStoreSuite {
     private Child start(String role, Path store, String name, int seed) throws IOException {
         Path dir = tmp.resolve(name);
         Files.createDirectories(dir);
-        String java = ProcessHandle.current().info().command().orElseThrow();
-        // RocksDB and LZ4 unpack their native libraries into java.io.tmpdir and delete them only at a
-        // normal exit; a killed child would leave them in /tmp, so they go under the test's directory.
-        Path jvmTmp = Files.createDirectories(dir.resolve("jvm-tmp"));
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + jvmTmp, "-Dspillway.suite.lease_ms=" + leaseMillis(),
-                "-cp", System.getProperty("java.class.path"), SharedChildMain.class.getName(), role, store.toString(), dir.toString(), role.equals("writer") ? name : "-",
-                Integer.toString(seed)).redirectError(dir.resolve("stderr.txt").toFile()).start();
+        Process p = new ProcessBuilder(ChildJvm.command(dir, List.of("-Dspillway.suite.lease_ms=" + leaseMillis()), SharedChildMain.class, role,
+                store.toString(), dir.toString(), role.equals("writer") ? name : "-", Integer.toString(seed)))
+                .redirectError(dir.resolve("stderr.txt").toFile()).start();
         return new Child(name, p);
     }
 

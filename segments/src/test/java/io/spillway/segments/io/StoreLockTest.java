@@ -40,10 +40,7 @@ class StoreLockTest {
     @Test
     void lockHeldByChildProcessIsRefusedThenTakenOverAfterKill() throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
-        // RocksDB and LZ4 unpack their native libraries into java.io.tmpdir and delete them only at a
-        // normal exit; a killed child would leave them in /tmp, so they go under the test's directory.
-        Path jvmTmp = Files.createDirectories(dir.resolve("jvm-tmp"));
-        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Djava.io.tmpdir=" + jvmTmp,
+        Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), LockHolderMain.class.getName(), dir.toString())
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
