@@ -3,7 +3,6 @@ package io.spillway.cli.bench;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,13 +71,13 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
             return r == null ? null : of(List.of(r));
         }
 
-        /** The lower-median pass of {@code passes} (at least one), failures and mismatches summed. */
+        /** The lower-median pass of {@code passes} (at least one), failures and mismatches summed ({@link Medians#lowerMedian}). */
         public static Phase of(List<PhaseResult> passes) {
-            List<PhaseResult> byRate = passes.stream().sorted(Comparator.comparingDouble(PhaseResult::gbps)).toList();
-            PhaseResult m = byRate.get((byRate.size() - 1) / 2);
-            return new Phase(m.bytes(), m.blocks(), m.tasks(), m.wall().toNanos() / 1e9, round(m.gbps()),
-                    m.p50().toNanos() / 1e6, m.p99().toNanos() / 1e6, passes.stream().mapToLong(PhaseResult::failed).sum(),
-                    passes.stream().mapToLong(PhaseResult::mismatches).sum(), passes.stream().map(p -> round(p.gbps())).toList());
+            List<Phase> each = passes.stream().map(r -> new Phase(r.bytes(), r.blocks(), r.tasks(), r.wall().toNanos() / 1e9, round(r.gbps()),
+                    r.p50().toNanos() / 1e6, r.p99().toNanos() / 1e6, r.failed(), r.mismatches(), List.of(round(r.gbps())))).toList();
+            Phase m = Medians.lowerMedian(each);
+            return new Phase(m.bytes(), m.blocks(), m.tasks(), m.seconds(), m.gbps(), m.p50Ms(), m.p99Ms(), m.failed(), m.mismatches(),
+                    each.stream().map(Phase::gbps).toList());
         }
     }
 

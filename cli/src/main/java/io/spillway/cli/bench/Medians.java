@@ -59,11 +59,18 @@ public final class Medians {
 
     /** The phase whose rate is the lower median; failures and mismatches summed over all runs. */
     private static Phase medianPhase(List<TargetResult> all, Function<TargetResult, Phase> which) {
-        List<Phase> phases = all.stream().map(which).filter(Objects::nonNull).sorted(Comparator.comparingDouble(Phase::gbps)).toList();
-        if (phases.isEmpty()) {
-            return null;
-        }
-        Phase m = phases.get((phases.size() - 1) / 2);
+        List<Phase> phases = all.stream().map(which).filter(Objects::nonNull).toList();
+        return phases.isEmpty() ? null : lowerMedian(phases);
+    }
+
+    /**
+     * Of several measurements of one phase (runs, or a load's passes), the one whose rate is the
+     * lower median, with failures and mismatches summed over all of them, so that no failure is
+     * hidden by a better measurement.
+     */
+    static Phase lowerMedian(List<Phase> phases) {
+        List<Phase> byRate = phases.stream().sorted(Comparator.comparingDouble(Phase::gbps)).toList();
+        Phase m = byRate.get((byRate.size() - 1) / 2);
         long failed = phases.stream().mapToLong(Phase::failed).sum();
         long mismatches = phases.stream().mapToLong(Phase::mismatches).sum();
         return new Phase(m.bytes(), m.blocks(), m.tasks(), m.seconds(), m.gbps(), m.p50Ms(), m.p99Ms(), failed, mismatches, m.passes());
