@@ -72,7 +72,8 @@ fi
 # not fit the deadline (about 15 s more per size and run).
 # Since the bench times fio's random reads after a warm-up and loads each target three times
 # (schema 5), the three sizes take longer than one call allows: the one-pass run took 376 s there,
-# and the warm-ups alone add about 9 x 2 s x 2 per size and run. Run it as two calls, e.g.
+# and the warm-ups alone add about 9 x 2 s x 2 per size and run; the JVM's warm-up (schema 6) adds
+# one untimed round of the first size's targets. Run it as two calls, e.g.
 #   BENCH_ARGS="--runs 3 --bytes 1GiB --block-sizes 256KiB,2MiB --durability none,batch --compare fio,file-per-block,file-per-block-fsync --workloads dump,load"
 # then --block-sizes 32MiB with --workloads dump,load,lookup, each with its own OUT.
 read -r -a args <<<"${BENCH_ARGS:---runs 3 --bytes 1GiB --block-sizes 256KiB,2MiB,32MiB --durability none,batch --compare fio,file-per-block,file-per-block-fsync --workloads dump,load,lookup}"

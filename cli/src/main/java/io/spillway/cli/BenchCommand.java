@@ -33,7 +33,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine;
@@ -51,6 +50,8 @@ import picocli.CommandLine.Option;
  * page cache (where allowed) and load every block in random order; then the 70/30 mixed workload; then fio writes and
  * random-reads the same amount with the same block size and jobs. Then the lookup workload times
  * {@code lookupPrefix} of 1000 keys. Every loaded block is verified; a mismatch fails the run.
+ * Before run 1, every target but fio runs once at the first block size, untimed ({@code --warmup}),
+ * so that no figure times a cold JVM.
  *
  * <p>Spillway is one target per {@code --durability} mode, so that one run sets each mode against
  * its own reference: {@code none} against fio's plain write and the plain file-per-block peer,
@@ -68,8 +69,6 @@ final class BenchCommand extends CliCommand {
     /** The DRAM tier's benchmarks ({@link CacheBench}): asked for by name, not in the default set (they fill GiBs of /dev/shm). */
     static final String CACHE_WORKLOAD = "cache";
         static final List<String> ALL_PEERS = List.of("fio", FilePerBlockTarget.ID, FilePerBlockTarget.FSYNC_ID, BlobDbTarget.ID);
-    /** A batch's buffers are capped at this many bytes per thread, so 32 MiB blocks do not take GiBs of memory. */
-    static final long MAX_BATCH_BYTES = 64L << 20;
 
     @Option(names = "--dir", paramLabel = "D",
             description = "Directory on the file system to measure (local disk, tmpfs, a FUSE mount). Default: a new directory under java.io.tmpdir.")
@@ -146,6 +145,11 @@ final class BenchCommand extends CliCommand {
             description = "Drop the page cache before each load phase, where the kernel allows it (default: ${DEFAULT-VALUE}).")
     boolean dropCaches;
 
+    @Option(names = "--warmup", negatable = true,
+            description = "Before run 1, one untimed dump and load of every target but fio at the first block size, so that "
+                    + "no figure times the JVM compiling its hot paths (default: on; --quick: off).")
+    Boolean warmup;
+
     @Option(names = "--seed", paramLabel = "S", defaultValue = "7", description = "Seed of keys, content and orders (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -169,12 +173,7 @@ final class BenchCommand extends CliCommand {
         durabilities = durabilityNames == null ? List.of(probe.durability()) : parseDurabilities(durabilityNames);
         storeSettings = probe.describe();
         boolean fio = compare.contains("fio") && Fio.onPath();
-        String fioStatus = !compare.contains("fio") ? "not requested"
-                : fio ? "fio --direct=1 at its best (" + (quick ? "libaio iodepth 16, 1 job" : "libaio and io_uring, iodepth 16 and 32, 1 and "
-                        + threads + " jobs") + "; over runs, the configuration with the best median), same directory, block size and bytes"
-                        + (fioSweep().readRampSeconds() > 0 ? "; random reads timed after " + fioSweep().readRampSeconds() + " s of warm-up" : "")
-                        + "; psync with " + threads + " jobs as a second row"
-                : "fio is not installed: no physical-limit figures (install fio for them)";
+        String fioStatus = FioReference.status(compare.contains("fio"), fio, fioSweep(), threads);
         if (compare.contains("fio") && !fio) {
             out.println("NOTE: " + fioStatus);
         }
@@ -193,6 +192,18 @@ final class BenchCommand extends CliCommand {
         CacheBenchReport cache = null;
         boolean clean = true;
         try (scratch) {
+            if (needsThroughput() && warmup) {
+                // Untimed: a cold JVM interprets and compiles the hot paths during the first
+                // target's dump (a quarter of both cores here), which a running store has long
+                // done and fio, a C program, never pays. The figures are discarded.
+                out.printf("warm-up: %s, every target but fio once (one load pass, no mixed phase), untimed%n", blockSizes.getFirst());
+                SizeResult w = measureSize(out, work, blockSizes.getFirst(), false, false, true);
+                if (!w.targets().values().stream().allMatch(BenchTable::clean)) {
+                    clean = false;
+                    out.println("warm-up: blocks failed or mismatched:");
+                    BenchTable.printSize(out, w);
+                }
+            }
             if (needsThroughput()) {
                 for (int run = 1; run <= runs; run++) {
                     if (runs > 1) {
@@ -200,9 +211,9 @@ final class BenchCommand extends CliCommand {
                     }
                     List<SizeResult> thisRun = new ArrayList<>();
                     for (ByteSize size : blockSizes) {
-                        SizeResult r = measureSize(out, work, size, fio, run % 2 == 0);
+                        SizeResult r = measureSize(out, work, size, fio, run % 2 == 0, false);
                         thisRun.add(r);
-                        clean &= r.targets().values().stream().allMatch(BenchCommand::clean);
+                        clean &= r.targets().values().stream().allMatch(BenchTable::clean);
                         BenchTable.printSize(out, r);
                     }
                     perRun.add(thisRun);
@@ -288,6 +299,9 @@ final class BenchCommand extends CliCommand {
         if (loadPasses == null) {
             loadPasses = quick ? 1 : 3;
         }
+        if (warmup == null) {
+            warmup = !quick;
+        }
         if (mixedSeconds == null) {
             mixedSeconds = quick ? 1.0 : 5.0;
         }
@@ -368,21 +382,16 @@ final class BenchCommand extends CliCommand {
         return workloads.contains("dump") || workloads.contains("load") || workloads.contains("mixed");
     }
 
-    /** The batch actually used for {@code blockSize}: {@code --batch}, capped at 64 MiB of buffers. */
-    static int effectiveBatch(int batch, long blockSize) {
-        return (int) Math.max(1, Math.min(batch, MAX_BATCH_BYTES / blockSize));
-    }
-
     /**
      * One block size: every target, then fio; in {@code reversed} order (fio first) on every other
      * run, so that no target always follows minutes of the others' IO (a virtual disk that slows
      * under sustained load would otherwise flatter whoever runs first).
      */
-    private SizeResult measureSize(PrintWriter out, Path work, ByteSize size, boolean fio, boolean reversed)
+    private SizeResult measureSize(PrintWriter out, Path work, ByteSize size, boolean fio, boolean reversed, boolean warmUp)
             throws IOException, InterruptedException {
         long block = size.bytes();
         int perThread = Math.toIntExact(bytes.bytes() / block / threads);
-        int b = effectiveBatch(batch, block);
+        int b = ClientRun.effectiveBatch(batch, block);
         Map<String, TargetResult> measured = new HashMap<>();
         List<String> ids = new ArrayList<>();
         boolean several = durabilities.size() > 1;
@@ -409,7 +418,7 @@ final class BenchCommand extends CliCommand {
                 String id = ids.get(i);
                 Path d = work.resolve(id + "-" + block);
                 try (BenchTarget target = i < durabilities.size() ? spillway(d, size, durabilities.get(i), several) : open(id, d, size)) {
-                    measured.put(id, measureTarget(target, run, size));
+                    measured.put(id, measureTarget(target, run, size, warmUp));
                 } finally {
                     FileTrees.deleteRecursively(d);
                 }
@@ -437,8 +446,11 @@ final class BenchCommand extends CliCommand {
         };
     }
 
-    private TargetResult measureTarget(BenchTarget target, ClientRun run, ByteSize size) throws IOException, InterruptedException {
-        String what = size + " " + target.id();
+    /** One target's phases; a warm-up ({@code --warmup}) loads once and skips the mixed phase. */
+    private TargetResult measureTarget(BenchTarget target, ClientRun run, ByteSize size, boolean warmUp)
+            throws IOException, InterruptedException {
+        String what = size + " " + target.id() + (warmUp ? " (warm-up)" : "");
+        int passes = warmUp ? 1 : loadPasses;
         PhaseResult dump;
         try (ProgressBar bar = Progress.bar("dump " + what, run.totalBytes(), " MiB", 1 << 20)) {
             dump = run.dumpAll(target, bar::stepBy);
@@ -447,14 +459,14 @@ final class BenchCommand extends CliCommand {
         // Several passes: the first one also maps what a freshly opened store touches on first use
         // (its load buffers), which a virtual machine can make cost seconds (README, Performance).
         List<PhaseResult> loads = new ArrayList<>();
-        for (int pass = 1; workloads.contains("load") && pass <= loadPasses; pass++) {
+        for (int pass = 1; workloads.contains("load") && pass <= passes; pass++) {
             dropPageCache();
-            try (ProgressBar bar = Progress.bar("load " + what + (loadPasses > 1 ? " pass " + pass : ""), run.totalBytes(), " MiB", 1 << 20)) {
+            try (ProgressBar bar = Progress.bar("load " + what + (passes > 1 ? " pass " + pass : ""), run.totalBytes(), " MiB", 1 << 20)) {
                 loads.add(run.loadAll(target, bar::stepBy));
             }
         }
         PhaseResult mixed = null;
-        if (workloads.contains("mixed")) {
+        if (workloads.contains("mixed") && !warmUp) {
             dropPageCache();
             try (ProgressBar bar = Progress.bar("mixed " + what, -1, " MiB", 1 << 20)) {
                 mixed = run.mixed(target, Duration.ofMillis((long) (mixedSeconds * 1000)), loadShare, zipf, bar::stepBy);
@@ -472,22 +484,16 @@ final class BenchCommand extends CliCommand {
     private BenchReport.LookupResult measureLookup(PrintWriter out, Path work) throws IOException {
         Path d = Files.createDirectory(work.resolve("lookup"));
         try (ProgressBar bar = Progress.bar("index", lookupKeys, " keys", 1)) {
-            LookupBenchmark.Result r = LookupBenchmark.run(d, lookupKeys, 1000, lookupIterations, bar::stepTo);
-            out.printf(Locale.ROOT, "lookupPrefix of %d keys against %,d indexed keys, %d calls: p50 %.3f ms, p99 %.3f ms, max %.3f ms%n",
-                    r.chainLength(), r.indexedKeys(), r.iterations(), r.p50Micros() / 1000, r.p99Micros() / 1000, r.maxMicros() / 1000);
-            return new BenchReport.LookupResult(r.indexedKeys(), r.chainLength(), r.iterations(), r.p50Micros() / 1000,
-                    r.p99Micros() / 1000, r.maxMicros() / 1000);
+            BenchReport.LookupResult r = BenchReport.LookupResult.of(LookupBenchmark.run(d, lookupKeys, 1000, lookupIterations, bar::stepTo));
+            out.println(r.summary());
+            return r;
         } finally {
             FileTrees.deleteRecursively(d);
         }
     }
 
-    private static boolean clean(TargetResult t) {
-        return BenchTable.clean(t);
-    }
-
     private BenchReport.Settings settings() {
         return new BenchReport.Settings(runs, threads, bytes.bytes(), batch, mixedSeconds, loadShare, zipf, durabilityList(),
-                workloads, compare, quick, storeSettings, loadPasses, fioSweep().readRampSeconds());
+                workloads, compare, quick, storeSettings, loadPasses, fioSweep().readRampSeconds(), warmup);
     }
 }

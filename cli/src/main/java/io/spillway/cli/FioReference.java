@@ -127,6 +127,22 @@ final class FioReference {
         }
     }
 
+    /** The report's line on how fio ran: how the best was sought, or why there is none. */
+    static String status(boolean requested, boolean installed, Sweep sweep, int threads) {
+        if (!requested) {
+            return "not requested";
+        }
+        if (!installed) {
+            return "fio is not installed: no physical-limit figures (install fio for them)";
+        }
+        return "fio --direct=1 at its best (" + String.join(" and ", sweep.engines()) + ", iodepth "
+                + String.join(" and ", sweep.depths().stream().map(String::valueOf).toList()) + ", "
+                + String.join(" and ", sweep.jobs().stream().map(String::valueOf).toList()) + (sweep.jobs().equals(List.of(1)) ? " job" : " jobs")
+                + "; over runs, the configuration with the best median), same directory, block size and bytes"
+                + (sweep.readRampSeconds() > 0 ? "; random reads timed after " + sweep.readRampSeconds() + " s of warm-up" : "")
+                + "; psync with " + threads + " jobs as a second row";
+    }
+
     /** The table rows of {@code spillway bench}: fio's best, then the old psync figures, each saying how it ran. */
     static void print(PrintWriter out, String fmt, FioResult fio) {
         if (fio.write() == null && fio.randread() == null) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.spillway.cli.bench.ClientRun;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ class BenchCommandTest {
         assertTrue(out.contains("Spillway / file-per-block-fsync"), out);
 
         JsonNode doc = Json.read(Files.readString(json));
-        assertEquals(5, doc.get("schemaVersion").asInt());
+        assertEquals(6, doc.get("schemaVersion").asInt());
         for (String field : List.of("date", "command", "machine", "settings", "pageCache", "fio", "sizes", "lookup", "notes")) {
             assertTrue(doc.has(field), "missing " + field);
         }
@@ -44,6 +45,8 @@ class BenchCommandTest {
         assertEquals("128", doc.get("settings").get("store").get("load_queue_depth").asText(), "the store's effective settings");
         assertEquals(1, doc.get("settings").get("loadPasses").asInt(), "--quick loads once");
         assertEquals(0, doc.get("settings").get("fioReadRampSeconds").asInt(), "--quick times fio from its start");
+        assertFalse(doc.get("settings").get("warmup").asBoolean(), "--quick warms nothing up");
+        assertFalse(out.contains("warm-up"), out);
         JsonNode size = doc.get("sizes").get(0);
         assertEquals(65536, size.get("blockSize").asLong());
         for (String target : List.of("spillway", "file-per-block", "file-per-block-fsync", "rocksdb-blob")) {
@@ -74,8 +77,11 @@ class BenchCommandTest {
         Path json = tmp.resolve("modes.json");
         String out = bench("--quick", "--dir", work.toString(), "--block-sizes", "64KiB", "--bytes", "2MiB",
                 "--workloads", "dump,load", "--no-drop-caches", "--durability", "none,batch", "--compare", "file-per-block",
-                "--runs", "2", "--load-passes", "3", "--json", json.toString());
+                "--runs", "2", "--load-passes", "3", "--warmup", "--json", json.toString());
         assertTrue(out.contains("durability none,batch"), out);
+        // The warm-up comes before run 1, is untimed, and is no run of the report.
+        int warmUp = out.indexOf("warm-up: 64 KiB, every target but fio");
+        assertTrue(warmUp >= 0 && warmUp < out.indexOf("run 1 of 2"), out);
         assertTrue(out.contains("Spillway, durability batch / spillway-none"), out);
         assertTrue(out.contains("Spillway, durability none / file-per-block"), out);
 
@@ -93,6 +99,7 @@ class BenchCommandTest {
         second.forEach(t -> assertTrue(t.get("load").get("gbps").asDouble() > 0, t.toString()));
         // Three passes each: the figure is the median pass, and every pass is on record.
         assertEquals(3, doc.get("settings").get("loadPasses").asInt());
+        assertTrue(doc.get("settings").get("warmup").asBoolean());
         for (JsonNode run : doc.get("runs")) {
             run.get(0).get("targets").forEach(t -> {
                 JsonNode load = t.get("load");
@@ -179,8 +186,8 @@ class BenchCommandTest {
 
     @Test
     void batchIsCappedAtSixtyFourMiBOfBuffers() {
-        assertEquals(8, BenchCommand.effectiveBatch(8, 2 << 20));
-        assertEquals(2, BenchCommand.effectiveBatch(8, 32 << 20));
-        assertEquals(1, BenchCommand.effectiveBatch(8, 128 << 20));
+        assertEquals(8, ClientRun.effectiveBatch(8, 2 << 20));
+        assertEquals(2, ClientRun.effectiveBatch(8, 32 << 20));
+        assertEquals(1, ClientRun.effectiveBatch(8, 128 << 20));
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -24,9 +25,10 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
      * their ratios by id. 3: {@code cache}, the DRAM tier's figures (null unless the cache
      * workload ran). 4: {@code settings.store}, the store configuration. 5: loads run
      * {@code settings.loadPasses} passes, every phase lists its {@code passes}, and fio's random
-     * reads are timed after a warm-up ({@code settings.fioReadRampSeconds}).
+     * reads are timed after a warm-up ({@code settings.fioReadRampSeconds}). 6:
+     * {@code settings.warmup}, whether an untimed round warmed the JVM before run 1.
      */
-    public static final int SCHEMA_VERSION = 5;
+    public static final int SCHEMA_VERSION = 6;
 
     /** Where it ran. {@code loadAverage} is the 1-minute load when the run started (a noisy machine shows here). */
     public record Machine(String os, String kernel, int cores, long memoryBytes, String java, String dir, String fileSystem,
@@ -39,10 +41,11 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
      * traced to the settings that made it; each target then sets its own directory and durability.
      * {@code loadPasses}: passes of each load phase ({@link Phase}). {@code fioReadRampSeconds}:
      * how long each fio random read runs before fio starts timing it (0: timed from the start).
+     * {@code warmup}: whether every target but fio dumped and loaded once, untimed, before run 1.
      */
     public record Settings(int runs, int threads, long bytesPerSize, int batch, double mixedSeconds, double mixedLoadShare,
                            double zipfExponent, String durability, List<String> workloads, List<String> compare, boolean quick,
-                           Map<String, String> store, int loadPasses, int fioReadRampSeconds) {
+                           Map<String, String> store, int loadPasses, int fioReadRampSeconds, boolean warmup) {
     }
 
     /**
@@ -82,6 +85,17 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
     }
 
     public record LookupResult(long indexedKeys, int chainLength, int iterations, double p50Ms, double p99Ms, double maxMs) {
+
+        public static LookupResult of(LookupBenchmark.Result r) {
+            return new LookupResult(r.indexedKeys(), r.chainLength(), r.iterations(), r.p50Micros() / 1000, r.p99Micros() / 1000,
+                    r.maxMicros() / 1000);
+        }
+
+        /** The bench's line for it. */
+        public String summary() {
+            return String.format(Locale.ROOT, "lookupPrefix of %d keys against %,d indexed keys, %d calls: p50 %.3f ms, p99 %.3f ms, max %.3f ms",
+                    chainLength, indexedKeys, iterations, p50Ms, p99Ms, maxMs);
+        }
     }
 
     /** Rounds a rate to 4 decimals, so the JSON stays readable. */

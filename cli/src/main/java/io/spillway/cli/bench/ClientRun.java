@@ -41,6 +41,8 @@ import java.util.function.LongConsumer;
 public final class ClientRun implements AutoCloseable {
 
     public static final long ALIGNMENT = 4096;
+    /** A batch's buffers are capped at this many bytes per thread, so 32 MiB blocks do not take GiBs of memory. */
+    static final long MAX_BATCH_BYTES = 64L << 20;
     private static final int KEY_THREAD_BYTE = BlockKey.BYTES - 1;
 
     private final int threads;
@@ -84,6 +86,11 @@ public final class ClientRun implements AutoCloseable {
             dumpSlots[t] = new Buffers(t);
             loadSlots[t] = new Buffers(-1);
         }
+    }
+
+    /** The batch actually used for {@code blockSize}: {@code batch}, capped at {@link #MAX_BATCH_BYTES} of buffers. */
+    public static int effectiveBatch(int batch, long blockSize) {
+        return (int) Math.max(1, Math.min(batch, MAX_BATCH_BYTES / blockSize));
     }
 
     private static BlockKey newKey(SplittableRandom random, int thread) {
