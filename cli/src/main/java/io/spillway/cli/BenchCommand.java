@@ -494,6 +494,6 @@ final class BenchCommand extends CliCommand {
 
     private BenchReport.Settings settings() {
         return new BenchReport.Settings(runs, threads, bytes.bytes(), batch, mixedSeconds, loadShare, zipf, durabilityList(),
-                workloads, compare, quick, storeSettings, loadPasses, fioSweep().readRampSeconds(), warmup);
+                workloads, compare, quick, storeSettings, loadPasses, fioSweep().readWarmPass(), warmup);
     }
 }

@@ -75,8 +75,10 @@ final class Fio {
     }
 
     /**
-     * Reads {@code jobs[0].<rw>.bw_bytes} from fio's JSON output. Text before the first '{' (fio
-     * prints notes there, e.g. about O_DIRECT) is skipped.
+     * Reads {@code <rw>.bw_bytes} of the last reporting group from fio's JSON output: with
+     * {@code --group_reporting} each group is one entry of {@code jobs}, and a job with a warm-up
+     * pass ({@link FioJob#warmPass()}) is timed by its second group. Text before the first '{'
+     * (fio prints notes there, e.g. about O_DIRECT) is skipped.
      *
      * @throws IOException when the output holds no such number
      */
@@ -93,11 +95,17 @@ final class Fio {
         }
         // fio reports a randread job's figures under "read".
         String section = rw.endsWith("read") ? "read" : "write";
-        JsonNode bw = doc.path("jobs").path(0).path(section).path("bw_bytes");
-        if (bw.isNumber()) {
+        JsonNode last = null;
+        for (JsonNode job : doc.path("jobs")) {
+            if (last == null || job.path("groupid").asInt(0) >= last.path("groupid").asInt(0)) {
+                last = job;
+            }
+        }
+        JsonNode bw = last == null ? null : last.path(section).path("bw_bytes");
+        if (bw != null && bw.isNumber()) {
             return bw.longValue();
         }
-        throw new IOException("fio's JSON has no jobs[0]." + section + ".bw_bytes: " + abbreviate(fioJson));
+        throw new IOException("fio's JSON has no jobs[]." + section + ".bw_bytes: " + abbreviate(fioJson));
     }
 
     /** Deletes the files fio made in {@code dir}, then {@code dir}. */

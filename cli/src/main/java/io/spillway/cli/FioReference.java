@@ -24,9 +24,9 @@ import java.util.function.Consumer;
  *       depth of the {@link Sweep}: delete the layout's files, write them anew (fio lays them out
  *       with fallocate, as the store preallocates segments), then once more with
  *       {@code --end_fsync=1};
- *   <li>drop the page cache, then random-read the layout's files at each engine and depth, timed
- *       after the sweep's warm-up ({@link FioJob#rampSeconds()} says why; the load it stands for
- *       is the median of several passes, see {@code BenchReport.Phase});
+ *   <li>drop the page cache, then random-read the layout's files at each engine and depth, the
+ *       timed pass after an untimed one in the same fio run ({@link FioJob#warmPass()} says why;
+ *       the load it stands for is the median of several passes, see {@code BenchReport.Phase});
  *   <li>the old reference: {@code psync} write and randread with one job per client thread;
  *   <li>keep the best of each kind, with the settings that reached it.
  * </ol>
@@ -35,23 +35,20 @@ import java.util.function.Consumer;
 final class FioReference {
 
     /**
-     * Which configurations to try, and how long each random read warms up untimed
-     * ({@link FioJob#rampSeconds()}).
+     * Which configurations to try, and whether each random read is timed on a second pass after an
+     * untimed one ({@link FioJob#warmPass()}).
      */
-    record Sweep(List<String> engines, List<Integer> depths, List<Integer> jobs, int readRampSeconds) {
+    record Sweep(List<String> engines, List<Integer> depths, List<Integer> jobs, boolean readWarmPass) {
 
-        /** Seconds of warm-up: enough to map 1 GiB of fio's buffers at the 2 s per GiB measured on this project's VM. */
-        static final int READ_RAMP_SECONDS = 2;
-
-        /** libaio and io_uring, depths 16 and 32, one job and one per client thread. */
+        /** libaio and io_uring, depths 16 and 32, one job and one per client thread; reads warmed. */
         static Sweep full(int clientThreads) {
             return new Sweep(List.of("libaio", "io_uring"), List.of(16, 32),
-                    clientThreads == 1 ? List.of(1) : List.of(1, clientThreads), READ_RAMP_SECONDS);
+                    clientThreads == 1 ? List.of(1) : List.of(1, clientThreads), true);
         }
 
         /** One configuration, one pass, for smoke runs. */
         static Sweep quick() {
-            return new Sweep(List.of("libaio"), List.of(16), List.of(1), 0);
+            return new Sweep(List.of("libaio"), List.of(16), List.of(1), false);
         }
     }
 
@@ -83,7 +80,7 @@ final class FioReference {
                 for (String engine : sweep.engines()) {
                     for (int depth : sweep.depths()) {
                         dropPageCache.run();
-                        run(new FioJob("j" + jobs, layout, "randread", blockSize, engine, depth, jobs, perJob, false, sweep.readRampSeconds()), all,
+                        run(new FioJob("j" + jobs, layout, "randread", blockSize, engine, depth, jobs, perJob, false, sweep.readWarmPass()), all,
                                 notes);
                     }
                 }
@@ -94,7 +91,7 @@ final class FioReference {
             Figure psyncWrite = run(new FioJob("w", old, "write", blockSize, "psync", 1, clientThreads, perThread, false), all, notes);
             dropPageCache.run();
             Figure psyncRead = run(new FioJob("w", old, "randread", blockSize, "psync", 1, clientThreads, perThread, false,
-                    sweep.readRampSeconds()), all, notes);
+                    sweep.readWarmPass()), all, notes);
             Fio.deleteFiles(old);
             FioResult r = new FioResult("ok", FioResult.best(all, "write", false), FioResult.best(all, "write", true),
                     FioResult.best(all, "randread", false), psyncWrite, psyncRead, List.copyOf(all));
@@ -139,7 +136,7 @@ final class FioReference {
                 + String.join(" and ", sweep.depths().stream().map(String::valueOf).toList()) + ", "
                 + String.join(" and ", sweep.jobs().stream().map(String::valueOf).toList()) + (sweep.jobs().equals(List.of(1)) ? " job" : " jobs")
                 + "; over runs, the configuration with the best median), same directory, block size and bytes"
-                + (sweep.readRampSeconds() > 0 ? "; random reads timed after " + sweep.readRampSeconds() + " s of warm-up" : "")
+                + (sweep.readWarmPass() ? "; random reads timed on a second pass over the files, after an untimed one" : "")
                 + "; psync with " + threads + " jobs as a second row";
     }
 

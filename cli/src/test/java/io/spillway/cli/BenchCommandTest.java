@@ -37,14 +37,14 @@ class BenchCommandTest {
         assertTrue(out.contains("Spillway / file-per-block-fsync"), out);
 
         JsonNode doc = Json.read(Files.readString(json));
-        assertEquals(6, doc.get("schemaVersion").asInt());
+        assertEquals(7, doc.get("schemaVersion").asInt());
         for (String field : List.of("date", "command", "machine", "settings", "pageCache", "fio", "sizes", "lookup", "notes")) {
             assertTrue(doc.has(field), "missing " + field);
         }
         assertEquals("not requested", doc.get("fio").asText());
         assertEquals("128", doc.get("settings").get("store").get("load_queue_depth").asText(), "the store's effective settings");
         assertEquals(1, doc.get("settings").get("loadPasses").asInt(), "--quick loads once");
-        assertEquals(0, doc.get("settings").get("fioReadRampSeconds").asInt(), "--quick times fio from its start");
+        assertFalse(doc.get("settings").get("fioReadWarmPass").asBoolean(true), "--quick times fio from its start");
         assertFalse(doc.get("settings").get("warmup").asBoolean(), "--quick warms nothing up");
         assertFalse(out.contains("warm-up"), out);
         JsonNode size = doc.get("sizes").get(0);

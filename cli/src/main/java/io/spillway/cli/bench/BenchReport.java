@@ -26,9 +26,11 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
      * workload ran). 4: {@code settings.store}, the store configuration. 5: loads run
      * {@code settings.loadPasses} passes, every phase lists its {@code passes}, and fio's random
      * reads are timed after a warm-up ({@code settings.fioReadRampSeconds}). 6:
-     * {@code settings.warmup}, whether an untimed round warmed the JVM before run 1.
+     * {@code settings.warmup}, whether an untimed round warmed the JVM before run 1. 7: fio's
+     * random reads are timed on a second pass after an untimed one ({@code
+     * settings.fioReadWarmPass}) instead of after a time-based warm-up.
      */
-    public static final int SCHEMA_VERSION = 6;
+    public static final int SCHEMA_VERSION = 7;
 
     /** Where it ran. {@code loadAverage} is the 1-minute load when the run started (a noisy machine shows here). */
     public record Machine(String os, String kernel, int cores, long memoryBytes, String java, String dir, String fileSystem,
@@ -39,13 +41,14 @@ public record BenchReport(int schemaVersion, String date, String command, Machin
      * How it ran. {@code store}: every key of the configuration the Spillway targets start from
      * ({@code --config} and defaults, e.g. {@code load_queue_depth}), so that a figure can be
      * traced to the settings that made it; each target then sets its own directory and durability.
-     * {@code loadPasses}: passes of each load phase ({@link Phase}). {@code fioReadRampSeconds}:
-     * how long each fio random read runs before fio starts timing it (0: timed from the start).
+     * {@code loadPasses}: passes of each load phase ({@link Phase}). {@code fioReadWarmPass}:
+     * whether each fio random read is timed on a second pass over its files, after an untimed one
+     * (false: one pass, timed from its start).
      * {@code warmup}: whether every target but fio dumped and loaded once, untimed, before run 1.
      */
     public record Settings(int runs, int threads, long bytesPerSize, int batch, double mixedSeconds, double mixedLoadShare,
                            double zipfExponent, String durability, List<String> workloads, List<String> compare, boolean quick,
-                           Map<String, String> store, int loadPasses, int fioReadRampSeconds, boolean warmup) {
+                           Map<String, String> store, int loadPasses, boolean fioReadWarmPass, boolean warmup) {
     }
 
     /**
