@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # 'spillway bench' on the GPU machine (issue 16): that disk's fio limit and Spillway's same-run
-# ratios, from the bundle that 'gpu/device-test.sh --bundle DIR' packs (it copies this script
-# into DIR). $SPILLWAY_JAVA_OPTS adds JVM flags, e.g. a flight recording for a profile:
+# ratios, from the bundle that 'gpu/device-test.sh --bench-bundle DIR' packs (it copies this
+# script into DIR; --bundle's is too big for one call, with the working tree, at 64 MiB). $SPILLWAY_JAVA_OPTS adds JVM flags, e.g. a flight recording for a profile:
 #   SPILLWAY_JAVA_OPTS="-XX:StartFlightRecording=filename=$OUT/bench.jfr,settings=profile"
 # (the runtime carries jdk.jfr). The machine has no JDK, no network and maybe no fio, so everything comes in DIR.
 #
-#   here:  echo '/.gpu-bundle/' >> .git/info/exclude
-#          [SPILLWAY_FIO=/path/to/fio] gpu/device-test.sh --bundle .gpu-bundle
-#   there: bash .gpu-bundle/device-bench.sh .gpu-bundle     (device tool: carry .gpu-bundle, timeout_s 600)
+#   here:  echo '/.gpu-bench/' >> .git/info/exclude
+#          [SPILLWAY_FIO=/path/to/fio] gpu/device-test.sh --bench-bundle .gpu-bench
+#   there: bash .gpu-bench/device-bench.sh .gpu-bench     (device tool: carry .gpu-bench, timeout_s 600)
 #
 # SPILLWAY_FIO names a self-contained fio binary to carry (Debian's own needs 80 MB of shared
 # libraries: Ceph, GlusterFS, ICU). A static one (2.8 MB stripped, libaio, io_uring and psync),
@@ -70,10 +70,10 @@ fi
 # 1 GiB per target, medians of 3 interleaved runs, 256 KiB, 2 MiB and 32 MiB, durability none and
 # batch, both file-per-block peers, fio at its best; no mixed workload and no BlobDB, which would
 # not fit the deadline (about 15 s more per size and run).
-# Since the bench times fio's random reads after a warm-up and loads each target three times
-# (schema 5), the three sizes take longer than one call allows: the one-pass run took 376 s there,
-# and the warm-ups alone add about 9 x 2 s x 2 per size and run; the JVM's warm-up (schema 6) adds
-# one untimed round of the first size's targets. Run it as two calls, e.g.
+# Since the bench reads fio's files twice and times the second pass (schema 7), and loads each
+# target three times (schema 5), the three sizes take longer than one call allows (the JVM's
+# warm-up, schema 6, adds one untimed round of the first size's targets): 256 KiB and 2 MiB took
+# 373 s there on 2026-12-05. Run it as two calls, e.g.
 #   BENCH_ARGS="--runs 3 --bytes 1GiB --block-sizes 256KiB,2MiB --durability none,batch --compare fio,file-per-block,file-per-block-fsync --workloads dump,load"
 # then --block-sizes 32MiB with --workloads dump,load,lookup, each with its own OUT.
 read -r -a args <<<"${BENCH_ARGS:---runs 3 --bytes 1GiB --block-sizes 256KiB,2MiB,32MiB --durability none,batch --compare fio,file-per-block,file-per-block-fsync --workloads dump,load,lookup}"

@@ -10,6 +10,9 @@
 #                                       the gpu module's JUnit tests, logging to $OUT
 #   bash DIR/device-bench.sh DIR        on the GPU machine: 'spillway bench' against that disk's fio
 #                                       limit (see device-bench.sh; SPILLWAY_FIO=F at --bundle carries fio)
+#   gpu/device-test.sh --bench-bundle DIR   the same without what only --run needs (the gpu tests,
+#                                       JUnit, javac's ct.sym): about 52 MB instead of 64, since the
+#                                       device tool carries at most 64 MiB a call, working tree included
 #
 # --bundle needs only this checkout and Maven Central (offline, with MAVEN_ARGS=-o: a Maven
 # repository holding the third-party dependencies). Both Maven calls build the reactor, so the
@@ -32,7 +35,9 @@ case "${1:-}" in
     nvcc -ptx -arch=compute_90 -O3 -o "$root/gpu/src/main/resources/io/spillway/gpu/spillway_kernels.ptx" \
         "$root/gpu/src/main/cuda/spillway_kernels.cu"
     ;;
---bundle)
+--bundle | --bench-bundle)
+    bench_only=false
+    [[ "$1" == --bench-bundle ]] && bench_only=true
     dest="$(mkdir -p "$2" && cd "$2" && pwd)"
     root="$(cd "$here/.." && pwd)"
     jdk="${SPILLWAY_JDK:-/usr/lib/jvm/temurin-25-jdk-amd64}"
@@ -48,10 +53,13 @@ case "${1:-}" in
     #    with the JUnit jars. A reactor build again (-am, package), so that resolving the gpu
     #    module's dependencies finds the project's modules here and not in a repository; the
     #    group filter keeps only JUnit's jars.
-    (cd "$root" && mvn -q -B "${mvn_args[@]}" package dependency:copy-dependencies -DskipTests -pl gpu -am \
-        -DincludeScope=test -DincludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
-        -DoutputDirectory="$work/testlib")
-    (cd "$root/gpu/target/test-classes" && zip -q -r "$work/testlib/spillway-gpu-tests.jar" .)
+    mkdir -p "$work/testlib"
+    if ! $bench_only; then
+        (cd "$root" && mvn -q -B "${mvn_args[@]}" package dependency:copy-dependencies -DskipTests -pl gpu -am \
+            -DincludeScope=test -DincludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
+            -DoutputDirectory="$work/testlib")
+        (cd "$root/gpu/target/test-classes" && zip -q -r "$work/testlib/spillway-gpu-tests.jar" .)
+    fi
     # RocksDB: only the x86-64 glibc library, outside the jar. Its NativeLibraryLoader tries
     # System.loadLibrary("rocksdbjni-linux64") before the jar, so java.library.path finds it.
     rjar="$(ls "$work"/lib/rocksdbjni-*.jar)"
@@ -64,6 +72,8 @@ case "${1:-}" in
     rm -f "$work"/lib/jline-*.jar
     "$jdk/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported,java.naming,jdk.management,jdk.httpserver,jdk.net,jdk.compiler,jdk.jfr \
         --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$work/jre"
+    # ct.sym serves only javac's --release, which nothing in the bench runs.
+    $bench_only && rm -f "$work/jre/lib/ct.sym"
     tar -C "$work" -czf "$dest/payload.tar.gz" jre lib testlib librocksdbjni-linux64.so
     cp "$here/device-test.sh" "$dest/device-test.sh"
     cp "$here/device-bench.sh" "$dest/device-bench.sh"
@@ -98,7 +108,7 @@ case "${1:-}" in
         -cp "$run/lib/*:$run/testlib/*" io.spillway.gpu.GpuTestMain 2>&1 | tee "$out/junit.log" | grep -v ' INFO '
     ;;
 *)
-    echo "usage: $0 --ptx | --bundle DIR | --run DIR" >&2
+    echo "usage: $0 --ptx | --bundle DIR | --bench-bundle DIR | --run DIR" >&2
     exit 2
     ;;
 esac
