@@ -3,6 +3,7 @@ package io.spillway.engine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.spillway.engine.api.BlockBuffers;
 import io.spillway.engine.api.BlockKey;
 import io.spillway.engine.api.BlockStore;
 import io.spillway.engine.api.Outcome;
@@ -118,13 +119,14 @@ public final class SegmentStore implements BlockStore {
     }
 
     private interface Probe<R> {
-        R run(BlockIndex index, List<RecordKey> keys) throws IOException;
+        R run(BlockIndex index, List<? extends RecordKey> keys) throws IOException;
     }
 
     /** Runs {@code probe} on the open store, its latency, keys and hits counted in the lookup metrics. */
     private <R> R counted(List<BlockKey> keys, Probe<R> probe, ToIntFunction<R> hitsOf, IntUnaryOperator lookedFor)
             throws IOException {
-        List<RecordKey> k = BufferChecks.keys(keys);
+        // No copy: the probe reads the caller's list only while this call runs (1,000 keys a call).
+        List<BlockKey> k = BlockBuffers.checked(keys);
         ensureOpen();
         long t0 = System.nanoTime();
         R result = probe.run(ctx.index(), k);

@@ -16,13 +16,22 @@ public final class BlockBuffers {
 
     /** Refuses a null list ({@link NullPointerException}) and a null key; returns an immutable copy. */
     public static List<BlockKey> keys(List<BlockKey> keys) {
+        return List.copyOf(checked(keys));
+    }
+
+    /**
+     * Refuses a null list ({@link NullPointerException}) and a null key; returns {@code keys}
+     * itself. For calls that read the list only while they run (lookups): a task outlives its
+     * call, so it takes {@link #keys}'s copy instead.
+     */
+    public static List<BlockKey> checked(List<BlockKey> keys) {
         Objects.requireNonNull(keys, "keys");
         for (int i = 0; i < keys.size(); i++) {
             if (keys.get(i) == null) {
                 throw new IllegalArgumentException("keys[" + i + "] is null");
             }
         }
-        return List.copyOf(keys);
+        return keys;
     }
 
     /**

@@ -359,7 +359,7 @@ public final class CacheTier implements BlockStore {
 
     @Override
     public BitSet lookup(List<BlockKey> keys) {
-        List<BlockKey> k = BlockBuffers.keys(keys);
+        List<BlockKey> k = BlockBuffers.checked(keys);
         ensureOpen();
         BitSet hits = new BitSet(k.size());
         for (int i = 0; i < k.size(); i++) {
@@ -370,7 +370,7 @@ public final class CacheTier implements BlockStore {
 
     @Override
     public int lookupPrefix(List<BlockKey> keys) {
-        List<BlockKey> k = BlockBuffers.keys(keys);
+        List<BlockKey> k = BlockBuffers.checked(keys);
         ensureOpen();
         int n = 0;
         while (n < k.size() && failure == null && table.contains(k.get(n))) {
@@ -396,7 +396,7 @@ public final class CacheTier implements BlockStore {
     /** The tier has no manual commit: blocks are visible once copied in. */
     @Override
     public int commit(List<BlockKey> keys, boolean success) {
-        BlockBuffers.keys(keys);
+        BlockBuffers.checked(keys);
         ensureOpen();
         return 0;
     }

@@ -156,7 +156,7 @@ public final class PipelineStore implements BlockStore {
 
     @Override
     public BitSet lookup(List<BlockKey> keys) throws IOException {
-        List<BlockKey> k = BlockBuffers.keys(keys);
+        List<BlockKey> k = BlockBuffers.checked(keys);
         BitSet hits = disk.lookup(k);
         if (cacheUp()) {
             for (int i = 0; i < k.size(); i++) {
@@ -170,7 +170,7 @@ public final class PipelineStore implements BlockStore {
 
     @Override
     public int lookupPrefix(List<BlockKey> keys) throws IOException {
-        List<BlockKey> k = BlockBuffers.keys(keys);
+        List<BlockKey> k = BlockBuffers.checked(keys);
         // A block may be in DRAM only (not yet written back) after one on disk only: each key is
         // looked up in both tiers until the first that neither holds.
         BitSet onDisk = disk.lookup(k);
@@ -337,7 +337,7 @@ public final class PipelineStore implements BlockStore {
     /** A no-op: the pipeline runs with auto-commit only. */
     @Override
     public int commit(List<BlockKey> keys, boolean success) {
-        BlockBuffers.keys(keys);
+        BlockBuffers.checked(keys);
         return 0;
     }
 
