@@ -70,7 +70,8 @@ final class ReplayCommand extends CliCommand {
         out.printf(Locale.ROOT, "load latency idle: p50 %.2f ms, p99 %.2f ms%n", r.p50Idle(), r.p99Idle());
         out.printf(Locale.ROOT, "load latency during GC: p50 %.2f ms, p99 %.2f ms over %d loads (p99 ratio %.2f)%n",
                 r.p50Gc(), r.p99Gc(), r.loadsDuringGc(), r.p99Gc() / r.p99Idle());
-        out.printf(Locale.ROOT, "the GC pass: %s%n", r.gc());
+        out.printf(Locale.ROOT, "meanwhile the GC compacted %d segments, copying %d blocks (%.0f MiB) in %.1f s%n",
+                r.gc().compactedSegments(), r.gc().copiedBlocks(), r.gc().bytesWritten() / (double) (1 << 20), r.gc().seconds());
         out.flush();
         return 0;
     }
