@@ -73,7 +73,7 @@ fi
 # Since the bench reads fio's files twice and times the second pass (schema 7), and loads each
 # target three times (schema 5), the three sizes take longer than one call allows (the JVM's
 # warm-up, schema 6, adds one untimed round of the first size's targets): 256 KiB and 2 MiB took
-# 373 s there on 2026-12-05. Run it as two calls, e.g.
+# 260-373 s there, 32 MiB with the lookups 141 s (2026-12-05 and 12-07). Run it as two calls, e.g.
 #   BENCH_ARGS="--runs 3 --bytes 1GiB --block-sizes 256KiB,2MiB --durability none,batch --compare fio,file-per-block,file-per-block-fsync --workloads dump,load"
 # then --block-sizes 32MiB with --workloads dump,load,lookup, each with its own OUT.
 read -r -a args <<<"${BENCH_ARGS:---runs 3 --bytes 1GiB --block-sizes 256KiB,2MiB,32MiB --durability none,batch --compare fio,file-per-block,file-per-block-fsync --workloads dump,load,lookup}"
