@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 'spillway bench' on the GPU machine (issue 16): that disk's fio limit and Spillway's same-run
 # ratios, from the bundle that 'gpu/device-test.sh --bench-bundle DIR' packs (it copies this
-# script into DIR; --bundle's is too big for one call, with the working tree, at 64 MiB). $SPILLWAY_JAVA_OPTS adds JVM flags, e.g. a flight recording for a profile:
+# script into DIR; --bundle's is too big for one call, with the working tree, at 64 MiB).
+# $SPILLWAY_JAVA_OPTS adds JVM flags, e.g. a flight recording for a profile:
 #   SPILLWAY_JAVA_OPTS="-XX:StartFlightRecording=filename=$OUT/bench.jfr,settings=profile"
 # (the runtime carries jdk.jfr). The machine has no JDK, no network and maybe no fio, so everything comes in DIR.
 #
