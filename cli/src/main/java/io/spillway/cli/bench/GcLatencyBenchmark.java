@@ -1,7 +1,5 @@
 package io.spillway.cli.bench;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.spillway.engine.SegmentStore;
 import io.spillway.engine.api.TaskResult;
@@ -17,7 +15,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.ToLongFunction;
 
 /**
  * Load latency with and without GC copying, in one run. The p99 ratio is what the throttle
@@ -42,6 +42,13 @@ public final class GcLatencyBenchmark {
 
     /** What the GC did during step 3, from the store's counters. */
     public record GcWork(long compactedSegments, long copiedBlocks, long bytesWritten, double seconds) {
+
+        /** The change of the GC's counters in {@code StoreStats.counters()} from {@code before} to {@code after}. */
+        static GcWork between(Map<String, Long> before, Map<String, Long> after, double seconds) {
+            ToLongFunction<String> delta = k -> after.getOrDefault(k, 0L) - before.getOrDefault(k, 0L);
+            return new GcWork(delta.applyAsLong("gc.compacted.segments"), delta.applyAsLong("gc.compacted.blocks"),
+                    delta.applyAsLong("gc.bytes.written"), seconds);
+        }
     }
 
     /** p50/p99 in milliseconds, without and during GC, and what the GC did meanwhile. */
@@ -75,8 +82,7 @@ public final class GcLatencyBenchmark {
             // 1.
             long[] idle = measure(store, kept, dst, 2000, null);
             // 2.
-            MeterRegistry registry = store.metrics();
-            double[] before = gcCounters(registry);
+            Map<String, Long> before = store.stats().counters();
             long t0 = System.nanoTime();
             store.delete(dropped);
             // 3.
@@ -90,29 +96,13 @@ public final class GcLatencyBenchmark {
             long[] during = measure(store, kept, dst, Integer.MAX_VALUE, gc);
             gc.join();
             // 4.
-            double[] after = gcCounters(registry);
-            GcWork work = new GcWork((long) (after[0] - before[0]), (long) (after[1] - before[1]),
-                    (long) (after[2] - before[2]), (System.nanoTime() - t0) / 1e9);
+            GcWork work = GcWork.between(before, store.stats().counters(), (System.nanoTime() - t0) / 1e9);
             if (work.compactedSegments() == 0) {
                 throw new IllegalStateException("the GC compacted no segment while the loads ran (" + work
                         + "): the figures during GC would be an idle store's");
             }
             return new Result(pct(idle, 0.5), pct(idle, 0.99), pct(during, 0.5), pct(during, 0.99), during.length, work);
         }
-    }
-
-    /** Compacted segments, copied blocks and bytes the GC wrote, so far. */
-    private static double[] gcCounters(MeterRegistry r) {
-        return new double[] {counter(r, "spillway.gc.compacted.segments"), counter(r, "spillway.gc.compacted.blocks"),
-            counter(r, "spillway.gc.bytes.written")};
-    }
-
-    private static double counter(MeterRegistry r, String name) {
-        Counter c = r.find(name).counter();
-        if (c == null) {
-            throw new IllegalStateException("the store registers no counter " + name);
-        }
-        return c.count();
     }
 
     /** Single-block loads of random kept keys: {@code count} of them, or until {@code until} ends. */
