@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The third stage of an append worker's group commit: publishes what the {@link GroupSyncer}
@@ -75,7 +76,9 @@ final class GroupPublisher extends CommitStage<WrittenGroup.Synced> {
                 }
             }
         }
+        long started = System.nanoTime();
         owner.publish(blocks, locations, watermarks);
+        ctx.metrics().publish.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
         for (WrittenGroup.Group g : failedGroups) {
             owner.failBlocks(g.blocks(), new IOException("fdatasync of segment " + g.segment().segmentId() + " failed: "
                     + failed.get(g.segment())));

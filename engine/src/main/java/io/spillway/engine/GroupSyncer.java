@@ -7,6 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,7 +101,9 @@ final class GroupSyncer extends CommitStage<WrittenGroup.Group> {
                 continue;
             }
             try {
+                long started = System.nanoTime();
                 s.sync();
+                ctx.metrics().segmentSync.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
                 ctx.metrics().syncs.increment();
             } catch (IOException | RuntimeException e) {
                 LOG.error("fdatasync of segment {} failed ({}); it takes no more writes and is never synced again",

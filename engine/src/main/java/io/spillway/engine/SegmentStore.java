@@ -287,7 +287,7 @@ public final class SegmentStore implements BlockStore {
         try {
             closing.run();
         } finally {
-            LOG.info("closed store {}", ctx.config().storageBackends());
+            LOG.info("closed store {}{}", ctx.config().storageBackends(), ctx.metrics().stagesSummary());
         }
     }
 }

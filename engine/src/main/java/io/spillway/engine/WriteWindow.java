@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +46,7 @@ final class WriteWindow {
     private final AppendWorker owner;
     private final GroupSyncer next;
     private final WriteQueue queue;
+    private final StoreMetrics metrics;
     private final ArrayBlockingQueue<MemorySegment> freeScratch;
     private final ArrayDeque<Entry> order = new ArrayDeque<>(); // guarded by itself
     private long fencedSegment = -1; // guarded by order: the failed segment fenced last
@@ -56,6 +58,7 @@ final class WriteWindow {
         IOException failure;
         MemorySegment scratch;
         boolean withdrawn;
+        long started; // System.nanoTime() at the write's start, then at its end
     }
 
     /**
@@ -68,6 +71,7 @@ final class WriteWindow {
     WriteWindow(AppendWorker owner, GroupSyncer next, StoreContext ctx, String name, Arena arena) {
         this.owner = owner;
         this.next = next;
+        this.metrics = ctx.metrics();
         int depth = ctx.config().writeQueueDepth();
         WriteQueue q = WriteQueue.inline();
         if (depth > 1) {
@@ -112,10 +116,12 @@ final class WriteWindow {
         MemorySegment scratch = freeScratch.take();
         Entry e = new Entry();
         e.scratch = scratch;
+        e.started = System.nanoTime();
         synchronized (order) {
             order.add(e);
         }
         List<BlockLocation> locations;
+        long groupStart = segment.position();
         try {
             locations = segment.appendAsync(records, onCopied, scratch, queue, new WriteQueue.WriteCompletion() {
                 @Override
@@ -136,6 +142,7 @@ final class WriteWindow {
             drain();
             throw failure;
         }
+        metrics.groupBytes.increment(segment.position() - groupStart);
         synchronized (order) {
             e.item = new WrittenGroup.Group(segment, List.copyOf(blocks), locations);
         }
@@ -156,9 +163,12 @@ final class WriteWindow {
 
     /** Step 3. */
     private void ended(Entry e, IOException failure) {
+        long now = System.nanoTime();
+        metrics.groupWrite.record(now - e.started, TimeUnit.NANOSECONDS);
         synchronized (order) {
             e.ended = true;
             e.failure = failure;
+            e.started = now;
         }
         freeScratch.add(e.scratch);
         drain();
@@ -180,6 +190,9 @@ final class WriteWindow {
                 if (head.failure != null && head.item instanceof WrittenGroup.Group g) {
                     failGroup(g, head.failure);
                 } else {
+                    if (head.item instanceof WrittenGroup.Group) {
+                        metrics.groupOrdering.record(System.nanoTime() - head.started, TimeUnit.NANOSECONDS);
+                    }
                     next.hand(head.item);
                 }
             }

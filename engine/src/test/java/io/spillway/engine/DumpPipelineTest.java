@@ -15,6 +15,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -49,6 +51,16 @@ class DumpPipelineTest {
                 assertEquals(durability != Durability.NONE, r.durable(), r.toString());
             }
             assertEquals(keys.size(), store.lookupPrefix(keys));
+            // The stages' timers saw every group: each group written, ordered and published
+            // once (a publisher turn may take several), synced per turn unless durability is none.
+            long groups = timerCount(store, "spillway.write.group.latency");
+            assertTrue(groups >= 1 && groups <= keys.size(), groups + " group writes");
+            assertEquals(groups, timerCount(store, "spillway.write.group.ordering"));
+            long batches = timerCount(store, "spillway.publish.latency");
+            assertTrue(batches >= 1 && batches <= groups, batches + " index batches for " + groups + " groups");
+            long syncs = timerCount(store, "spillway.sync.latency");
+            assertEquals(StoreFixture.counter(store, "spillway.syncs"), syncs);
+            assertEquals(durability == Durability.NONE, syncs == 0, syncs + " syncs");
         }
         try (SegmentStore store = SegmentStore.open(config); Arena arena = Arena.ofShared()) {
             assertEquals(keys.size(), store.lookupPrefix(keys), "every block is still indexed after a clean reopen");
@@ -59,5 +71,24 @@ class DumpPipelineTest {
                 assertTrue(Payloads.matches(dst.get(i), keys.get(i)), "block " + i);
             }
         }
+    }
+
+    /** The close log's line on the stages: nothing for a store that wrote nothing, else means. */
+    @Test
+    void stagesSummaryNamesEachStagesCountAndMean() {
+        StoreMetrics m = StoreMetrics.create();
+        assertEquals("", m.stagesSummary());
+        m.groupBytes.increment(4 << 20);
+        m.groupWrite.record(8, TimeUnit.MILLISECONDS);
+        m.groupWrite.record(12, TimeUnit.MILLISECONDS);
+        m.groupOrdering.record(1, TimeUnit.MILLISECONDS);
+        m.groupOrdering.record(1, TimeUnit.MILLISECONDS);
+        m.publish.record(500, TimeUnit.MICROSECONDS);
+        assertEquals("; group commit: 2 group writes of 2.0 MiB on average, 10.00 ms each; waiting for earlier writes 1.00 ms;"
+                + " 0 syncs, 0.00 ms each; 1 index batches, 0.50 ms each", m.stagesSummary());
+    }
+
+    private static long timerCount(SegmentStore store, String name) {
+        return store.metrics().get(name).timer().count();
     }
 }
