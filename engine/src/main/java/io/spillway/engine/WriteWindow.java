@@ -58,7 +58,8 @@ final class WriteWindow {
         IOException failure;
         MemorySegment scratch;
         boolean withdrawn;
-        long started; // System.nanoTime() at the write's start, then at its end
+        long started; // System.nanoTime() at the write's start
+        long endedAt; // and at its end
     }
 
     /**
@@ -168,7 +169,7 @@ final class WriteWindow {
         synchronized (order) {
             e.ended = true;
             e.failure = failure;
-            e.started = now;
+            e.endedAt = now;
         }
         freeScratch.add(e.scratch);
         drain();
@@ -191,7 +192,7 @@ final class WriteWindow {
                     failGroup(g, head.failure);
                 } else {
                     if (head.item instanceof WrittenGroup.Group) {
-                        metrics.groupOrdering.record(System.nanoTime() - head.started, TimeUnit.NANOSECONDS);
+                        metrics.groupOrdering.record(System.nanoTime() - head.endedAt, TimeUnit.NANOSECONDS);
                     }
                     next.hand(head.item);
                 }
