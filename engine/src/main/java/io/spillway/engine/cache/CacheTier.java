@@ -269,9 +269,9 @@ public final class CacheTier implements BlockStore {
                     return new LoadResult(Outcome.OK, null);
                 }
                 case CORRUPT -> {
-                    metrics.corrupt.increment();
                     LOG.error("DRAM block {} in slot {} failed its CRC32C; dropped", key.shortHex(), p.slot().index);
                     table.delete(key);
+                    metrics.corrupt.increment();
                     return new LoadResult(Outcome.CORRUPT, "the DRAM copy failed its CRC32C; it was dropped");
                 }
                 case FAULT -> {

@@ -282,11 +282,12 @@ final class WriteBack implements AutoCloseable {
         if ((int) crc.getValue() == slot.crc) {
             return true;
         }
-        cache.cacheMetrics().corrupt.increment();
         LOG.error("DRAM block {} in slot {} failed its CRC32C before its write-back; dropped, not written", it.key.shortHex(),
                 slot.index);
         finish(it, false, Outcome.CORRUPT, "the DRAM copy failed its CRC32C before the write-back; dropped", false);
         cache.table().delete(it.key);
+        // Counted once dropped, as the other CRC checks do: whoever sees the count sees the drop.
+        cache.cacheMetrics().corrupt.increment();
         return false;
     }
 
