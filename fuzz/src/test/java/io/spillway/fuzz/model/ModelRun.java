@@ -41,7 +41,9 @@ import java.util.stream.Stream;
  * <ul>
  *   <li><b>gc</b>: a GC pass, either the watermark policy (compaction of sparse segments) or
  *       forced eviction of every sealed segment; in the model nothing is required after it (a
- *       cache may evict), while every byte a load returns must still be right.
+ *       cache may evict), while every byte a load returns must still be right. A dump during
+ *       which the store evicted (its emergency eviction at the capacity or on ENOSPC) counts
+ *       the same way.
  * </ul>
  * A recovery (a reopen after a crash) is followed by a clean close, {@code fsck --deep} on the
  * store's files, which must report no problem, and a reopen ({@link #fsckAfterRecovery}): always
@@ -212,6 +214,7 @@ public final class ModelRun extends ChainRun<SegmentStore> {
     }
 
     private void dump() throws InterruptedException {
+        long evictedBefore = counter(EVICTED_SEGMENTS);
         Dumped d = dumpRange();
         List<BlockKey> ks = d.keys();
         long[] gens = d.gens();
@@ -220,6 +223,18 @@ public final class ModelRun extends ChainRun<SegmentStore> {
             model.dumpEnded(ks.get(i), gens[i], r.outcome(i), r.durable(), autoCommit, true);
         }
         log("dump " + names(ks) + " gens " + java.util.Arrays.toString(gens) + " -> " + r.counts() + (r.durable() ? " durable" : ""));
+        long evicted = counter(EVICTED_SEGMENTS) - evictedBefore;
+        if (evicted > 0) {
+            // The emergency eviction a writer runs when a new segment does not fit: at the
+            // capacity, or on ENOSPC from the file system with or without one (README, "Space
+            // and the GC"). A cache may evict, so from here on nothing is required, this dump's
+            // blocks included; an uncapped store with no fault injected has no reason to.
+            if (!capped && !model.faultsActive) {
+                fail("an uncapped store evicted " + evicted + " segment(s) during a dump with no fault injected");
+            }
+            model.evictionPossible();
+            log("  emergency eviction during the dump: " + evicted + " segment(s)");
+        }
         for (int i = 0; i < ks.size(); i++) {
             Outcome o = r.outcome(i);
             if (o != Outcome.OK && o != Outcome.STORE_FULL && !(model.faultsActive && (o == Outcome.IO_ERROR || o == Outcome.TIMEOUT))) {
@@ -279,7 +294,19 @@ public final class ModelRun extends ChainRun<SegmentStore> {
      */
     private void gc() throws IOException {
         long until = choices.nextInt(3) == 0 ? 0 : -1;
-        io.spillway.engine.GcReport r = store.gc(until);
+        io.spillway.engine.GcReport r;
+        try {
+            r = store.gc(until);
+        } catch (IOException e) {
+            if (!model.faultsActive) {
+                throw e;
+            }
+            // An injected EIO on a read the pass needed (copying a live block forward) ends the
+            // pass with the error; what it evicted before stays evicted.
+            model.evictionPossible();
+            log("gc(" + (until == 0 ? "evict all sealed" : "watermarks") + ") threw " + e.getMessage());
+            return;
+        }
         if (until == 0 || capped || model.faultsActive || model.corruptionPossible) {
             model.evictionPossible();
         }
@@ -483,6 +510,8 @@ public final class ModelRun extends ChainRun<SegmentStore> {
         bitsFlipped |= done > 0;
         return done;
     }
+
+    private static final String EVICTED_SEGMENTS = "spillway.gc.evicted.segments";
 
     /** Counts a store meter (e.g. {@code spillway.corrupt.blocks}) of the open store. */
     public long counter(String name) {
