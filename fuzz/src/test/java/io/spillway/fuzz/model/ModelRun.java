@@ -77,6 +77,9 @@ public final class ModelRun extends ChainRun<SegmentStore> {
     static final java.util.concurrent.atomic.AtomicLong CLOSE_NS = new java.util.concurrent.atomic.AtomicLong();
     static final java.util.concurrent.atomic.AtomicLong FSCK_NS = new java.util.concurrent.atomic.AtomicLong();
     static final java.util.concurrent.atomic.AtomicLong FSCK_RUNS = new java.util.concurrent.atomic.AtomicLong();
+    /** The store's count of segments evicted whole, by a GC pass or a writer's emergency eviction. */
+    private static final String EVICTED_SEGMENTS = "spillway.gc.evicted.segments";
+
     private final Path data;
     private final Path index;
     private final Path checkpoint;
@@ -294,6 +297,7 @@ public final class ModelRun extends ChainRun<SegmentStore> {
      */
     private void gc() throws IOException {
         long until = choices.nextInt(3) == 0 ? 0 : -1;
+        String what = "gc(" + (until == 0 ? "evict all sealed" : "watermarks") + ")";
         io.spillway.engine.GcReport r;
         try {
             r = store.gc(until);
@@ -304,14 +308,14 @@ public final class ModelRun extends ChainRun<SegmentStore> {
             // An injected EIO on a read the pass needed (copying a live block forward) ends the
             // pass with the error; what it evicted before stays evicted.
             model.evictionPossible();
-            log("gc(" + (until == 0 ? "evict all sealed" : "watermarks") + ") threw " + e.getMessage());
+            log(what + " threw " + e.getMessage());
             return;
         }
         if (until == 0 || capped || model.faultsActive || model.corruptionPossible) {
             model.evictionPossible();
         }
         compactions += r.compactedSegments();
-        log("gc(" + (until == 0 ? "evict all sealed" : "watermarks") + ") -> " + r.evictedSegments() + " evicted, "
+        log(what + " -> " + r.evictedSegments() + " evicted, "
                 + r.compactedSegments() + " compacted, " + r.reinsertedBlocks() + " reinserted");
     }
 
@@ -510,8 +514,6 @@ public final class ModelRun extends ChainRun<SegmentStore> {
         bitsFlipped |= done > 0;
         return done;
     }
-
-    private static final String EVICTED_SEGMENTS = "spillway.gc.evicted.segments";
 
     /** Counts a store meter (e.g. {@code spillway.corrupt.blocks}) of the open store. */
     public long counter(String name) {
